@@ -1,0 +1,55 @@
+"""The JSON API under /api/v1/ (OpenAPI docs at /api/v1/docs)."""
+
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, ValidationError
+
+from kefu.conversations.api import router as conversations_router
+from kefu.core.errors import KefuError, NotFound, PermissionDenied, ValidationFailed
+from kefu.metrics.api import router as metrics_router
+from kefu.orders.api import router as orders_router
+
+api = NinjaAPI(title="Kefu API", version="1", urls_namespace="api", docs_url="/docs")
+api.add_router("", conversations_router)
+api.add_router("", orders_router)
+api.add_router("", metrics_router)
+
+
+def _loc(loc) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "payload", "filters", "q")]
+    return ".".join(parts) or "body"
+
+
+@api.exception_handler(ValidationError)
+def on_validation(request, exc: ValidationError):
+    errors = [{"field": _loc(e.get("loc", ())), "message": e.get("msg", "invalid")} for e in exc.errors]
+    # A union body (one item or a batch) reports both branches; keep the distinct messages.
+    seen, unique = set(), []
+    for e in errors:
+        key = (e["field"], e["message"])
+        if key not in seen:
+            seen.add(key)
+            unique.append(e)
+    return api.create_response(request, {"code": "validation_failed", "errors": unique}, status=422)
+
+
+@api.exception_handler(ValidationFailed)
+def on_failed(request, exc: ValidationFailed):
+    errors = [{**e, "index": e.pop("row")} if "row" in e else e for e in (dict(x) for x in exc.errors)]
+    return api.create_response(request, {"code": exc.code, "message": exc.message, "errors": errors}, status=422)
+
+
+@api.exception_handler(KefuError)
+def on_kefu_error(request, exc: KefuError):
+    status = 404 if isinstance(exc, NotFound) else 403 if isinstance(exc, PermissionDenied) or exc.code == "forbidden" else 400
+    return api.create_response(request, exc.as_dict(), status=status)
+
+
+@api.exception_handler(Http404)
+def on_404(request, exc):
+    return api.create_response(request, {"code": "not_found", "message": "not found"}, status=404)
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth(request, exc):
+    return api.create_response(request, {"code": "unauthorized", "message": "a valid token or login is required"}, status=401)

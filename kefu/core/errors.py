@@ -1,0 +1,39 @@
+"""Errors services raise; the API and the CLI turn them into clear answers (never a 500)."""
+
+
+class KefuError(Exception):
+    """A rule or input problem the caller can fix. `field` names the row/field at fault."""
+
+    code = "invalid"
+
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        if code:
+            self.code = code
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "field": self.field, "message": self.message}
+
+
+class ValidationFailed(KefuError):
+    """Several problems at once, e.g. every bad row of an import. Nothing was written."""
+
+    code = "validation_failed"
+
+    def __init__(self, errors: list[dict]):
+        self.errors = errors
+        first = errors[0]["message"] if errors else "invalid input"
+        super().__init__(f"{len(errors)} problem(s); first: {first}")
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "message": self.message, "errors": self.errors}
+
+
+class NotFound(KefuError):
+    code = "not_found"
+
+
+class PermissionDenied(KefuError):
+    code = "forbidden"

@@ -1,0 +1,54 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from kefu.core.errors import KefuError
+from kefu.core.models import Shop
+from kefu.core.services import person_create, shop_create, token_create
+
+
+class Command(BaseCommand):
+    help = "Shops: `kefu shop add CODE --name NAME [--timezone TZ]`, `kefu shop list`, `kefu shop token CODE NAME`, `kefu shop person CODE NAME ...`"
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        add = sub.add_parser("add", help="create a shop")
+        add.add_argument("code")
+        add.add_argument("--name", required=True)
+        add.add_argument("--timezone", default="Asia/Shanghai")
+        sub.add_parser("list", help="list shops")
+        tok = sub.add_parser("token", help="create an API token for an integration (printed once)")
+        tok.add_argument("code")
+        tok.add_argument("name")
+        person = sub.add_parser("person", help="add a person who can log in")
+        person.add_argument("code")
+        person.add_argument("name")
+        person.add_argument("--username", required=True)
+        person.add_argument("--password", required=True)
+        person.add_argument("--roles", default="agent", help="comma-separated: agent,supervisor,manager,warehouse,admin")
+        person.add_argument("--group", default="presales", help="presales|aftersales|''")
+        person.add_argument("--platform-id", action="append", default=[], help="the agent's name in the platform chat")
+
+    def _shop(self, code):
+        shop = Shop.objects.filter(code=code).first()
+        if shop is None:
+            raise CommandError(f"no shop {code!r}; create it with `kefu shop add {code} --name …`")
+        return shop
+
+    def handle(self, *args, **o):
+        try:
+            if o["action"] == "add":
+                shop = shop_create(code=o["code"], name=o["name"], timezone_name=o["timezone"])
+                self.stdout.write(f"created shop {shop.code} ({shop.name}, {shop.timezone})")
+            elif o["action"] == "list":
+                for s in Shop.objects.all():
+                    self.stdout.write(f"{s.code}\t{s.name}\t{s.timezone}")
+            elif o["action"] == "token":
+                tok, raw = token_create(shop=self._shop(o["code"]), name=o["name"])
+                self.stdout.write(f"token for {tok.name} (shown once): {raw}")
+            elif o["action"] == "person":
+                a = person_create(
+                    shop=self._shop(o["code"]), name=o["name"], username=o["username"], password=o["password"],
+                    roles=[r for r in o["roles"].split(",") if r], group=o["group"], platform_ids=o["platform_id"],
+                )
+                self.stdout.write(f"added {a.name} ({a.roles}) to {a.shop.code}")
+        except KefuError as exc:
+            raise CommandError(f"{exc.field}: {exc.message}" if exc.field else exc.message) from exc

@@ -1,0 +1,160 @@
+"""Writes of shops, people, tokens and the audit log."""
+
+import hashlib
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .enums import Group, Role
+from .errors import KefuError
+from .models import Agent, AgentAccount, AuditLog, IntegrationToken, Shop, validate_timezone
+
+
+def audit_record(*, shop: Shop | None, actor=None, action: str, entity, before=None, after=None) -> AuditLog:
+    return AuditLog.objects.create(
+        shop=shop,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor_label=str(actor) if actor is not None else "system",
+        action=action,
+        entity_type=type(entity).__name__,
+        entity_id=str(entity.pk),
+        before=before,
+        after=after,
+    )
+
+
+def shop_create(*, code: str, name: str, timezone_name: str = "Asia/Shanghai", actor=None) -> Shop:
+    from django.core.exceptions import ValidationError
+
+    try:
+        validate_timezone(timezone_name)
+    except ValidationError as exc:
+        raise KefuError(f"unknown time zone {timezone_name!r}", field="timezone") from exc
+    if not code or not code.replace("-", "").replace("_", "").isalnum():
+        raise KefuError("shop code must be letters, digits, - or _", field="code")
+    with transaction.atomic():
+        if Shop.objects.filter(code=code).exists():
+            raise KefuError(f"shop {code!r} already exists", field="code", code="exists")
+        shop = Shop.objects.create(code=code, name=name, timezone=timezone_name)
+        audit_record(shop=shop, actor=actor, action="shop.create", entity=shop,
+                     after={"code": code, "name": name, "timezone": timezone_name})
+    return shop
+
+
+SETTINGS_FIELDS = (
+    "name", "timezone", "service_hours", "attribution_window_days", "attribution_basis",
+    "slow_turn_seconds", "aftersales_lookback_days", "takeback_days", "conversation_gap_minutes",
+    "score_weights",
+)
+# Settings that change what the facts are: changing one rebuilds the shop's figures.
+FACT_SETTINGS = {"timezone", "service_hours", "attribution_window_days", "attribution_basis",
+                 "slow_turn_seconds", "aftersales_lookback_days", "takeback_days", "conversation_gap_minutes"}
+
+
+def shop_settings_update(*, shop: Shop, actor=None, **changes) -> Shop:
+    from django.core.exceptions import ValidationError
+
+    from kefu.metrics.services import rollups_rebuild
+
+    unknown = set(changes) - set(SETTINGS_FIELDS)
+    if unknown:
+        raise KefuError(f"unknown setting {sorted(unknown)[0]!r}", field=sorted(unknown)[0])
+    with transaction.atomic():
+        shop = Shop.objects.select_for_update().get(pk=shop.pk)
+        before = {k: getattr(shop, k) for k in changes}
+        for k, v in changes.items():
+            setattr(shop, k, v)
+        try:
+            shop.full_clean(exclude=["code"])
+        except ValidationError as exc:
+            field, msgs = next(iter(exc.message_dict.items()))
+            raise KefuError(f"{field}: {msgs[0]}", field=field) from exc
+        shop.save(update_fields=list(changes))
+        audit_record(shop=shop, actor=actor, action="shop.settings", entity=shop, before=before, after=changes)
+        if FACT_SETTINGS & set(changes):
+            rollups_rebuild(shop=shop)
+    return shop
+
+
+def person_create(
+    *, shop: Shop, name: str, username: str | None = None, password: str | None = None,
+    roles: list[str] | None = None, group: str = Group.PRESALES, platform_ids: list[str] | None = None,
+    actor=None,
+) -> Agent:
+    roles = roles or [Role.AGENT]
+    bad = [r for r in roles if r not in Role.values]
+    if bad:
+        raise KefuError(f"unknown role {bad[0]!r}", field="roles")
+    if group not in Group.values:
+        raise KefuError(f"unknown group {group!r}", field="group")
+    User = get_user_model()
+    with transaction.atomic():
+        user = None
+        if username:
+            user, _ = User.objects.get_or_create(username=username)
+            if password:
+                user.set_password(password)
+                user.save(update_fields=["password"])
+        try:
+            with transaction.atomic():
+                agent = Agent.objects.create(shop=shop, user=user, name=name, group=group, roles=",".join(roles))
+        except IntegrityError as exc:
+            raise KefuError(f"a person named {name!r} already works in this shop", field="name") from exc
+        for pid in platform_ids or []:
+            AgentAccount.objects.create(shop=shop, agent=agent, platform_id=pid)
+        audit_record(shop=shop, actor=actor, action="person.create", entity=agent,
+                     after={"name": name, "username": username, "roles": roles, "group": group})
+    return agent
+
+
+def agents_resolve(*, shop: Shop, platform_ids: set[str]) -> dict[str, int]:
+    """platform id → agent id; an agent met for the first time is created (role agent)."""
+    platform_ids = {p for p in platform_ids if p}
+    if not platform_ids:
+        return {}
+    found = dict(
+        AgentAccount.objects.filter(shop=shop, platform_id__in=platform_ids).values_list("platform_id", "agent_id")
+    )
+    missing = platform_ids - set(found)
+    if missing:
+        Agent.objects.bulk_create(
+            [Agent(shop=shop, name=p, roles=Role.AGENT) for p in missing], ignore_conflicts=True
+        )
+        by_name = dict(Agent.objects.filter(shop=shop, name__in=missing).values_list("name", "id"))
+        AgentAccount.objects.bulk_create(
+            [AgentAccount(shop=shop, agent_id=by_name[p], platform_id=p) for p in missing], ignore_conflicts=True
+        )
+        found.update(
+            AgentAccount.objects.filter(shop=shop, platform_id__in=missing).values_list("platform_id", "agent_id")
+        )
+    return found
+
+
+def token_hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def token_create(*, shop: Shop, name: str, actor=None) -> tuple[IntegrationToken, str]:
+    """Returns the token row and the raw token, shown once."""
+    raw = "kf_" + secrets.token_urlsafe(32)
+    with transaction.atomic():
+        tok = IntegrationToken.objects.create(shop=shop, name=name, prefix=raw[:11], token_hash=token_hash(raw))
+        audit_record(shop=shop, actor=actor, action="token.create", entity=tok, after={"name": name})
+    return tok, raw
+
+
+def token_authenticate(raw: str) -> IntegrationToken | None:
+    if not raw or not raw.startswith("kf_"):
+        return None
+    tok = (
+        IntegrationToken.objects.select_related("shop")
+        .filter(token_hash=token_hash(raw), revoked_at__isnull=True)
+        .first()
+    )
+    if tok is not None:
+        now = timezone.now()
+        if tok.last_used_at is None or (now - tok.last_used_at).total_seconds() > 60:
+            IntegrationToken.objects.filter(pk=tok.pk).update(last_used_at=now)
+    return tok

@@ -1,0 +1,119 @@
+"""Time helpers: shop days, parsing of platform timestamps, business seconds in service hours."""
+
+import datetime as dt
+import zoneinfo
+from functools import lru_cache
+
+UTC = dt.UTC
+
+
+def shop_day(moment: dt.datetime, tz: zoneinfo.ZoneInfo) -> dt.date:
+    """The calendar day of an aware moment in the shop's time zone."""
+    return moment.astimezone(tz).date()
+
+
+def day_bounds(day: dt.date, tz: zoneinfo.ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
+    """[start, end) of a shop day, in UTC."""
+    start = dt.datetime.combine(day, dt.time(0), tzinfo=tz)
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y-%m-%d",
+    "%Y/%m/%d",
+    "%a %b %d %H:%M:%S %z %Y",  # Twitter's created_at
+)
+
+
+def parse_moment(value, tz: zoneinfo.ZoneInfo) -> dt.datetime:
+    """Parse ISO 8601 or a platform export's date; a time without offset is shop time.
+
+    Raises ValueError with a readable message.
+    """
+    if isinstance(value, dt.datetime):
+        moment = value
+    else:
+        text = str(value).strip()
+        if not text:
+            raise ValueError("empty time")
+        moment = None
+        try:
+            moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            for fmt in _FORMATS:
+                try:
+                    moment = dt.datetime.strptime(text, fmt)
+                    break
+                except ValueError:
+                    continue
+        if moment is None:
+            raise ValueError(f"not a date/time: {text!r}")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=tz)
+    return moment.astimezone(UTC)
+
+
+class ServiceHours:
+    """A weekly schedule of service intervals plus holidays, in the shop's time zone.
+
+    `spec` is the Shop.service_hours JSON: {"weekly": {"0": [["09:00", "18:00"]], ...},
+    "holidays": ["2026-10-01"]} with Monday = "0". An empty spec means 24 hours every day.
+    A weekday missing from "weekly" is closed when "weekly" is given.
+    """
+
+    def __init__(self, spec: dict | None, tz: zoneinfo.ZoneInfo):
+        spec = spec or {}
+        self.tz = tz
+        self.always = not spec.get("weekly")
+        self.holidays = {dt.date.fromisoformat(d) for d in spec.get("holidays", [])}
+        self.weekly: dict[int, list[tuple[dt.time, dt.time | None]]] = {}
+        for key, intervals in (spec.get("weekly") or {}).items():
+            parsed = []
+            for start, end in intervals:
+                s = dt.time.fromisoformat(start)
+                e = None if end in ("24:00", "24:00:00") else dt.time.fromisoformat(end)
+                parsed.append((s, e))
+            self.weekly[int(key)] = parsed
+
+    def intervals_on(self, day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
+        if day in self.holidays:
+            return []
+        if self.always:
+            return [day_bounds(day, self.tz)]
+        out = []
+        for s, e in self.weekly.get(day.weekday(), []):
+            start = dt.datetime.combine(day, s, tzinfo=self.tz).astimezone(UTC)
+            if e is None:
+                end = day_bounds(day, self.tz)[1]
+            else:
+                end = dt.datetime.combine(day, e, tzinfo=self.tz).astimezone(UTC)
+            if end > start:
+                out.append((start, end))
+        return out
+
+    def business_seconds(self, start: dt.datetime, end: dt.datetime) -> int:
+        """Whole seconds of [start, end) that fall inside service hours."""
+        if end <= start:
+            return 0
+        if self.always and not self.holidays:
+            return int((end - start).total_seconds())
+        total = 0.0
+        day = shop_day(start, self.tz)
+        last = shop_day(end, self.tz)
+        while day <= last:
+            for s, e in self.intervals_on(day):
+                lo, hi = max(s, start), min(e, end)
+                if hi > lo:
+                    total += (hi - lo).total_seconds()
+            day += dt.timedelta(days=1)
+        return int(total)
+
+
+@lru_cache(maxsize=256)
+def zone(name: str) -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(name)

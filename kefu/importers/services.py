@@ -1,0 +1,39 @@
+"""File imports: validate every row first, then write everything in one transaction."""
+
+from collections.abc import Callable
+from pathlib import Path
+
+from django.db import transaction
+
+from kefu.conversations.services import messages_clean, messages_ingest
+from kefu.core.inputs import IngestResult
+from kefu.core.models import Shop
+from kefu.metrics.services import facts_rebuild
+from kefu.orders.services import orders_clean, orders_upsert
+
+from .files import read_table
+from .formats import map_rows
+
+BATCH = 2000
+
+
+def file_import(
+    *, shop: Shop, kind: str, path: str | Path, fmt: str = "generic",
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[IngestResult, list[str]]:
+    """Import a messages or orders file. A bad row raises ValidationFailed and changes nothing.
+
+    Row numbers in errors are the file's line numbers (the header is line 1).
+    """
+    headers, raw = read_table(path)
+    rows, warnings = map_rows(kind, fmt, headers, raw)
+    clean = (messages_clean if kind == "messages" else orders_clean)(rows, tz=shop.tz, first_row=2)
+    ingest = messages_ingest if kind == "messages" else orders_upsert
+    total = IngestResult()
+    with transaction.atomic():
+        for i in range(0, len(clean), BATCH):
+            total.add(ingest(shop=shop, rows=clean[i : i + BATCH], record_facts=False))
+            if progress:
+                progress(min(i + BATCH, len(clean)), len(clean))
+        facts_rebuild(shop=shop, customer_ids=total.customer_ids)
+    return total, warnings

@@ -1,0 +1,213 @@
+"""KPI report (SPEC §12, KPI-1…4): the one reader used by dashboard, API, CLI and exports.
+
+Reads the daily roll-up and order credits only, never raw messages, so its cost grows with
+agents × days, not with message count.
+"""
+
+import datetime as dt
+from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, Q, Sum
+
+from kefu.core.models import Agent, Shop
+
+from . import facts as F
+from .models import AgentDay, OrderCredit
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0")
+KEYS = (
+    "receptions", "replied_receptions", "reply_rate", "first_response_seconds",
+    "first_response_seconds_median", "first_response_business_seconds", "response_seconds",
+    "response_seconds_median", "response_business_seconds", "response_business_seconds_median",
+    "answered_turns", "unanswered_turns", "slow_turns", "inquiries", "inquiries_paid_same_day",
+    "inquiries_paid_next_day", "inquiries_paid", "conversion_rate", "orders", "sales", "net_sales",
+    "paying_buyers", "avg_order_value", "refunds", "refund_rate",
+)
+# Score components: True = higher is better.
+SCORE_COMPONENTS = {
+    "conversion_rate": True, "avg_order_value": True, "reply_rate": True, "sales": True,
+    "response_seconds": False, "first_response_seconds": False, "refund_rate": False,
+}
+
+
+def money(v) -> str:
+    return str(Decimal(v or 0).quantize(CENT, rounding=ROUND_HALF_UP))
+
+
+def _ratio(num, den) -> float | None:
+    if not den:
+        return None
+    return round(float(Decimal(num) / Decimal(den)), 6)
+
+
+def _mean(total, count) -> float | None:
+    return round(total / count, 1) if count else None
+
+
+def median_from_hist(hist: dict) -> float | None:
+    """Median of values given as {value: count} (mean of the two middle values if even)."""
+    items = sorted((int(k), n) for k, n in hist.items() if n > 0)
+    total = sum(n for _, n in items)
+    if not total:
+        return None
+    lo_i, hi_i = (total - 1) // 2, total // 2
+    lo = hi = None
+    seen = 0
+    for value, n in items:
+        if lo is None and seen + n > lo_i:
+            lo = value
+        if seen + n > hi_i:
+            hi = value
+            break
+        seen += n
+    return (lo + hi) / 2
+
+
+def _figures(sums: dict, hists: dict, paying_buyers: int) -> dict:
+    sales = sums["sales"] or ZERO
+    return {
+        "receptions": sums["receptions"],
+        "replied_receptions": sums["replied_receptions"],
+        "reply_rate": _ratio(sums["replied_receptions"], sums["receptions"]),
+        "first_response_seconds": _mean(sums["first_response_sum"], sums["first_response_count"]),
+        "first_response_seconds_median": median_from_hist(hists["first_response_hist"]),
+        "first_response_business_seconds": _mean(sums["first_response_business_sum"], sums["first_response_count"]),
+        "response_seconds": _mean(sums["response_sum"], sums["answered_turns"]),
+        "response_seconds_median": median_from_hist(hists["response_hist"]),
+        "response_business_seconds": _mean(sums["response_business_sum"], sums["answered_turns"]),
+        "response_business_seconds_median": median_from_hist(hists["response_business_hist"]),
+        "answered_turns": sums["answered_turns"],
+        "unanswered_turns": sums["unanswered_turns"],
+        "slow_turns": sums["slow_turns"],
+        "inquiries": sums["inquiries"],
+        "inquiries_paid_same_day": sums["inquiries_paid_same_day"],
+        "inquiries_paid_next_day": sums["inquiries_paid_next_day"],
+        "inquiries_paid": sums["inquiries_paid"],
+        "conversion_rate": _ratio(sums["inquiries_paid"], sums["inquiries"]),
+        "orders": sums["orders"],
+        "sales": money(sales),
+        "net_sales": money(sums["net_sales"]),
+        "paying_buyers": paying_buyers,
+        "avg_order_value": money(sales / paying_buyers) if paying_buyers else None,
+        "refunds": money(sums["refunds"]),
+        "refund_rate": _ratio(sums["refunds"] or 0, sales),
+    }
+
+
+def _empty_sums() -> dict:
+    return {k: 0 for k in F.SCALARS}
+
+
+def _collect(shop: Shop, date_from: dt.date, date_to: dt.date, agent_ids=None):
+    """Per-agent scalar sums (SQL), merged histograms and distinct paying buyers."""
+    days = AgentDay.objects.filter(shop=shop, day__gte=date_from, day__lte=date_to)
+    credits = OrderCredit.objects.filter(shop=shop, pay_day__gte=date_from, pay_day__lte=date_to)
+    if agent_ids is not None:
+        days = days.filter(agent_id__in=agent_ids)
+    sums: dict[int, dict] = {}
+    for row in days.values("agent_id").annotate(**{f: Sum(f) for f in F.SCALARS}):
+        agent_id = row.pop("agent_id")
+        sums[agent_id] = {k: v or 0 for k, v in row.items()}
+    hists: dict[int, dict] = defaultdict(lambda: {h: defaultdict(int) for h in F.HISTS})
+    for agent_id, *hs in days.values_list("agent_id", *F.HISTS):
+        target = hists[agent_id]
+        for name, h in zip(F.HISTS, hs, strict=True):
+            t = target[name]
+            for k, n in h.items():
+                t[k] += n
+    return sums, hists, credits
+
+
+def kpi_report(
+    *, shop: Shop, date_from: dt.date, date_to: dt.date, by: str = "agent", agent_ids=None
+) -> dict:
+    """The report of issue 2's JSON shape. `by` = agent | group | shop."""
+    sums, hists, credits = _collect(shop, date_from, date_to, agent_ids)
+    agents = {a.id: a for a in Agent.objects.filter(shop=shop, id__in=set(sums))}
+    buyers_by_agent = dict(
+        credits.filter(agent__isnull=False)
+        .values("agent_id")
+        .annotate(n=Count("customer", distinct=True))
+        .values_list("agent_id", "n")
+    )
+
+    def merged(ids) -> tuple[dict, dict]:
+        s, h = _empty_sums(), {name: defaultdict(int) for name in F.HISTS}
+        for i in ids:
+            for k, v in sums[i].items():
+                s[k] += v
+            for name in F.HISTS:
+                for k, n in hists[i][name].items():
+                    h[name][k] += n
+        return s, h
+
+    rows = []
+    if by == "agent":
+        for aid in sums:
+            a = agents[aid]
+            rows.append(
+                {"agent": a.name, "agent_id": aid, "group": a.group,
+                 **_figures(sums[aid], hists[aid], buyers_by_agent.get(aid, 0))}
+            )
+        _score(rows, shop.score_weights or {})
+        rows.sort(key=lambda r: (r["rank"], r["agent"]))
+    elif by == "group":
+        groups: dict[str, list[int]] = defaultdict(list)
+        for aid in sums:
+            groups[agents[aid].group].append(aid)
+        group_buyers = dict(
+            credits.filter(agent__isnull=False)
+            .values("agent__group")
+            .annotate(n=Count("customer", distinct=True))
+            .values_list("agent__group", "n")
+        )
+        for g, ids in sorted(groups.items()):
+            s, h = merged(ids)
+            rows.append({"group": g, **_figures(s, h, group_buyers.get(g, 0))})
+    elif by != "shop":
+        raise ValueError("by must be agent, group or shop")
+
+    s, h = merged(list(sums))
+    all_buyers = credits.filter(agent__isnull=False).aggregate(n=Count("customer", distinct=True))["n"]
+    silent = credits.aggregate(
+        n=Count("id", filter=Q(agent__isnull=True)), amount=Sum("paid_amount", filter=Q(agent__isnull=True))
+    )
+    totals = _figures(s, h, all_buyers or 0)
+    totals["silent_orders"] = silent["n"] or 0
+    totals["silent_sales"] = money(silent["amount"])
+    key = {"agent": "agents", "group": "groups", "shop": "shops"}[by]
+    if by == "shop":
+        rows = [{"shop": shop.code, **totals}]
+    return {"shop": shop.code, "from": date_from.isoformat(), "to": date_to.isoformat(), key: rows,
+            "shop_totals": totals}
+
+
+def _score(rows: list[dict], weights: dict) -> None:
+    """KPI-4: weighted score 0–100; each component scaled against the team's best value."""
+    weights = {k: float(w) for k, w in weights.items() if k in SCORE_COMPONENTS and float(w) > 0}
+    total_w = sum(weights.values())
+    best = {}
+    for comp, higher in SCORE_COMPONENTS.items():
+        vals = [float(r[comp]) for r in rows if r[comp] is not None]
+        best[comp] = (max(vals) if higher else min(vals)) if vals else None
+    for r in rows:
+        score = 0.0
+        for comp, w in weights.items():
+            v, b = r[comp], best[comp]
+            if v is None or b is None:
+                continue
+            v = float(v)
+            if SCORE_COMPONENTS[comp]:
+                part = v / b if b > 0 else 0.0
+            else:
+                part = b / v if v > 0 else 1.0
+            score += w * part
+        r["score"] = round(100 * score / total_w, 2) if total_w else None
+    ordered = sorted(rows, key=lambda r: (-(r["score"] or 0), r["agent"]))
+    prev, rank = None, 0
+    for i, r in enumerate(ordered, start=1):
+        if r["score"] != prev:
+            rank, prev = i, r["score"]
+        r["rank"] = rank

@@ -1,0 +1,76 @@
+import json
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+from rich.console import Console
+from rich.table import Table
+
+from kefu.core.errors import KefuError
+from kefu.core.models import Shop
+from kefu.metrics.exports import COLUMN_LABELS, report_rows, to_csv, to_xlsx
+from kefu.metrics.kpi import kpi_report
+from kefu.metrics.selectors import parse_range
+
+TABLE_COLUMNS = ("receptions", "reply_rate", "first_response_seconds", "response_seconds", "slow_turns",
+                 "unanswered_turns", "inquiries", "conversion_rate", "sales", "avg_order_value", "refund_rate",
+                 "score", "rank")
+
+
+class Command(BaseCommand):
+    help = "KPIs (SPEC §12): `kefu kpi --shop CODE --from DATE --to DATE [--by agent|group|shop] [--format table|json|csv|xlsx] [--out FILE]`"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--shop", required=True)
+        parser.add_argument("--from", dest="date_from", required=True)
+        parser.add_argument("--to", dest="date_to", required=True)
+        parser.add_argument("--by", choices=["agent", "group", "shop"], default="agent")
+        parser.add_argument("--format", choices=["table", "json", "csv", "xlsx"], default="table")
+        parser.add_argument("--out")
+
+    def handle(self, *args, shop, date_from, date_to, by, format, out, **o):
+        shop_obj = Shop.objects.filter(code=shop).first()
+        if shop_obj is None:
+            raise CommandError(f"no shop {shop!r}")
+        try:
+            d_from, d_to = parse_range(date_from, date_to, today=None)
+        except KefuError as exc:
+            raise CommandError(f"--{exc.field}: {exc.message}") from exc
+        report = kpi_report(shop=shop_obj, date_from=d_from, date_to=d_to, by=by)
+        if format == "json":
+            data = json.dumps(report, ensure_ascii=False, indent=2).encode()
+        elif format in ("csv", "xlsx"):
+            columns, rows = report_rows(report)
+            data = (to_csv if format == "csv" else to_xlsx)(columns, rows)
+        else:
+            self._table(report, by)
+            return
+        if out:
+            with open(out, "wb") as fh:
+                fh.write(data)
+            self.stdout.write(f"wrote {out}")
+        elif format == "xlsx":
+            raise CommandError("--format xlsx needs --out FILE")
+        else:
+            sys.stdout.buffer.write(data + (b"\n" if format == "json" else b""))
+            sys.stdout.flush()
+
+    def _table(self, report, by):
+        key = {"agent": "agents", "group": "groups", "shop": "shops"}[by]
+        first = {"agent": "agent", "group": "group", "shop": "shop"}[by]
+        cols = [c for c in TABLE_COLUMNS if by == "agent" or c not in ("score", "rank")]
+        t = Table(title=f"{report['shop']} {report['from']} – {report['to']}")
+        for c in (first, *cols):
+            t.add_column(COLUMN_LABELS.get(c, c), justify="left" if c == first else "right")
+        for r in report[key]:
+            t.add_row(*[_fmt(c, r.get(c)) for c in (first, *cols)])
+        Console(file=self.stdout._out, width=200).print(t)
+        tot = report["shop_totals"]
+        self.stdout.write(f"静默订单 silent orders: {tot['silent_orders']}  静默销售额 silent sales: {tot['silent_sales']}")
+
+
+def _fmt(col, v):
+    if v is None:
+        return "–"
+    if col.endswith("_rate"):
+        return f"{v:.1%}"
+    return str(v)

@@ -1,0 +1,46 @@
+"""What each person may see of the KPI report (role-aware)."""
+
+import datetime as dt
+
+from kefu.core.access import sees_whole_shop
+from kefu.core.errors import KefuError
+from kefu.core.models import Agent, Shop
+
+from .kpi import kpi_report
+
+MAX_RANGE_DAYS = 400
+RANKING_KEYS = ("agent", "agent_id", "group", "score", "rank")
+
+
+def parse_range(date_from: str | None, date_to: str | None, *, today: dt.date) -> tuple[dt.date, dt.date]:
+    try:
+        d_from = dt.date.fromisoformat(date_from) if date_from else today
+    except ValueError as exc:
+        raise KefuError(f"not a date (YYYY-MM-DD): {date_from!r}", field="from") from exc
+    try:
+        d_to = dt.date.fromisoformat(date_to) if date_to else d_from
+    except ValueError as exc:
+        raise KefuError(f"not a date (YYYY-MM-DD): {date_to!r}", field="to") from exc
+    if d_to < d_from:
+        raise KefuError("'to' is before 'from'", field="to")
+    if (d_to - d_from).days > MAX_RANGE_DAYS:
+        raise KefuError(f"range longer than {MAX_RANGE_DAYS} days", field="to")
+    return d_from, d_to
+
+
+def kpi_report_for_viewer(*, shop: Shop, member: Agent | None, date_from: dt.date, date_to: dt.date,
+                          by: str = "agent") -> dict:
+    """Supervisors, managers, admins and integrations see everything; an agent sees own figures
+    and everyone's place in the ranking (001 publishes the ranking to the whole team)."""
+    if by not in ("agent", "group", "shop"):
+        raise KefuError("must be agent, group or shop", field="by")
+    if member is not None and not sees_whole_shop(member):
+        if by != "agent":
+            raise KefuError("agents see the per-agent report only", field="by", code="forbidden")
+        report = kpi_report(shop=shop, date_from=date_from, date_to=date_to, by="agent")
+        report["agents"] = [
+            r if r["agent_id"] == member.id else {k: r[k] for k in RANKING_KEYS} for r in report["agents"]
+        ]
+        report["shop_totals"] = None
+        return report
+    return kpi_report(shop=shop, date_from=date_from, date_to=date_to, by=by)

@@ -1,0 +1,194 @@
+"""Writes of metric facts and roll-ups. Called inside the ingestion transaction."""
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.db import transaction
+
+from kefu.conversations.models import Conversation, Message
+from kefu.core.models import Shop
+from kefu.customers.models import Customer
+from kefu.orders.models import Order
+
+from . import facts as F
+from .models import AgentDay, OrderCredit, Reception, Turn
+
+CHUNK = 500
+
+
+def facts_rebuild(*, shop: Shop, customer_ids: Iterable[int]) -> None:
+    """Rebuild every fact of these buyers from their raw rows and move the roll-up by the change.
+
+    Idempotent: running it twice changes nothing. Locks the buyers (then the roll-up rows, in id
+    order) so concurrent batches touching one buyer or one agent-day serialise.
+    """
+    ids = sorted(set(customer_ids))
+    settings = F.Settings.for_shop(shop)
+    with transaction.atomic():
+        for i in range(0, len(ids), CHUNK):
+            _rebuild_chunk(shop, ids[i : i + CHUNK], settings)
+
+
+def _rebuild_chunk(shop: Shop, ids: list[int], s: F.Settings) -> None:
+    # Lock the buyers in id order: concurrent batches touching one buyer serialise here.
+    locked = Customer.objects.select_for_update().filter(shop=shop, id__in=ids).order_by("id")
+    spam = {cid for cid, is_spam in locked.values_list("id", "is_spam") if is_spam}
+
+    msgs: dict[int, list[F.Msg]] = defaultdict(list)
+    for mid, cid, sent_at, sender, agent_id, order_ref in Message.objects.filter(
+        shop=shop, customer_id__in=ids
+    ).values_list("id", "customer_id", "sent_at", "sender", "agent_id", "order_ref"):
+        msgs[cid].append(F.Msg(mid, sent_at, sender, agent_id, order_ref))
+    orders: dict[int, list[F.Ord]] = defaultdict(list)
+    for row in Order.objects.filter(shop=shop, customer_id__in=ids).values_list(
+        "id", "customer_id", "created_at", "paid_at", "closed_at", "refunded_at", "paid_amount", "refund_amount"
+    ):
+        oid, cid, *rest = row
+        orders[cid].append(F.Ord(oid, *rest))
+
+    old_r = list(Reception.objects.filter(customer_id__in=ids))
+    old_t = list(Turn.objects.filter(customer_id__in=ids))
+    old_c = list(OrderCredit.objects.filter(customer_id__in=ids))
+
+    new_r, new_t, new_c = [], [], []
+    for cid in ids:
+        if cid in spam:
+            continue
+        bf = F.buyer_facts(msgs.get(cid, []), orders.get(cid, []), s)
+        new_r += [
+            Reception(
+                shop=shop, customer_id=cid, agent_id=r.agent_id, day=r.day, first_buyer_at=r.first_buyer_at,
+                replied=r.replied, first_response_seconds=r.first_response_seconds,
+                first_response_business_seconds=r.first_response_business_seconds,
+                is_inquiry=r.is_inquiry, paid_same_day=r.paid_same_day,
+                paid_next_day=r.paid_next_day, paid_final=r.paid_final,
+            )
+            for r in bf.receptions
+        ]
+        new_t += [
+            Turn(
+                shop=shop, customer_id=cid, agent_id=t.agent_id, started_at=t.started_at,
+                start_day=t.start_day, replied_at=t.replied_at, reply_day=t.reply_day,
+                seconds=t.seconds, business_seconds=t.business_seconds,
+            )
+            for t in bf.turns
+        ]
+        new_c += [
+            OrderCredit(
+                shop=shop, customer_id=cid, order_id=c.order_id, agent_id=c.agent_id, pay_day=c.pay_day,
+                created_day=c.created_day, paid_amount=c.paid_amount, refund_amount=c.refund_amount,
+                taken_back=c.taken_back,
+            )
+            for c in bf.credits
+        ]
+
+    before = F.contributions(old_r, old_t, old_c, s.slow_seconds)
+    after = F.contributions(new_r, new_t, new_c, s.slow_seconds)
+
+    Reception.objects.filter(customer_id__in=ids).delete()
+    Turn.objects.filter(customer_id__in=ids).delete()
+    OrderCredit.objects.filter(customer_id__in=ids).delete()
+    Reception.objects.bulk_create(new_r, batch_size=1000)
+    Turn.objects.bulk_create(new_t, batch_size=1000)
+    OrderCredit.objects.bulk_create(new_c, batch_size=1000)
+
+    _apply_delta(shop, before, after)
+    _conversations_rebuild(shop, ids, msgs)
+
+
+def _apply_delta(shop: Shop, before: dict, after: dict) -> None:
+    keys = set(before) | set(after)
+    if not keys:
+        return
+    agents = {k[0] for k in keys}
+    days = {k[1] for k in keys}
+    AgentDay.objects.bulk_create(
+        [AgentDay(shop=shop, agent_id=a, day=d) for a, d in keys], ignore_conflicts=True, batch_size=1000
+    )
+    rows = {
+        (r.agent_id, r.day): r
+        for r in AgentDay.objects.select_for_update()
+        .filter(agent_id__in=agents, day__in=days)
+        .order_by("id")
+    }
+    changed = []
+    for key in keys:
+        b, a = before.get(key), after.get(key)
+        row = rows[key]
+        dirty = False
+        for f in F.SCALARS:
+            diff = (a[f] if a else 0) - (b[f] if b else 0)
+            if diff:
+                setattr(row, f, getattr(row, f) + diff)
+                dirty = True
+        for h in F.HISTS:
+            hist = dict(getattr(row, h))
+            for src, sign in ((a, 1), (b, -1)):
+                if not src:
+                    continue
+                for sec, n in src[h].items():
+                    k = str(sec)
+                    v = hist.get(k, 0) + sign * n
+                    if v:
+                        hist[k] = v
+                    else:
+                        hist.pop(k, None)
+            if hist != getattr(row, h):
+                setattr(row, h, hist)
+                dirty = True
+        if dirty:
+            changed.append(row)
+    if changed:
+        AgentDay.objects.bulk_update(changed, [*F.SCALARS, *F.HISTS], batch_size=500)
+
+
+def _conversations_rebuild(shop: Shop, ids: list[int], msgs: dict[int, list[F.Msg]]) -> None:
+    gap = shop.conversation_gap_minutes * 60
+    existing = {
+        c.first_message_id: c for c in Conversation.objects.filter(shop=shop, customer_id__in=ids)
+    }
+    keep, create, update = set(), [], []
+    for cid in ids:
+        groups: list[list[F.Msg]] = []
+        for m in sorted(msgs.get(cid, []), key=F.sort_key):
+            if groups and (m.sent_at - groups[-1][-1].sent_at).total_seconds() <= gap:
+                groups[-1].append(m)
+            else:
+                groups.append([m])
+        for g in groups:
+            agent_id = next((m.agent_id for m in reversed(g) if m.agent_id), None)
+            last_buyer = max((i for i, m in enumerate(g) if m.sender == F.BUYER), default=-1)
+            waiting = last_buyer >= 0 and not any(m.sender == F.AGENT for m in g[last_buyer + 1 :])
+            values = dict(
+                agent_id=agent_id, started_at=g[0].sent_at, ended_at=g[-1].sent_at, message_count=len(g),
+                buyer_message_count=sum(m.sender == F.BUYER for m in g), waiting=waiting,
+            )
+            conv = existing.get(g[0].id)
+            if conv is None:
+                create.append(Conversation(shop=shop, customer_id=cid, first_message_id=g[0].id, **values))
+                continue
+            keep.add(conv.id)
+            if any(getattr(conv, k) != v for k, v in values.items()):
+                for k, v in values.items():
+                    setattr(conv, k, v)
+                update.append(conv)
+    stale = [c.id for c in existing.values() if c.id not in keep]
+    if stale:
+        Conversation.objects.filter(id__in=stale).delete()
+    if update:
+        Conversation.objects.bulk_update(
+            update, ["agent_id", "started_at", "ended_at", "message_count", "buyer_message_count", "waiting"]
+        )
+    if create:
+        Conversation.objects.bulk_create(create, batch_size=1000)
+
+
+def rollups_rebuild(*, shop: Shop) -> None:
+    """Rebuild every fact and roll-up of a shop from raw rows (after a settings change)."""
+    with transaction.atomic():
+        AgentDay.objects.filter(shop=shop).delete()
+        Reception.objects.filter(shop=shop).delete()
+        Turn.objects.filter(shop=shop).delete()
+        OrderCredit.objects.filter(shop=shop).delete()
+        ids = list(Customer.objects.filter(shop=shop).values_list("id", flat=True))
+        facts_rebuild(shop=shop, customer_ids=ids)

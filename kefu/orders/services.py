@@ -1,0 +1,182 @@
+"""Order ingestion: upsert by the platform's order id; facts of the buyer recomputed at once."""
+
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+
+from kefu.catalog.models import Sku
+from kefu.core.errors import KefuError, ValidationFailed
+from kefu.core.inputs import IngestResult, cell_text
+from kefu.core.models import Shop
+from kefu.core.timeutil import parse_moment
+from kefu.customers.services import customers_resolve
+from kefu.metrics.services import facts_rebuild
+
+from .enums import OrderStatus
+from .models import Order, OrderItem
+
+TIME_FIELDS = ("created_at", "paid_at", "printed_at", "shipped_at", "signed_at", "completed_at", "closed_at", "refunded_at")
+MONEY_FIELDS = ("total_amount", "paid_amount", "refund_amount")
+TEXT_FIELDS = {"title": 255, "courier": 40, "tracking_no": 64, "address": 255, "buyer_note": 500, "seller_remark": 500}
+CENT = Decimal("0.01")
+
+
+def parse_money(value, field: str) -> Decimal:
+    text = cell_text({"v": value}, "v").replace(",", "").replace("¥", "").replace("￥", "")
+    if not text:
+        return Decimal("0.00")
+    try:
+        amount = Decimal(text)
+    except InvalidOperation as exc:
+        raise KefuError(f"not an amount: {text!r}", field=field) from exc
+    if not amount.is_finite() or amount < 0 or amount >= Decimal("1e10"):
+        raise KefuError(f"amount out of range: {text!r}", field=field)
+    if amount != amount.quantize(CENT):
+        raise KefuError(f"more than 2 decimals: {text!r}", field=field)
+    return amount.quantize(CENT)
+
+
+def parse_items(text: str) -> list[dict]:
+    """`sku:qty:price;…` → item dicts."""
+    items = []
+    for n, part in enumerate(p for p in text.split(";") if p.strip()):
+        bits = part.strip().split(":")
+        if len(bits) != 3 or not bits[0]:
+            raise KefuError(f"item {n + 1} must be sku:qty:price, got {part!r}", field="items")
+        try:
+            qty = int(bits[1])
+        except ValueError as exc:
+            raise KefuError(f"item {n + 1}: quantity {bits[1]!r} is not a whole number", field="items") from exc
+        if qty <= 0:
+            raise KefuError(f"item {n + 1}: quantity must be positive", field="items")
+        items.append({"sku": bits[0].strip(), "quantity": qty, "price": parse_money(bits[2], "items")})
+    return items
+
+
+def derive_status(row: dict) -> str:
+    if row["refund_amount"] > 0 and row["refund_amount"] >= row["paid_amount"] and row["paid_at"]:
+        return OrderStatus.REFUNDED
+    for field, status in (
+        ("closed_at", OrderStatus.CLOSED), ("completed_at", OrderStatus.COMPLETED),
+        ("signed_at", OrderStatus.SIGNED), ("shipped_at", OrderStatus.SHIPPED),
+        ("printed_at", OrderStatus.PRINTED), ("paid_at", OrderStatus.PAID),
+    ):
+        if row.get(field):
+            return status
+    return OrderStatus.UNPAID
+
+
+def order_clean(raw: dict, *, tz) -> dict:
+    row: dict = {"order_id": cell_text(raw, "order_id"), "buyer_id": cell_text(raw, "buyer_id"),
+                 "buyer_nick": cell_text(raw, "buyer_nick")}
+    if not row["order_id"]:
+        raise KefuError("required", field="order_id")
+    if len(row["order_id"]) > 64:
+        raise KefuError("longer than 64 characters", field="order_id")
+    if not row["buyer_id"]:
+        raise KefuError("required", field="buyer_id")
+    if len(row["buyer_id"]) > 120:
+        raise KefuError("longer than 120 characters", field="buyer_id")
+    for f in TIME_FIELDS:
+        v = raw.get(f)
+        if v is None or (isinstance(v, str) and not v.strip()):
+            row[f] = None
+            continue
+        try:
+            row[f] = parse_moment(v, tz)
+        except ValueError as exc:
+            raise KefuError(str(exc), field=f) from exc
+    if row["created_at"] is None:
+        raise KefuError("required", field="created_at")
+    if row["paid_at"] and row["paid_at"] < row["created_at"]:
+        raise KefuError("paid before it was created", field="paid_at")
+    for f in MONEY_FIELDS:
+        row[f] = parse_money(raw.get(f), f)
+    if row["refund_amount"] > row["paid_amount"] and row["paid_amount"] > 0:
+        raise KefuError("refund larger than the paid amount", field="refund_amount")
+    for f, limit in TEXT_FIELDS.items():
+        row[f] = cell_text(raw, f)[:limit]
+    status = cell_text(raw, "status")
+    if status and status not in OrderStatus.values:
+        raise KefuError(f"must be one of {'|'.join(OrderStatus.values)}, got {status!r}", field="status")
+    row["status"] = status or derive_status(row)
+    items = raw.get("items")
+    if isinstance(items, list):
+        row["items"] = [
+            {"sku": str(i.get("sku", "")).strip(), "quantity": int(i.get("quantity", 1)),
+             "price": parse_money(i.get("price"), "items")}
+            for i in items
+        ]
+    else:
+        row["items"] = parse_items(cell_text(raw, "items")) if cell_text(raw, "items") else None
+    return row
+
+
+def orders_clean(raws: list[dict], *, tz, first_row: int = 1) -> list[dict]:
+    rows, errors = [], []
+    for i, raw in enumerate(raws):
+        try:
+            rows.append(order_clean(raw, tz=tz))
+        except (KefuError, TypeError, ValueError) as exc:
+            errors.append({"row": first_row + i, "field": getattr(exc, "field", "items"),
+                           "message": getattr(exc, "message", str(exc))})
+    if errors:
+        raise ValidationFailed(errors)
+    return rows
+
+
+ORDER_COLUMNS = ("status", *TIME_FIELDS, *MONEY_FIELDS, *TEXT_FIELDS)
+
+
+def orders_upsert(*, shop: Shop, rows: list[dict], record_facts: bool = True) -> IngestResult:
+    """Create or update orders by order id (a re-import updates, never duplicates)."""
+    result = IngestResult()
+    # The last row of an order id wins within one batch.
+    by_id = {r["order_id"]: r for r in rows}
+    with transaction.atomic():
+        customers = customers_resolve(shop=shop, nicks={r["buyer_id"]: r["buyer_nick"] for r in by_id.values()})
+        existing = {o.order_id: o for o in Order.objects.select_for_update().filter(shop=shop, order_id__in=by_id)}
+        touched_customers, create, update = set(), [], []
+        for oid, r in by_id.items():
+            cid = customers[r["buyer_id"]]
+            touched_customers.add(cid)
+            o = existing.get(oid)
+            if o is None:
+                create.append(Order(shop=shop, order_id=oid, customer_id=cid, **{f: r[f] for f in ORDER_COLUMNS}))
+                continue
+            touched_customers.add(o.customer_id)
+            changed = o.customer_id != cid or any(getattr(o, f) != r[f] for f in ORDER_COLUMNS)
+            if changed:
+                o.customer_id = cid
+                for f in ORDER_COLUMNS:
+                    setattr(o, f, r[f])
+                update.append(o)
+            else:
+                result.duplicates += 1
+        Order.objects.bulk_create(create, batch_size=1000)
+        if update:
+            Order.objects.bulk_update(update, ["customer_id", *ORDER_COLUMNS], batch_size=500)
+        result.created, result.updated = len(create), len(update)
+        with_items = {oid: r["items"] for oid, r in by_id.items() if r["items"] is not None}
+        if with_items:
+            _items_replace(shop, with_items)
+        if create or update:
+            result.customer_ids = touched_customers
+            if record_facts:
+                facts_rebuild(shop=shop, customer_ids=touched_customers)
+    return result
+
+
+def _items_replace(shop: Shop, items_by_order: dict[str, list[dict]]) -> None:
+    ids = dict(Order.objects.filter(shop=shop, order_id__in=items_by_order).values_list("order_id", "id"))
+    OrderItem.objects.filter(order_id__in=ids.values()).delete()
+    OrderItem.objects.bulk_create(
+        [
+            OrderItem(order_id=ids[oid], sku_code=i["sku"], quantity=i["quantity"], price=i["price"])
+            for oid, items in items_by_order.items()
+            for i in items
+        ],
+        batch_size=1000,
+    )
+    codes = {i["sku"]: i["price"] for items in items_by_order.values() for i in items if i["sku"]}
+    Sku.objects.bulk_create([Sku(shop=shop, code=c, price=p) for c, p in codes.items()], ignore_conflicts=True)

@@ -1,0 +1,60 @@
+import os
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from kefu.core.services import person_create, shop_create, token_create
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def shared_data(*parts: str) -> Path:
+    """A file of ../shared/data, or skip with the reason (a user's clone has no ../shared)."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} is absent (the real data sets live in ../shared/data beside the repo)")
+    return path
+
+
+@pytest.fixture
+def shop(db):
+    return shop_create(code="s1", name="测试旗舰店")
+
+
+@pytest.fixture
+def other_shop(db):
+    return shop_create(code="s2", name="别家店")
+
+
+@pytest.fixture
+def token(shop):
+    return token_create(shop=shop, name="test")[1]
+
+
+@pytest.fixture
+def api(token):
+    """A client that sends the integration token."""
+    return Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+
+
+@pytest.fixture
+def manager(shop):
+    return person_create(shop=shop, name="经理", username="mgr", password="pass-word-1", roles=["manager"], group="")
+
+
+@pytest.fixture
+def agent_person(shop):
+    return person_create(shop=shop, name="小美", username="xiaomei", password="pass-word-1", roles=["agent"],
+                         platform_ids=["店铺:小美"])
+
+
+@pytest.fixture
+def manager_client(manager):
+    c = Client()
+    c.force_login(manager.user)
+    return c
+
+
+def pytest_report_header(config):
+    return f"database: {os.environ.get('KEFU_DATABASE_URL', 'sqlite (default)').split('@')[-1]}"
