@@ -35,7 +35,7 @@ def rollup_differences(*, shop, date_from: dt.date | None = None, date_to: dt.da
         receptions += bf.receptions
         turns += bf.turns
         credits += bf.credits
-    expected = F.contributions(receptions, turns, credits, s.slow_seconds)
+    expected = F.contributions(receptions, turns, credits, s.slow_seconds, s.tz)
 
     def in_range(day):
         return (date_from is None or day >= date_from) and (date_to is None or day <= date_to)

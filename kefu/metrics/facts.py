@@ -229,7 +229,10 @@ SCALARS = (
     "slow_turns", "unanswered_turns", "inquiries", "inquiries_paid_same_day",
     "inquiries_paid_next_day", "inquiries_paid", "orders", "sales", "net_sales", "refunds",
 )
-HISTS = ("first_response_hist", "first_response_business_hist", "response_hist", "response_business_hist")
+HISTS = (
+    "first_response_hist", "first_response_business_hist", "response_hist", "response_business_hist",
+    "reception_hours",  # hour of day (shop time) of each reception's first buyer message → count
+)
 
 
 def _bucket(agg, key):
@@ -239,7 +242,7 @@ def _bucket(agg, key):
     return b
 
 
-def contributions(receptions, turns, credits, slow_seconds: int) -> dict:
+def contributions(receptions, turns, credits, slow_seconds: int, tz) -> dict:
     """(agent_id, day) -> scalar sums and histograms these facts add to the roll-up.
 
     Accepts fact dataclasses or model rows alike (same attribute names).
@@ -248,6 +251,7 @@ def contributions(receptions, turns, credits, slow_seconds: int) -> dict:
     for r in receptions:
         b = _bucket(agg, (r.agent_id, r.day))
         b["receptions"] += 1
+        b["reception_hours"][r.first_buyer_at.astimezone(tz).hour] += 1
         if r.replied:
             b["replied_receptions"] += 1
             if r.first_response_seconds is not None:

@@ -211,3 +211,44 @@ def _score(rows: list[dict], weights: dict) -> None:
         if r["score"] != prev:
             rank, prev = i, r["score"]
         r["rank"] = rank
+
+
+def kpi_daily(*, shop: Shop, date_from: dt.date, date_to: dt.date, agent_ids=None) -> list[dict]:
+    """Trend: the report's figures per shop day (for the team, or for the given agents)."""
+    days = AgentDay.objects.filter(shop=shop, day__gte=date_from, day__lte=date_to)
+    credits = OrderCredit.objects.filter(shop=shop, pay_day__gte=date_from, pay_day__lte=date_to, agent__isnull=False)
+    if agent_ids is not None:
+        days = days.filter(agent_id__in=agent_ids)
+        credits = credits.filter(agent_id__in=agent_ids)
+    sums = {}
+    for row in days.values("day").annotate(**{f: Sum(f) for f in F.SCALARS}):
+        day = row.pop("day")
+        sums[day] = {k: v or 0 for k, v in row.items()}
+    buyers = dict(credits.values("pay_day").annotate(n=Count("customer", distinct=True)).values_list("pay_day", "n"))
+    no_hists = {h: {} for h in F.HISTS}
+    out = []
+    d = date_from
+    while d <= date_to:
+        figures = _figures(sums.get(d, _empty_sums()), no_hists, buyers.get(d, 0))
+        out.append({"day": d.isoformat(), **{k: v for k, v in figures.items() if not k.endswith("_median")}})
+        d += dt.timedelta(days=1)
+    return out
+
+
+def hourly_load(*, shop: Shop, date_from: dt.date, date_to: dt.date, agent_ids=None) -> dict:
+    """Heat-map data: receptions by shop day × hour of the buyer's first message."""
+    days = AgentDay.objects.filter(shop=shop, day__gte=date_from, day__lte=date_to)
+    if agent_ids is not None:
+        days = days.filter(agent_id__in=agent_ids)
+    grid: dict[dt.date, list[int]] = {}
+    for day, hours in days.values_list("day", "reception_hours"):
+        row = grid.setdefault(day, [0] * 24)
+        for h, n in hours.items():
+            row[int(h)] += n
+    labels, matrix = [], []
+    d = date_from
+    while d <= date_to:
+        labels.append(d.isoformat())
+        matrix.append(grid.get(d, [0] * 24))
+        d += dt.timedelta(days=1)
+    return {"days": labels, "hours": list(range(24)), "receptions": matrix}

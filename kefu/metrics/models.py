@@ -106,6 +106,7 @@ class AgentDay(models.Model):
     first_response_business_hist = models.JSONField(default=dict)
     response_hist = models.JSONField(default=dict)
     response_business_hist = models.JSONField(default=dict)
+    reception_hours = models.JSONField(default=dict)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["agent", "day"], name="agentday_unique")]

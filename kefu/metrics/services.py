@@ -82,8 +82,8 @@ def _rebuild_chunk(shop: Shop, ids: list[int], s: F.Settings) -> None:
             for c in bf.credits
         ]
 
-    before = F.contributions(old_r, old_t, old_c, s.slow_seconds)
-    after = F.contributions(new_r, new_t, new_c, s.slow_seconds)
+    before = F.contributions(old_r, old_t, old_c, s.slow_seconds, s.tz)
+    after = F.contributions(new_r, new_t, new_c, s.slow_seconds, s.tz)
 
     Reception.objects.filter(customer_id__in=ids).delete()
     Turn.objects.filter(customer_id__in=ids).delete()
