@@ -20,6 +20,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "ninja",  # serves the OpenAPI docs' swagger-ui from the package, not a CDN
     "django_htmx",
     "template_partials",
     "django_tasks",

@@ -2,7 +2,7 @@ from django.conf import settings
 from ninja import Query, Router, Schema
 
 from kefu.core.api_auth import AUTH
-from kefu.core.errors import KefuError
+from kefu.core.inputs import json_body, openapi_body
 
 from .schemas import ConversationDetailOut, ConversationOut, IngestOut, MessageBatchIn, MessageIn
 from .selectors import conversation_get_for_user, conversation_list, conversation_messages
@@ -11,15 +11,14 @@ from .services import messages_clean, messages_ingest
 router = Router(tags=["messages"], auth=AUTH)
 
 
-@router.post("/messages", response=IngestOut)
-def messages_post(request, payload: MessageBatchIn | MessageIn, shop: str | None = None):
-    """One message, or `{"messages": [...]}` with up to 1,000. Idempotent by message_id."""
+@router.post("/messages", response=IngestOut, openapi_extra=openapi_body(MessageIn, MessageBatchIn))
+def messages_post(request, shop: str | None = None):
+    """One message, or `{"messages": [...]}` with up to 1,000. Idempotent by message_id.
+
+    A bad message rejects the whole request (422) with every error as {index, field, message}.
+    """
     shop_obj, _ = request.auth.shop_for(shop)
-    raws = [m.dict() for m in payload.messages] if isinstance(payload, MessageBatchIn) else [payload.dict()]
-    if not raws:
-        raise KefuError("no messages", field="messages")
-    if len(raws) > settings.KEFU_MAX_BATCH:
-        raise KefuError(f"at most {settings.KEFU_MAX_BATCH} messages per request", field="messages")
+    raws = json_body(request, list_key="messages", limit=settings.KEFU_MAX_BATCH)
     rows = messages_clean(raws, tz=shop_obj.tz, first_row=0)
     result = messages_ingest(shop=shop_obj, rows=rows)
     return {"created": result.created, "duplicates": result.duplicates}

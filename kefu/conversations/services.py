@@ -20,7 +20,10 @@ LIMITS = {"message_id": 120, "channel": 40, "buyer_id": 120, "buyer_nick": 120, 
 def message_clean(raw: dict, *, tz) -> dict:
     """One message row → clean values, or KefuError naming the field."""
     row = {k: cell_text(raw, k) for k in MESSAGE_FIELDS if k != "text"}
-    row["text"] = "" if raw.get("text") is None else str(raw.get("text"))
+    text = raw.get("text")
+    if text is not None and not isinstance(text, str | int | float):
+        raise KefuError("must be text", field="text")
+    row["text"] = "" if text is None else str(text).replace("\x00", "")
     for key, limit in LIMITS.items():
         if len(row[key]) > limit:
             raise KefuError(f"longer than {limit} characters", field=key)

@@ -19,10 +19,52 @@ class IngestResult:
 
 
 def cell_text(raw: dict, key: str) -> str:
-    """A cell as trimmed text; spreadsheet floats like 12.0 read back as "12"."""
+    """A cell as trimmed text; spreadsheet floats like 12.0 read back as "12".
+
+    Lists, objects and booleans are refused (KefuError naming the field); NUL characters,
+    which PostgreSQL cannot store, are dropped.
+    """
+    from .errors import KefuError
+
     v = raw.get(key)
     if v is None:
         return ""
+    if isinstance(v, bool) or not isinstance(v, str | int | float):
+        raise KefuError(f"must be text or a number, got {type(v).__name__}", field=key)
     if isinstance(v, float) and v.is_integer():
         v = int(v)
-    return str(v).strip()
+    return str(v).replace("\x00", "").strip()
+
+
+def json_body(request, *, list_key: str, limit: int) -> list[dict]:
+    """A JSON body holding one object or {list_key: [objects]} (at most `limit`)."""
+    import json
+
+    from .errors import KefuError
+
+    try:
+        data = json.loads(request.body or b"null")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise KefuError(f"the body is not valid JSON: {exc}", field="body") from exc
+    if isinstance(data, dict) and list_key in data:
+        items = data[list_key]
+        if not isinstance(items, list):
+            raise KefuError("must be a list", field=list_key)
+    elif isinstance(data, dict):
+        items = [data]
+    else:
+        raise KefuError(f"must be an object or {{\"{list_key}\": [...]}}", field="body")
+    if not items:
+        raise KefuError("empty", field=list_key)
+    if len(items) > limit:
+        raise KefuError(f"at most {limit} per request", field=list_key)
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise KefuError(f"item {i} must be an object", field=f"{list_key}.{i}")
+    return items
+
+
+def openapi_body(*schemas) -> dict:
+    """OpenAPI text for a body validated by the domain cleaner (one validator for API and files)."""
+    return {"requestBody": {"required": True, "content": {"application/json": {
+        "schema": {"oneOf": [s.model_json_schema() for s in schemas]}}}}}

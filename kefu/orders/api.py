@@ -5,7 +5,7 @@ from ninja import Router, Schema
 
 from kefu.conversations.schemas import IngestOut
 from kefu.core.api_auth import AUTH
-from kefu.core.errors import KefuError
+from kefu.core.inputs import json_body, openapi_body
 
 from .services import orders_clean, orders_upsert
 
@@ -47,18 +47,11 @@ class OrderBatchIn(Schema):
     orders: list[OrderIn]
 
 
-@router.post("/orders", response=IngestOut)
-def orders_post(request, payload: OrderBatchIn | OrderIn, shop: str | None = None):
-    """One order, or `{"orders": [...]}` with up to 1,000; upserted by order_id."""
+@router.post("/orders", response=IngestOut, openapi_extra=openapi_body(OrderIn, OrderBatchIn))
+def orders_post(request, shop: str | None = None):
+    """One order, or `{"orders": [...]}` with up to 1,000; upserted by order_id (a resend updates)."""
     shop_obj, _ = request.auth.shop_for(shop)
-    raws = [o.dict() for o in payload.orders] if isinstance(payload, OrderBatchIn) else [payload.dict()]
-    if not raws:
-        raise KefuError("no orders", field="orders")
-    if len(raws) > settings.KEFU_MAX_BATCH:
-        raise KefuError(f"at most {settings.KEFU_MAX_BATCH} orders per request", field="orders")
-    for r in raws:
-        if r.get("items") is None:
-            r.pop("items", None)
+    raws = json_body(request, list_key="orders", limit=settings.KEFU_MAX_BATCH)
     rows = orders_clean(raws, tz=shop_obj.tz, first_row=0)
     result = orders_upsert(shop=shop_obj, rows=rows)
     return {"created": result.created, "duplicates": result.duplicates, "updated": result.updated}

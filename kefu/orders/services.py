@@ -102,11 +102,14 @@ def order_clean(raw: dict, *, tz) -> dict:
     row["status"] = status or derive_status(row)
     items = raw.get("items")
     if isinstance(items, list):
-        row["items"] = [
-            {"sku": str(i.get("sku", "")).strip(), "quantity": int(i.get("quantity", 1)),
-             "price": parse_money(i.get("price"), "items")}
-            for i in items
-        ]
+        row["items"] = []
+        for n, i in enumerate(items):
+            if not isinstance(i, dict):
+                raise KefuError(f"item {n + 1} must be an object", field="items")
+            qty = i.get("quantity", 1)
+            if isinstance(qty, bool) or not isinstance(qty, int) or qty <= 0:
+                raise KefuError(f"item {n + 1}: quantity must be a positive whole number", field="items")
+            row["items"].append({"sku": cell_text(i, "sku"), "quantity": qty, "price": parse_money(i.get("price"), "items")})
     else:
         row["items"] = parse_items(cell_text(raw, "items")) if cell_text(raw, "items") else None
     return row

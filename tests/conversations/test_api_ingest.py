@@ -52,10 +52,19 @@ def test_bad_row_is_named_and_nothing_is_written(api, shop):
         [1, 2],
         {"message_id": "1", "buyer_id": "b", "sender": "agent", "sent_at": "2026-11-01T10:00:00"},
         {"message_id": "x" * 200, "buyer_id": "b", "agent_id": "a", "sender": "buyer", "sent_at": "2026-11-01"},
+        {"message_id": {"a": 1}, "buyer_id": "b", "agent_id": "a", "sender": "buyer", "sent_at": "2026-11-01"},
+        {"message_id": "1", "buyer_id": ["b"], "agent_id": "a", "sender": "buyer", "sent_at": "2026-11-01"},
+        {"message_id": "1", "buyer_id": "b", "agent_id": "a", "sender": "buyer", "sent_at": "2026-02-30"},
+        {"messages": []},
+        {"messages": [1]},
+        b"not json",
+        b"\xff\xfe",
+        "a string",
     ],
 )
 def test_bad_bodies_get_a_clear_4xx(api, body):
-    r = post(api, "messages", body)
+    r = post(api, "messages", body) if not isinstance(body, bytes) else api.post(
+        "/api/v1/messages", body, content_type="application/json")
     assert 400 <= r.status_code < 500
     data = r.json()
     assert data.get("errors") or data.get("message")
@@ -90,3 +99,37 @@ def test_orders_upsert(api, shop):
     bad = post(api, "orders", {"orders": [o, {**o, "order_id": "o2", "paid_amount": "abc"}]})
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["field"] == "paid_amount"
+
+
+@pytest.mark.django_db
+def test_nul_characters_are_dropped(api, shop):
+    r = post(api, "messages", msg(1, text="a\u0000b"))
+    assert r.status_code == 200
+    assert Message.objects.get(shop=shop).text == "ab"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("change,field", [
+    ({"items": [{"sku": "A", "quantity": 0, "price": "1"}]}, "items"),
+    ({"items": ["A"]}, "items"),
+    ({"items": "A:x:1"}, "items"),
+    ({"created_at": ""}, "created_at"),
+    ({"paid_at": "2026-10-01 00:00"}, "paid_at"),
+    ({"paid_amount": "-1"}, "paid_amount"),
+    ({"paid_amount": "1.234"}, "paid_amount"),
+    ({"paid_amount": "NaN"}, "paid_amount"),
+    ({"status": "lost"}, "status"),
+    ({"refund_amount": "500", "paid_amount": "10"}, "refund_amount"),
+])
+def test_bad_orders_are_named(api, change, field):
+    o = {"order_id": "o1", "buyer_id": "b1", "created_at": "2026-11-01 10:00:00"}
+    r = post(api, "orders", {**o, **change})
+    assert r.status_code == 422, r.content
+    assert r.json()["errors"][0]["field"] == field
+
+
+@pytest.mark.django_db
+def test_openapi_docs_work_offline(api, client):
+    r = client.get("/api/v1/docs")
+    assert r.status_code == 200 and b"cdn." not in r.content
+    assert "/api/v1/messages" in client.get("/api/v1/openapi.json").json()["paths"]
