@@ -25,15 +25,17 @@ def facts_rebuild(*, shop: Shop, customer_ids: Iterable[int]) -> None:
     ids = sorted(set(customer_ids))
     settings = F.Settings.for_shop(shop)
     with transaction.atomic():
+        # Lock every buyer first, in id order, then roll-up rows in (agent, day) order: one global
+        # lock order, so concurrent batches serialise per buyer and never deadlock.
+        spam: set[int] = set()
         for i in range(0, len(ids), CHUNK):
-            _rebuild_chunk(shop, ids[i : i + CHUNK], settings)
+            locked = Customer.objects.select_for_update().filter(shop=shop, id__in=ids[i : i + CHUNK]).order_by("id")
+            spam |= {cid for cid, is_spam in locked.values_list("id", "is_spam") if is_spam}
+        for i in range(0, len(ids), CHUNK):
+            _rebuild_chunk(shop, ids[i : i + CHUNK], settings, spam)
 
 
-def _rebuild_chunk(shop: Shop, ids: list[int], s: F.Settings) -> None:
-    # Lock the buyers in id order: concurrent batches touching one buyer serialise here.
-    locked = Customer.objects.select_for_update().filter(shop=shop, id__in=ids).order_by("id")
-    spam = {cid for cid, is_spam in locked.values_list("id", "is_spam") if is_spam}
-
+def _rebuild_chunk(shop: Shop, ids: list[int], s: F.Settings, spam: set[int]) -> None:
     msgs: dict[int, list[F.Msg]] = defaultdict(list)
     for mid, cid, sent_at, sender, agent_id, order_ref in Message.objects.filter(
         shop=shop, customer_id__in=ids
@@ -97,7 +99,7 @@ def _rebuild_chunk(shop: Shop, ids: list[int], s: F.Settings) -> None:
 
 
 def _apply_delta(shop: Shop, before: dict, after: dict) -> None:
-    keys = set(before) | set(after)
+    keys = sorted(set(before) | set(after))
     if not keys:
         return
     agents = {k[0] for k in keys}
@@ -109,7 +111,7 @@ def _apply_delta(shop: Shop, before: dict, after: dict) -> None:
         (r.agent_id, r.day): r
         for r in AgentDay.objects.select_for_update()
         .filter(agent_id__in=agents, day__in=days)
-        .order_by("id")
+        .order_by("agent_id", "day")
     }
     changed = []
     for key in keys:
