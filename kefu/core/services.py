@@ -61,6 +61,10 @@ def shop_settings_update(*, shop: Shop, actor=None, **changes) -> Shop:
     unknown = set(changes) - set(SETTINGS_FIELDS)
     if unknown:
         raise KefuError(f"unknown setting {sorted(unknown)[0]!r}", field=sorted(unknown)[0])
+    if "service_hours" in changes:
+        _check_service_hours(changes["service_hours"])
+    if "score_weights" in changes:
+        _check_weights(changes["score_weights"])
     with transaction.atomic():
         shop = Shop.objects.select_for_update().get(pk=shop.pk)
         before = {k: getattr(shop, k) for k in changes}
@@ -158,3 +162,30 @@ def token_authenticate(raw: str) -> IntegrationToken | None:
         if tok.last_used_at is None or (now - tok.last_used_at).total_seconds() > 60:
             IntegrationToken.objects.filter(pk=tok.pk).update(last_used_at=now)
     return tok
+
+
+def _check_service_hours(spec) -> None:
+    from .timeutil import ServiceHours, zone
+
+    if not isinstance(spec, dict) or set(spec) - {"weekly", "holidays"}:
+        raise KefuError('must be {"weekly": {"0": [["09:00", "18:00"]], …}, "holidays": ["YYYY-MM-DD"]}',
+                        field="service_hours")
+    try:
+        ServiceHours(spec, zone("UTC"))
+        for key in spec.get("weekly") or {}:
+            if int(key) not in range(7):
+                raise ValueError(f"weekday {key} (0 = Monday … 6 = Sunday)")
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise KefuError(f"bad service hours: {exc}", field="service_hours") from exc
+
+
+def _check_weights(weights) -> None:
+    from kefu.metrics.kpi import SCORE_COMPONENTS
+
+    if not isinstance(weights, dict):
+        raise KefuError("must be an object of component → weight", field="score_weights")
+    for k, w in weights.items():
+        if k not in SCORE_COMPONENTS:
+            raise KefuError(f"unknown component {k!r} (known: {', '.join(SCORE_COMPONENTS)})", field="score_weights")
+        if isinstance(w, bool) or not isinstance(w, int | float) or w < 0:
+            raise KefuError(f"weight of {k} must be a number ≥ 0", field="score_weights")

@@ -158,3 +158,21 @@ def test_cli_shop_commands(capsys):
 
     with pytest.raises(CommandError):
         call_command("shop", "token", "nope", "erp")
+
+
+@pytest.mark.django_db
+def test_cli_shop_settings(shop, capsys):
+    call_command("shop", "set", "s1", "slow_turn_seconds=120", 'service_hours={"weekly": {"0": [["09:00", "18:00"]]}}')
+    call_command("shop", "show", "s1")
+    out = capsys.readouterr().out
+    assert '"slow_turn_seconds": 120' in out and '"09:00"' in out
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError):
+        call_command("shop", "set", "s1", "attribution_window_days=-3")
+    with pytest.raises(CommandError):
+        call_command("shop", "set", "s1", "nonsense")
+    for bad in ('service_hours={"weekly": {"0": [["09:99", "18:00"]]}}', 'service_hours={"weekly": {"9": []}}',
+                'service_hours=[1]', 'score_weights={"luck": 5}', 'score_weights={"sales": -1}'):
+        with pytest.raises(CommandError):
+            call_command("shop", "set", "s1", bad)

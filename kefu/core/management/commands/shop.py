@@ -1,12 +1,20 @@
+import json
+
 from django.core.management.base import BaseCommand, CommandError
 
 from kefu.core.errors import KefuError
 from kefu.core.models import Shop
-from kefu.core.services import person_create, shop_create, token_create
+from kefu.core.services import (
+    SETTINGS_FIELDS,
+    person_create,
+    shop_create,
+    shop_settings_update,
+    token_create,
+)
 
 
 class Command(BaseCommand):
-    help = "Shops: `kefu shop add CODE --name NAME [--timezone TZ]`, `kefu shop list`, `kefu shop token CODE NAME`, `kefu shop person CODE NAME ...`"
+    help = "Shops: add, list, show, set (settings), token (API), person (login accounts)"
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
@@ -18,6 +26,11 @@ class Command(BaseCommand):
         tok = sub.add_parser("token", help="create an API token for an integration (printed once)")
         tok.add_argument("code")
         tok.add_argument("name")
+        setp = sub.add_parser("set", help="change settings: kefu shop set CODE slow_turn_seconds=120 service_hours='{...}'")
+        setp.add_argument("code")
+        setp.add_argument("pairs", nargs="+", metavar="KEY=VALUE", help=f"keys: {', '.join(SETTINGS_FIELDS)}")
+        show = sub.add_parser("show", help="print a shop's settings as JSON")
+        show.add_argument("code")
         person = sub.add_parser("person", help="add a person who can log in")
         person.add_argument("code")
         person.add_argument("name")
@@ -44,6 +57,22 @@ class Command(BaseCommand):
             elif o["action"] == "token":
                 tok, raw = token_create(shop=self._shop(o["code"]), name=o["name"])
                 self.stdout.write(f"token for {tok.name} (shown once): {raw}")
+            elif o["action"] == "set":
+                changes = {}
+                for pair in o["pairs"]:
+                    key, sep, value = pair.partition("=")
+                    if not sep:
+                        raise CommandError(f"{pair!r}: expected KEY=VALUE")
+                    try:
+                        changes[key] = json.loads(value)
+                    except ValueError:
+                        changes[key] = value
+                shop = shop_settings_update(shop=self._shop(o["code"]), **changes)
+                self.stdout.write(f"updated {', '.join(changes)} of {shop.code}")
+            elif o["action"] == "show":
+                shop = self._shop(o["code"])
+                data = {f: getattr(shop, f) for f in ("code", *SETTINGS_FIELDS)}
+                self.stdout.write(json.dumps(data, ensure_ascii=False, indent=2))
             elif o["action"] == "person":
                 a = person_create(
                     shop=self._shop(o["code"]), name=o["name"], username=o["username"], password=o["password"],
