@@ -40,3 +40,10 @@ def conversation_messages(*, conversation: Conversation):
         .select_related("agent")
         .order_by("sent_at", "id")
     )
+
+
+def conversations_before(*, shop: Shop, member: Agent | None, conversation: Conversation):
+    """The buyer's earlier conversations this person may see (buyer card, CONV-4)."""
+    return conversation_list(shop=shop, member=member).filter(
+        customer_id=conversation.customer_id, started_at__lt=conversation.started_at
+    )

@@ -56,6 +56,15 @@ def messages_clean(raws: list[dict], *, tz, first_row: int = 1) -> list[dict]:
     return rows
 
 
+def _nicks(rows: list[dict]) -> dict[str, str]:
+    """buyer id → the nick a row gives (agent and bot rows often carry none)."""
+    nicks: dict[str, str] = {}
+    for r in rows:
+        if r["buyer_nick"] or r["buyer_id"] not in nicks:
+            nicks[r["buyer_id"]] = r["buyer_nick"]
+    return nicks
+
+
 def messages_ingest(*, shop: Shop, rows: list[dict], record_facts: bool = True) -> IngestResult:
     """Store clean message rows; resends are counted as duplicates and change nothing.
 
@@ -75,7 +84,7 @@ def messages_ingest(*, shop: Shop, rows: list[dict], record_facts: bool = True) 
             fresh.append(r)
         if not fresh:
             return result
-        customers = customers_resolve(shop=shop, nicks={r["buyer_id"]: r["buyer_nick"] for r in fresh})
+        customers = customers_resolve(shop=shop, nicks=_nicks(fresh))
         agents = agents_resolve(shop=shop, platform_ids={r["agent_id"] for r in fresh})
         Message.objects.bulk_create(
             [

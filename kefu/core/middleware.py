@@ -19,3 +19,14 @@ class ShopMiddleware:
                 request.member = member
                 request.shop = member.shop
         return self.get_response(request)
+
+
+class ChineseFirstMiddleware:
+    """zh-hans unless the person picked a language: the browser's Accept-Language is ignored."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        return self.get_response(request)

@@ -5,6 +5,7 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 
 from kefu.catalog.models import Sku
+from kefu.core.db import bulk_update_rows
 from kefu.core.errors import KefuError, ValidationFailed
 from kefu.core.inputs import IngestResult, cell_text
 from kefu.core.models import Shop
@@ -158,7 +159,7 @@ def orders_upsert(*, shop: Shop, rows: list[dict], record_facts: bool = True) ->
                 result.duplicates += 1
         Order.objects.bulk_create(create, batch_size=1000)
         if update:
-            Order.objects.bulk_update(update, ["customer_id", *ORDER_COLUMNS], batch_size=500)
+            bulk_update_rows(Order, update, ["customer", *ORDER_COLUMNS])
         result.created, result.updated = len(create), len(update)
         with_items = {oid: r["items"] for oid, r in by_id.items() if r["items"] is not None}
         if with_items:

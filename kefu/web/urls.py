@@ -1,3 +1,4 @@
+import plotly
 from django.urls import path
 
 from . import views
@@ -6,5 +7,11 @@ app_name = "web"
 urlpatterns = [
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
+    path("shop/", views.shop_switch, name="shop_switch"),
     path("", views.dashboard, name="dashboard"),
+    path("agents/<int:agent_id>/", views.agent_detail, name="agent_detail"),
+    path("conversations/", views.conversations, name="conversations"),
+    path("conversations/<int:conversation_id>/", views.conversation_detail, name="conversation_detail"),
+    # The version in the name lets browsers cache it for long; a plotly upgrade changes the URL.
+    path(f"vendor/plotly-{plotly.__version__}.min.js", views.plotly_js, name="plotly_js"),
 ]

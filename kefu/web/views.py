@@ -1,12 +1,114 @@
+import datetime as dt
+import functools
+import gzip
+import hashlib
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import plotly
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseNotModified
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.views.decorators.http import require_POST
+from django.urls import Resolver404, resolve
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
 
+from kefu.conversations.selectors import (
+    conversation_get_for_user,
+    conversation_list,
+    conversation_messages,
+    conversations_before,
+)
+from kefu.core.access import sees_whole_shop
+from kefu.core.errors import KefuError
 from kefu.core.ratelimit import login_allowed, login_failed, login_succeeded
+from kefu.customers.selectors import buyer_card
+from kefu.metrics.exports import to_csv, to_xlsx
+from kefu.metrics.kpi import KEYS
+from kefu.metrics.selectors import parse_range
 
+from . import selectors as S
+from .labels import (
+    AGENT_FIGURES,
+    CONVERSATION_LABELS,
+    DAILY_COLUMNS,
+    KPI_LABELS,
+    RANKING_COLUMNS,
+    TODAY_COLUMNS,
+)
+
+CONVERSATIONS_PER_PAGE = 50
+EXPORT_MAX_ROWS = 100_000
+EXPORT_FORMATS = {"csv": "text/csv; charset=utf-8",
+                  "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+# ---------------------------------------------------------------- helpers
+
+def shop_page(view):
+    """Login required, and the person must work in a shop (request.shop/member set by middleware)."""
+
+    @login_required
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if request.shop is None or request.member is None:
+            return TemplateResponse(request, "web/no_shop.html", {}, status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _safe_cell(value):
+    """Neutralise spreadsheet formulas in text that came from buyers or platforms."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        try:
+            float(value)
+        except ValueError:
+            return "'" + value
+    return value
+
+
+def export_response(fmt: str, columns: list[str], rows: list[dict], name: str, labels: dict) -> HttpResponse:
+    labels = {c: str(labels.get(c, c)) for c in columns}
+    rows = [{c: _safe_cell(r.get(c)) for c in columns} for r in rows]
+    body = to_csv(columns, rows, labels) if fmt == "csv" else to_xlsx(columns, rows, labels, title=name[:31])
+    resp = HttpResponse(body, content_type=EXPORT_FORMATS[fmt])
+    resp["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return resp
+
+
+def _export_format(request) -> str | None:
+    fmt = request.GET.get("export")
+    if fmt and fmt not in EXPORT_FORMATS:
+        raise KefuError("export must be csv or xlsx", field="export")
+    return fmt or None
+
+
+def _range(request, default_from: dt.date, default_to: dt.date) -> tuple[dt.date, dt.date, str | None]:
+    """from/to of the query string, or the defaults with the error to show."""
+    raw_from, raw_to = request.GET.get("from") or None, request.GET.get("to") or None
+    if not raw_from and not raw_to:
+        return default_from, default_to, None
+    try:
+        d_from, d_to = parse_range(raw_from or default_from.isoformat(), raw_to or default_to.isoformat(),
+                                   today=default_to)
+    except KefuError as exc:
+        return default_from, default_to, exc.message
+    return d_from, d_to, None
+
+
+def _report_columns(rows: list[dict]) -> list[str]:
+    """Every column present in any row (an agent's ranking mixes full and ranking-only rows)."""
+    present = {k for r in rows for k in r}
+    return [c for c in ("rank", "agent", "group", "score", *KEYS) if c in present]
+
+
+# ---------------------------------------------------------------- login / language / shop
 
 def login_view(request):
     form = AuthenticationForm(request, data=request.POST or None)
@@ -18,7 +120,10 @@ def login_view(request):
         elif form.is_valid():
             login_succeeded(request, username)
             login(request, form.get_user())
-            return redirect(request.GET.get("next") or "web:dashboard")
+            nxt = request.GET.get("next")
+            if nxt and url_has_allowed_host_and_scheme(nxt, {request.get_host()}, request.is_secure()):
+                return redirect(nxt)
+            return redirect("web:dashboard")
         else:
             login_failed(request, username)
     return TemplateResponse(request, "web/login.html", {"form": form, "locked": locked}, status=429 if locked else 200)
@@ -31,5 +136,179 @@ def logout_view(request):
 
 
 @login_required
+@require_POST
+def shop_switch(request):
+    """Shop switcher: the session remembers the shop; the middleware reads it on every request."""
+    try:
+        shop_id = int(request.POST.get("shop_id", ""))
+    except ValueError as exc:
+        raise Http404("shop") from exc
+    if not S.user_works_in(request.user, shop_id):
+        raise Http404("shop")
+    request.session["shop_id"] = shop_id
+    return redirect(_switch_target(request, request.POST.get("next") or ""))
+
+
+def _switch_target(request, nxt: str) -> str:
+    """Back to the page the person was on, unless it shows an object of the old shop."""
+    if not url_has_allowed_host_and_scheme(nxt, {request.get_host()}, request.is_secure()):
+        return "/"
+    try:
+        match = resolve(urlsplit(nxt).path)
+    except Resolver404:
+        return "/"
+    return "/" if match.kwargs else nxt
+
+
+# ---------------------------------------------------------------- dashboard
+
+@shop_page
 def dashboard(request):
-    return TemplateResponse(request, "web/dashboard.html", {})
+    shop, member = request.shop, request.member
+    today = S.shop_today(shop)
+    d_from, d_to, range_error = _range(request, today.replace(day=1), today)
+    try:
+        fmt = _export_format(request)
+    except KefuError as exc:
+        return HttpResponseBadRequest(exc.message)
+    table = request.GET.get("table", "ranking")
+
+    if fmt:
+        if table == "today":
+            data = S.dashboard_today(shop=shop, member=member)
+            return export_response(fmt, _report_columns(data["rows"]), data["rows"], f"kefu-today-{today}",
+                                   KPI_LABELS)
+        if table == "trend":
+            days = S.trend(shop=shop, member=member, date_from=today - dt.timedelta(days=S.TREND_DAYS - 1),
+                           date_to=today)
+            return export_response(fmt, ["day", *[k for k in KEYS if k in days[0]]], days,
+                                   f"kefu-trend-{today}", KPI_LABELS)
+        rank = S.ranking(shop=shop, member=member, date_from=d_from, date_to=d_to)
+        return export_response(fmt, _report_columns(rank["rows"]), rank["rows"], f"kefu-ranking-{d_from}-{d_to}",
+                               KPI_LABELS)
+
+    ctx = {"range_error": range_error, "today": today, "ranking_columns": RANKING_COLUMNS,
+           "today_columns": TODAY_COLUMNS, "sees_whole_shop": sees_whole_shop(member)}
+    target = request.htmx.target if request.htmx else None
+    if target != "ranking":
+        ctx["live"] = S.dashboard_today(shop=shop, member=member)
+        if target == "live":
+            return TemplateResponse(request, "web/dashboard.html#live", ctx)
+    ctx["ranking"] = S.ranking(shop=shop, member=member, date_from=d_from, date_to=d_to)
+    if target == "ranking":
+        return TemplateResponse(request, "web/dashboard.html#ranking", ctx)
+    trend_from = today - dt.timedelta(days=S.TREND_DAYS - 1)
+    ctx["trend_chart"] = S.trend_chart(S.trend(shop=shop, member=member, date_from=trend_from, date_to=today))
+    ctx["load_chart"] = S.load(shop=shop, member=member, date_from=trend_from, date_to=today)
+    ctx["chart_labels"] = _chart_labels()
+    return TemplateResponse(request, "web/dashboard.html", ctx)
+
+
+def _chart_labels() -> dict:
+    return {"receptions": _("接待人数"), "reply_rate": _("回复率 (%)"), "conversion_rate": _("询单转化率 (%)"),
+            "sales": _("客服销售额 (¥)"), "hour": _("小时"), "day": _("日期"), "load": _("接待人数")}
+
+
+# ---------------------------------------------------------------- agent detail
+
+@shop_page
+def agent_detail(request, agent_id: int):
+    shop, member = request.shop, request.member
+    agent = S.agent_get_for_viewer(shop=shop, member=member, id=agent_id)
+    today = S.shop_today(shop)
+    d_from, d_to, range_error = _range(request, today - dt.timedelta(days=S.TREND_DAYS - 1), today)
+    try:
+        fmt = _export_format(request)
+    except KefuError as exc:
+        return HttpResponseBadRequest(exc.message)
+    days = S.trend(shop=shop, member=member, date_from=d_from, date_to=d_to, agent_ids=[agent.id])
+    if fmt:
+        return export_response(fmt, ["day", *[k for k in KEYS if k in days[0]]], days,
+                               f"kefu-agent-{agent.id}-{d_from}-{d_to}", KPI_LABELS)
+    figures = S.agent_figures(shop=shop, member=member, agent=agent, date_from=d_from, date_to=d_to)
+    ctx = {"agent": agent, "figures": figures, "figure_keys": AGENT_FIGURES, "days": days,
+           "daily_columns": DAILY_COLUMNS, "date_from": d_from, "date_to": d_to, "range_error": range_error,
+           "trend_chart": S.trend_chart(days), "chart_labels": _chart_labels()}
+    return TemplateResponse(request, "web/agent_detail.html", ctx)
+
+
+# ---------------------------------------------------------------- conversations
+
+def _conversation_filters(request, member) -> dict:
+    waiting = {"1": True, "0": False}.get(request.GET.get("waiting", ""))
+    agent_id = None
+    if sees_whole_shop(member):
+        try:
+            agent_id = int(request.GET.get("agent") or 0) or None
+        except ValueError:
+            agent_id = None
+    return {"agent_id": agent_id, "waiting": waiting, "q": request.GET.get("q", "").strip()[:120]}
+
+
+@shop_page
+def conversations(request):
+    shop, member = request.shop, request.member
+    filters = _conversation_filters(request, member)
+    qs = conversation_list(shop=shop, member=member, **filters)
+    try:
+        fmt = _export_format(request)
+    except KefuError as exc:
+        return HttpResponseBadRequest(exc.message)
+    if fmt:
+        tz = shop.tz
+        rows = [
+            {"id": c.id, "buyer_id": c.customer.buyer_id, "nick": c.customer.nick,
+             "agent": c.agent.name if c.agent else "",
+             "started_at": c.started_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
+             "ended_at": c.ended_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
+             "message_count": c.message_count, "buyer_message_count": c.buyer_message_count,
+             "waiting": _("是") if c.waiting else _("否")}
+            for c in qs[:EXPORT_MAX_ROWS]
+        ]
+        return export_response(fmt, list(CONVERSATION_LABELS), rows, f"kefu-conversations-{S.shop_today(shop)}",
+                               CONVERSATION_LABELS)
+    page = Paginator(qs, CONVERSATIONS_PER_PAGE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    ctx = {"page": page, "filters": filters, "agents": S.agents_for_filter(shop=shop, member=member),
+           "query": params.urlencode(), "waiting_raw": request.GET.get("waiting", "")}
+    if request.htmx and request.htmx.target == "conversations":
+        return TemplateResponse(request, "web/conversations.html#table", ctx)
+    return TemplateResponse(request, "web/conversations.html", ctx)
+
+
+@shop_page
+def conversation_detail(request, conversation_id: int):
+    shop, member = request.shop, request.member
+    conv = conversation_get_for_user(shop=shop, member=member, id=conversation_id)
+    card = buyer_card(shop=shop, member=member, customer=conv.customer, at=conv.started_at,
+                      past_conversations=conversations_before(shop=shop, member=member, conversation=conv))
+    ctx = {"conv": conv, "messages": list(conversation_messages(conversation=conv)), "card": card}
+    return TemplateResponse(request, "web/conversation_detail.html", ctx)
+
+
+# ---------------------------------------------------------------- vendored chart library
+
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+
+@functools.lru_cache(maxsize=1)
+def _plotly_bytes() -> tuple[bytes, bytes, str]:
+    raw = PLOTLY_JS.read_bytes()
+    return raw, gzip.compress(raw, 6), '"' + hashlib.sha256(raw).hexdigest()[:32] + '"'
+
+
+@require_GET
+def plotly_js(request):
+    """plotly.js from the installed `plotly` package: charts work offline, with no CDN."""
+    raw, packed, etag = _plotly_bytes()
+    if request.headers.get("If-None-Match") == etag:
+        return HttpResponseNotModified()
+    use_gzip = "gzip" in request.headers.get("Accept-Encoding", "")
+    resp = HttpResponse(packed if use_gzip else raw, content_type="text/javascript; charset=utf-8")
+    if use_gzip:
+        resp["Content-Encoding"] = "gzip"
+    resp["Vary"] = "Accept-Encoding"
+    resp["ETag"] = etag
+    resp["Cache-Control"] = "public, max-age=604800"
+    return resp

@@ -133,3 +133,11 @@ def test_openapi_docs_work_offline(api, client):
     r = client.get("/api/v1/docs")
     assert r.status_code == 200 and b"cdn." not in r.content
     assert "/api/v1/messages" in client.get("/api/v1/openapi.json").json()["paths"]
+
+
+@pytest.mark.django_db
+def test_a_reply_without_nick_keeps_the_buyers_nick(api, shop):
+    from kefu.customers.models import Customer
+
+    post(api, "messages", {"messages": [msg(1, buyer_nick="小明"), msg(2, "agent", "2026-11-01T10:00:05")]})
+    assert Customer.objects.get(shop=shop, buyer_id="b1").nick == "小明"

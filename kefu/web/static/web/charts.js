@@ -1,0 +1,55 @@
+/* Dashboard and agent charts, drawn with the plotly.js served by Kefu itself (no CDN). */
+(function () {
+  "use strict";
+  function data(id) {
+    var el = document.getElementById(id);
+    return el ? JSON.parse(el.textContent) : null;
+  }
+  var CONFIG = { displayModeBar: false, responsive: true };
+  var BASE = {
+    margin: { l: 48, r: 12, t: 36, b: 36 }, height: 240,
+    font: { family: '-apple-system, "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", sans-serif', size: 12 },
+    paper_bgcolor: "#fff", plot_bgcolor: "#fff",
+    xaxis: { type: "date", tickformat: "%m-%d", gridcolor: "#eee" },
+    yaxis: { gridcolor: "#eee", rangemode: "tozero" }
+  };
+  function layout(title, extra) {
+    return Object.assign({}, BASE, { title: { text: title, font: { size: 14 }, x: 0, xanchor: "left" } }, extra || {});
+  }
+  function line(id, x, y, title, color, kind) {
+    var el = document.getElementById(id);
+    if (!el) return;
+    var trace = kind === "bar"
+      ? { x: x, y: y, type: "bar", marker: { color: color } }
+      : { x: x, y: y, type: "scatter", mode: "lines+markers", line: { color: color, width: 2 },
+          marker: { size: 4 }, connectgaps: false };
+    window.Plotly.newPlot(el, [trace], layout(title), CONFIG);
+  }
+  function draw() {
+    if (!window.Plotly) return;
+    var labels = data("chart-labels") || {};
+    var t = data("trend-data");
+    if (t) {
+      line("chart-receptions", t.days, t.receptions, labels.receptions, "#1f6feb", "bar");
+      line("chart-reply_rate", t.days, t.reply_rate, labels.reply_rate, "#2da44e");
+      line("chart-conversion_rate", t.days, t.conversion_rate, labels.conversion_rate, "#bf8700");
+      line("chart-sales", t.days, t.sales, labels.sales, "#d4380d", "bar");
+    }
+    var h = data("load-data");
+    var el = document.getElementById("chart-load");
+    if (h && el) {
+      var peak = Math.max.apply(null, [1].concat(h.receptions.map(function (r) { return Math.max.apply(null, r); })));
+      window.Plotly.newPlot(el, [{
+        zmin: 0, zmax: peak,
+        z: h.receptions, x: h.hours, y: h.days, type: "heatmap", colorscale: "YlOrRd", reversescale: true,
+        hovertemplate: labels.day + " %{y}<br>" + labels.hour + " %{x}:00<br>" + labels.load + " %{z}<extra></extra>"
+      }], Object.assign({}, BASE, {
+        height: Math.max(260, 16 * h.days.length + 80), margin: { l: 90, r: 12, t: 12, b: 40 },
+        xaxis: { title: { text: labels.hour }, dtick: 1, tickformat: "d" },
+        yaxis: { type: "category", autorange: "reversed" }
+      }), CONFIG);
+    }
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", draw);
+  else draw();
+})();

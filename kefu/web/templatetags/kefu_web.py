@@ -1,0 +1,72 @@
+"""Formatting of KPI figures in tables: rates as %, seconds as m:ss, money with ¥, None as —."""
+
+from decimal import Decimal, InvalidOperation
+
+from django import template
+
+from kefu.core.enums import Group
+from kefu.web.labels import KPI_LABELS, MONEY_KEYS, PAGE_TIME_LABELS, RATE_KEYS, SECONDS_KEYS
+
+register = template.Library()
+DASH = "—"
+
+
+@register.filter
+def get(mapping, key):
+    return mapping.get(key) if hasattr(mapping, "get") else None
+
+
+@register.filter
+def label(key):
+    return PAGE_TIME_LABELS.get(key) or KPI_LABELS.get(key, key)
+
+
+@register.filter
+def pct(value):
+    if value is None or value == "":
+        return DASH
+    return f"{float(value) * 100:.1f}%"
+
+
+@register.filter
+def secs(value):
+    if value is None or value == "":
+        return DASH
+    s = int(round(float(value)))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}:{s % 60:02d}"
+    h, rest = divmod(s, 3600)
+    if h < 24:
+        return f"{h}:{rest // 60:02d}:{rest % 60:02d}"
+    return f"{h // 24}d {h % 24}h"
+
+
+@register.filter
+def yuan(value):
+    if value is None or value == "":
+        return DASH
+    try:
+        return f"¥{Decimal(str(value)):,.2f}"
+    except InvalidOperation:
+        return str(value)
+
+
+@register.filter
+def kpi(row, key):
+    """One cell of a KPI row, formatted by what the figure is."""
+    value = row.get(key) if hasattr(row, "get") else None
+    if value is None or value == "":
+        return DASH
+    if key in RATE_KEYS:
+        return pct(value)
+    if key in SECONDS_KEYS:
+        return secs(value)
+    if key in MONEY_KEYS:
+        return yuan(value)
+    if key == "group":
+        return Group(value).label if value in Group.values and value else DASH
+    if key == "score":
+        return f"{float(value):.1f}"
+    return value

@@ -1,0 +1,76 @@
+"""One browser test: log in and read the ranking on the dashboard (Playwright on Debian's chromium)."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from kefu.core.services import person_create, shop_create
+from kefu.web import selectors
+from tests.web.data import DAY, agent, chat, order
+
+# Playwright's sync API runs an event loop in this thread; Django's ORM calls from the test are safe.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is absent (apt-get install chromium)"),
+]
+
+
+@pytest.fixture
+def shop_with_data(transactional_db, monkeypatch):
+    monkeypatch.setattr(selectors, "shop_today", lambda shop: DAY)
+    shop = shop_create(code="e2e", name="浏览器测试店")
+    person_create(shop=shop, name="经理", username="boss", password="pass-word-1", roles=["manager"], group="")
+    fast, slow = agent(shop, "小美"), agent(shop, "阿强")
+    for i in range(4):
+        chat(shop, agent=fast, buyer=f"f{i}", day=DAY, hour=9 + i, reply_after=15)
+        order(shop, order_id=f"of{i}", buyer=f"f{i}", day=DAY, hour=10 + i, paid="200.00")
+    for i in range(3):
+        chat(shop, agent=slow, buyer=f"s{i}", day=DAY, hour=9 + i, reply_after=None if i else 400)
+    return shop
+
+
+def test_login_and_read_the_ranking(live_server, shop_with_data):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_context(locale="zh-CN").new_page()
+            page.goto(f"{live_server.url}/login/")
+            page.fill("input[name=username]", "boss")
+            page.fill("input[name=password]", "pass-word-1")
+            page.click("button[type=submit]")
+            page.wait_for_url(f"{live_server.url}/")
+            assert page.locator("h1").first.inner_text().startswith("看板")
+
+            ranking = page.locator("#ranking table.kpi tbody tr")
+            assert ranking.count() == 2
+            first = ranking.nth(0).locator("td")
+            assert first.nth(0).inner_text() == "1" and first.nth(1).inner_text() == "小美"
+            assert ranking.nth(1).locator("td").nth(1).inner_text() == "阿强"
+            assert "小美" in page.locator(".podium .top").inner_text()
+            assert "阿强" in page.locator(".podium .bottom").inner_text()
+            assert "¥800.00" in ranking.nth(0).inner_text()
+
+            # The charts are drawn by the plotly.js Kefu serves itself.
+            page.wait_for_selector("#chart-receptions .main-svg", timeout=15000)
+            page.wait_for_selector("#chart-load .main-svg", timeout=15000)
+
+            # The range form swaps the ranking in place (htmx): a day without data empties it,
+            # and the page is not reloaded (the marker set on the window survives).
+            page.evaluate("window.__kefu_marker = 1")
+            page.fill("#ranking input[name=from]", "2025-11-01")
+            page.fill("#ranking input[name=to]", "2025-11-01")
+            page.click("#ranking button[type=submit]")
+            page.wait_for_selector("#ranking td.muted")
+            assert "from=2025-11-01" in page.url
+            assert page.evaluate("window.__kefu_marker") == 1
+        finally:
+            browser.close()
