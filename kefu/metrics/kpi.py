@@ -109,6 +109,8 @@ def _collect(shop: Shop, date_from: dt.date, date_to: dt.date, agent_ids=None):
     sums: dict[int, dict] = {}
     for row in days.values("agent_id").annotate(**{f: Sum(f) for f in F.SCALARS}):
         agent_id = row.pop("agent_id")
+        if not any(row.values()):  # roll-up rows left at zero after the agent's facts moved away
+            continue
         sums[agent_id] = {k: v or 0 for k, v in row.items()}
     hists: dict[int, dict] = defaultdict(lambda: {h: defaultdict(int) for h in F.HISTS})
     for agent_id, *hs in days.values_list("agent_id", *F.HISTS):

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from django.db import transaction
 
 from kefu.conversations.models import Conversation, Message
+from kefu.core.db import bulk_update_rows
 from kefu.core.models import Shop
 from kefu.customers.models import Customer
 from kefu.orders.models import Order
@@ -84,18 +85,51 @@ def _rebuild_chunk(shop: Shop, ids: list[int], s: F.Settings, spam: set[int]) ->
             for c in bf.credits
         ]
 
-    before = F.contributions(old_r, old_t, old_c, s.slow_seconds, s.tz)
-    after = F.contributions(new_r, new_t, new_c, s.slow_seconds, s.tz)
-
-    Reception.objects.filter(customer_id__in=ids).delete()
-    Turn.objects.filter(customer_id__in=ids).delete()
-    OrderCredit.objects.filter(customer_id__in=ids).delete()
-    Reception.objects.bulk_create(new_r, batch_size=1000)
-    Turn.objects.bulk_create(new_t, batch_size=1000)
-    OrderCredit.objects.bulk_create(new_c, batch_size=1000)
+    # Write only the facts that changed; unchanged facts add the same to both sides of the delta.
+    gone_r, added_r = _sync(Reception, old_r, new_r)
+    gone_t, added_t = _sync(Turn, old_t, new_t)
+    gone_c, added_c = _sync(OrderCredit, old_c, new_c)
+    before = F.contributions(gone_r, gone_t, gone_c, s.slow_seconds, s.tz)
+    after = F.contributions(added_r, added_t, added_c, s.slow_seconds, s.tz)
 
     _apply_delta(shop, before, after)
     _conversations_rebuild(shop, ids, msgs)
+
+
+# (identity fields, value fields) of each fact: a fact is rewritten only when its values change.
+FACT_FIELDS = {
+    Reception: (("customer_id", "agent_id", "day"),
+                ("first_buyer_at", "replied", "first_response_seconds", "first_response_business_seconds",
+                 "is_inquiry", "paid_same_day", "paid_next_day", "paid_final")),
+    Turn: (("customer_id", "agent_id", "started_at"),
+           ("start_day", "replied_at", "reply_day", "seconds", "business_seconds")),
+    OrderCredit: (("order_id",),
+                  ("customer_id", "agent_id", "pay_day", "created_day", "paid_amount", "refund_amount", "taken_back")),
+}
+
+
+def _sync(model, old: list, new: list) -> tuple[list, list]:
+    """Delete old facts that vanished or changed, insert new ones that are new or changed."""
+    key_f, val_f = FACT_FIELDS[model]
+    old_by = {}
+    for o in old:
+        old_by[tuple(getattr(o, f) for f in key_f)] = (o, tuple(getattr(o, f) for f in val_f))
+    new_vals, added = {}, []
+    for n in new:
+        key, val = tuple(getattr(n, f) for f in key_f), tuple(getattr(n, f) for f in val_f)
+        new_vals[key] = val
+        prev = old_by.get(key)
+        if prev is None or prev[1] != val:
+            added.append(n)
+    gone = [o for key, (o, val) in old_by.items() if new_vals.get(key) != val]
+    if len(old_by) != len(old):  # identity clash (should not happen): rewrite everything
+        gone, added = old, new
+    if gone:
+        for i in range(0, len(gone), 500):
+            model.objects.filter(id__in=[o.id for o in gone[i : i + 500]]).delete()
+    if added:
+        model.objects.bulk_create(added, batch_size=1000)
+    return gone, added
 
 
 def _apply_delta(shop: Shop, before: dict, after: dict) -> None:
@@ -141,7 +175,7 @@ def _apply_delta(shop: Shop, before: dict, after: dict) -> None:
         if dirty:
             changed.append(row)
     if changed:
-        AgentDay.objects.bulk_update(changed, [*F.SCALARS, *F.HISTS], batch_size=500)
+        bulk_update_rows(AgentDay, changed, [*F.SCALARS, *F.HISTS])
 
 
 def _conversations_rebuild(shop: Shop, ids: list[int], msgs: dict[int, list[F.Msg]]) -> None:
@@ -178,8 +212,8 @@ def _conversations_rebuild(shop: Shop, ids: list[int], msgs: dict[int, list[F.Ms
     if stale:
         Conversation.objects.filter(id__in=stale).delete()
     if update:
-        Conversation.objects.bulk_update(
-            update, ["agent_id", "started_at", "ended_at", "message_count", "buyer_message_count", "waiting"]
+        bulk_update_rows(
+            Conversation, update, ["agent", "started_at", "ended_at", "message_count", "buyer_message_count", "waiting"]
         )
     if create:
         Conversation.objects.bulk_create(create, batch_size=1000)
