@@ -1,6 +1,6 @@
 """Writes of metric facts and roll-ups. Called inside the ingestion transaction."""
 
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from collections.abc import Iterable
 
 from django.db import transaction
@@ -49,9 +49,9 @@ def _rebuild_chunk(shop: Shop, ids: list[int], s: F.Settings, spam: set[int]) ->
         oid, cid, *rest = row
         orders[cid].append(F.Ord(oid, *rest))
 
-    old_r = list(Reception.objects.filter(customer_id__in=ids))
-    old_t = list(Turn.objects.filter(customer_id__in=ids))
-    old_c = list(OrderCredit.objects.filter(customer_id__in=ids))
+    old_r = _load(Reception, ids)
+    old_t = _load(Turn, ids)
+    old_c = _load(OrderCredit, ids)
 
     new_r, new_t, new_c = [], [], []
     for cid in ids:
@@ -106,6 +106,18 @@ FACT_FIELDS = {
     OrderCredit: (("order_id",),
                   ("customer_id", "agent_id", "pay_day", "created_day", "paid_amount", "refund_amount", "taken_back")),
 }
+
+
+_ROWS = {
+    model: namedtuple(model.__name__ + "Row", dict.fromkeys(("id", "agent_id", *key, *val)))
+    for model, (key, val) in FACT_FIELDS.items()
+}
+
+
+def _load(model, customer_ids: list[int]) -> list:
+    """Stored facts of these buyers as light tuples (model instances cost more than the query)."""
+    row = _ROWS[model]
+    return [row(*v) for v in model.objects.filter(customer_id__in=customer_ids).values_list(*row._fields)]
 
 
 def _sync(model, old: list, new: list) -> tuple[list, list]:
