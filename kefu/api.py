@@ -6,6 +6,7 @@ from ninja.errors import AuthenticationError, ValidationError
 
 from kefu.conversations.api import router as conversations_router
 from kefu.core.errors import KefuError, NotFound, PermissionDenied, ValidationFailed
+from kefu.customers.api import router as customers_router
 from kefu.metrics.api import router as metrics_router
 from kefu.orders.api import router as orders_router
 
@@ -13,6 +14,7 @@ api = NinjaAPI(title="Kefu API", version="1", urls_namespace="api", docs_url="/d
 api.add_router("", conversations_router)
 api.add_router("", orders_router)
 api.add_router("", metrics_router)
+api.add_router("", customers_router)
 
 
 def _loc(loc) -> str:

@@ -14,6 +14,7 @@ BODIES = {
     "/api/v1/messages": {"message_id": "x1", "buyer_id": "b9", "agent_id": "a9", "sender": "buyer",
                          "sent_at": "2026-11-01T10:00:00"},
     "/api/v1/orders": {"order_id": "o9", "buyer_id": "b9", "created_at": "2026-11-01T10:00:00"},
+    "/api/v1/customers/{buyer_id}/spam": {"spam": True},
 }
 
 
@@ -33,7 +34,7 @@ def s1_conversation(shop):
 
 
 def _call(client, method, path, conv_id):
-    url = path.replace("{conversation_id}", str(conv_id)) + "?shop=s1&from=2026-11-01&to=2026-11-02"
+    url = path.replace("{conversation_id}", str(conv_id)).replace("{buyer_id}", "b1") + "?shop=s1&from=2026-11-01&to=2026-11-02"
     if method == "post":
         return client.post(url, json.dumps(BODIES[path]), content_type="application/json")
     return client.get(url)

@@ -16,3 +16,22 @@ def customers_resolve(*, shop: Shop, nicks: dict[str, str]) -> dict[str, int]:
         )
         found.update(Customer.objects.filter(shop=shop, buyer_id__in=missing).values_list("buyer_id", "id"))
     return found
+
+
+def customer_spam_set(*, shop: Shop, customer: Customer, spam: bool, actor=None) -> Customer:
+    """Flag a buyer as spam/advertising (left out of every figure) or clear the flag."""
+    from django.db import transaction
+
+    from kefu.core.services import audit_record
+    from kefu.metrics.services import facts_rebuild
+
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=customer.pk, shop=shop)
+        if customer.is_spam == spam:
+            return customer
+        customer.is_spam = spam
+        customer.save(update_fields=["is_spam"])
+        audit_record(shop=shop, actor=actor, action="customer.spam", entity=customer,
+                     before={"is_spam": not spam}, after={"is_spam": spam})
+        facts_rebuild(shop=shop, customer_ids=[customer.pk])
+    return customer

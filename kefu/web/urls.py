@@ -12,6 +12,7 @@ urlpatterns = [
     path("agents/<int:agent_id>/", views.agent_detail, name="agent_detail"),
     path("conversations/", views.conversations, name="conversations"),
     path("conversations/<int:conversation_id>/", views.conversation_detail, name="conversation_detail"),
+    path("conversations/<int:conversation_id>/spam/", views.conversation_spam, name="conversation_spam"),
     # The version in the name lets browsers cache it for long; a plotly upgrade changes the URL.
     path(f"vendor/plotly-{plotly.__version__}.min.js", views.plotly_js, name="plotly_js"),
 ]

@@ -28,6 +28,7 @@ from kefu.core.access import sees_whole_shop
 from kefu.core.errors import KefuError
 from kefu.core.ratelimit import login_allowed, login_failed, login_succeeded
 from kefu.customers.selectors import buyer_card
+from kefu.customers.services import customer_spam_set
 from kefu.metrics.exports import to_csv, to_xlsx
 from kefu.metrics.kpi import KEYS
 from kefu.metrics.selectors import parse_range
@@ -283,8 +284,21 @@ def conversation_detail(request, conversation_id: int):
     conv = conversation_get_for_user(shop=shop, member=member, id=conversation_id)
     card = buyer_card(shop=shop, member=member, customer=conv.customer, at=conv.started_at,
                       past_conversations=conversations_before(shop=shop, member=member, conversation=conv))
-    ctx = {"conv": conv, "messages": list(conversation_messages(conversation=conv)), "card": card}
+    ctx = {"conv": conv, "messages": list(conversation_messages(conversation=conv)), "card": card,
+           "can_flag_spam": sees_whole_shop(member)}
     return TemplateResponse(request, "web/conversation_detail.html", ctx)
+
+
+@require_POST
+@shop_page
+def conversation_spam(request, conversation_id: int):
+    """Supervisors flag the conversation's buyer as spam (left out of every figure) or clear it."""
+    shop, member = request.shop, request.member
+    conv = conversation_get_for_user(shop=shop, member=member, id=conversation_id)
+    if not sees_whole_shop(member):
+        raise Http404("conversation")
+    customer_spam_set(shop=shop, customer=conv.customer, spam=request.POST.get("spam") == "1", actor=request.user)
+    return redirect("web:conversation_detail", conversation_id=conv.id)
 
 
 # ---------------------------------------------------------------- vendored chart library
