@@ -19,7 +19,7 @@ LIMITS = {"message_id": 120, "channel": 40, "buyer_id": 120, "buyer_nick": 120, 
 
 def message_clean(raw: dict, *, tz) -> dict:
     """One message row → clean values, or KefuError naming the field."""
-    row = {k: cell_text(raw, k) for k in MESSAGE_FIELDS if k != "text"}
+    row = {k: cell_text(raw, k) for k in MESSAGE_FIELDS if k not in ("text", "sent_at")}
     text = raw.get("text")
     if text is not None and not isinstance(text, str | int | float):
         raise KefuError("must be text", field="text")

@@ -2,6 +2,7 @@
 
 from kefu.core.errors import KefuError
 from kefu.orders.enums import OrderStatus
+from kefu.orders.services import parse_money
 
 GENERIC_MESSAGE_COLUMNS = ("message_id", "channel", "buyer_id", "buyer_nick", "agent_id", "sender", "sent_at", "text", "order_id")
 GENERIC_ORDER_COLUMNS = (
@@ -67,10 +68,16 @@ def map_rows(kind: str, fmt: str, headers: list[str], rows: list[dict]) -> tuple
         anonymous = "买家会员名" not in headers
         if anonymous:
             warnings.append("no 买家会员名 column: each order gets its own anonymous buyer and counts as a silent order")
-        out = []
+        out, capped = [], []
         for r in rows:
             g = {TAOBAO_ORDER_COLUMNS[h]: v for h, v in r.items() if h in TAOBAO_ORDER_COLUMNS}
             oid = str(g.get("order_id", "")).strip()
+            paid, refund = _amount(g.get("paid_amount")), _amount(g.get("refund_amount"))
+            if paid is not None and refund is not None and refund > paid > 0:
+                # Some exports give 买家实际支付金额 already net of refunds (tmall_order_report does:
+                # paid + refund = 总金额); the refund recorded is then at most what was paid.
+                g["refund_amount"] = g["paid_amount"]
+                capped.append(oid)
             if anonymous:
                 g["buyer_id"] = f"anon:{oid}"
             g["tracking_no"] = str(g.get("tracking_no", "")).replace("No:", "").strip()
@@ -79,8 +86,22 @@ def map_rows(kind: str, fmt: str, headers: list[str], rows: list[dict]) -> tuple
             if status and not g["status"]:
                 g["status"] = "?" + status  # rejected by validation with the label named
             out.append(g)
+        if capped:
+            warnings.append(
+                f"{len(capped)} order(s) have 退款金额 above 买家实际支付金额 (the paid amount is already net of "
+                f"refunds in this export); their refund is recorded as the paid amount, e.g. 订单编号 "
+                + ", ".join(capped[:5])
+            )
         return out, warnings
     raise KefuError(f"unknown format {fmt!r} for {kind} (known: generic; taobao for orders)", field="format")
 
 
 TAOBAO_COLUMNS_KNOWN = set(TAOBAO_ORDER_COLUMNS)
+
+
+
+def _amount(value):
+    try:
+        return parse_money(value, "amount")
+    except KefuError:
+        return None  # validation names the bad cell later

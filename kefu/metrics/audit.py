@@ -19,10 +19,10 @@ def rollup_differences(*, shop, date_from: dt.date | None = None, date_to: dt.da
     s = F.Settings.for_shop(shop)
     spam = set(Customer.objects.filter(shop=shop, is_spam=True).values_list("id", flat=True))
     msgs, orders = defaultdict(list), defaultdict(list)
-    for mid, cid, sent_at, sender, agent_id, ref in Message.objects.filter(shop=shop).values_list(
-        "id", "customer_id", "sent_at", "sender", "agent_id", "order_ref"
+    for mid, cid, sent_at, sender, agent_id, ref, ext_id in Message.objects.filter(shop=shop).values_list(
+        "id", "customer_id", "sent_at", "sender", "agent_id", "order_ref", "message_id"
     ).iterator(chunk_size=5000):
-        msgs[cid].append(F.Msg(mid, sent_at, sender, agent_id, ref))
+        msgs[cid].append(F.Msg(mid, sent_at, sender, agent_id, ref, ext_id))
     for oid, cid, *rest in Order.objects.filter(shop=shop).values_list(
         "id", "customer_id", "created_at", "paid_at", "closed_at", "refunded_at", "paid_amount", "refund_amount"
     ).iterator(chunk_size=5000):

@@ -1,7 +1,7 @@
 """The one place where SPEC §12 is turned into facts. Pure functions over one buyer's raw rows.
 
 Settled points (issue 2): messages sort by sent_at, a buyer's before an agent's at the same
-instant; a turn belongs to one (agent, buyer) pair and ends at that agent's next human reply
+instant, then by the sender's message id (so arrival order never changes a figure); a turn belongs to one (agent, buyer) pair and ends at that agent's next human reply
 whenever it comes; a replied reception has a human reply from its agent to its buyer on the same
 day after the reception's first buyer message; first response = response time of the turn
 holding the reception's first buyer message; inquiries and their conversions count by inquiry
@@ -51,6 +51,7 @@ class Msg:
     sender: str
     agent_id: int | None
     order_ref: str = ""
+    message_id: str = ""  # the sender's id: breaks ties at one instant whatever the arrival order
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ class BuyerFacts:
 
 
 def sort_key(m: Msg):
-    return (m.sent_at, 0 if m.sender == BUYER else 1, m.id)
+    return (m.sent_at, 0 if m.sender == BUYER else 1, m.message_id, m.id)
 
 
 def buyer_facts(messages: list[Msg], orders: list[Ord], s: Settings) -> BuyerFacts:

@@ -38,10 +38,10 @@ def facts_rebuild(*, shop: Shop, customer_ids: Iterable[int]) -> None:
 
 def _rebuild_chunk(shop: Shop, ids: list[int], s: F.Settings, spam: set[int]) -> None:
     msgs: dict[int, list[F.Msg]] = defaultdict(list)
-    for mid, cid, sent_at, sender, agent_id, order_ref in Message.objects.filter(
+    for mid, cid, sent_at, sender, agent_id, order_ref, ext_id in Message.objects.filter(
         shop=shop, customer_id__in=ids
-    ).values_list("id", "customer_id", "sent_at", "sender", "agent_id", "order_ref"):
-        msgs[cid].append(F.Msg(mid, sent_at, sender, agent_id, order_ref))
+    ).values_list("id", "customer_id", "sent_at", "sender", "agent_id", "order_ref", "message_id"):
+        msgs[cid].append(F.Msg(mid, sent_at, sender, agent_id, order_ref, ext_id))
     orders: dict[int, list[F.Ord]] = defaultdict(list)
     for row in Order.objects.filter(shop=shop, customer_id__in=ids).values_list(
         "id", "customer_id", "created_at", "paid_at", "closed_at", "refunded_at", "paid_amount", "refund_amount"

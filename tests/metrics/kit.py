@@ -1,0 +1,105 @@
+"""Helpers for metric tests: ingest rows through the real services, compare kpi_report with the oracle."""
+
+import datetime as dt
+import math
+from decimal import Decimal
+
+from kefu.conversations.services import messages_clean, messages_ingest
+from kefu.metrics.audit import rollup_differences
+from kefu.metrics.kpi import kpi_report
+from kefu.orders.services import orders_clean, orders_upsert
+
+from . import oracle as O
+
+# Figures reported by kpi_report for an agent row (besides name, id, group, score, rank).
+FIGURES = (
+    "receptions", "replied_receptions", "reply_rate", "first_response_seconds",
+    "first_response_seconds_median", "first_response_business_seconds", "response_seconds",
+    "response_seconds_median", "response_business_seconds", "response_business_seconds_median",
+    "answered_turns", "unanswered_turns", "slow_turns", "inquiries", "inquiries_paid_same_day",
+    "inquiries_paid_next_day", "inquiries_paid", "conversion_rate", "orders", "sales", "net_sales",
+    "paying_buyers", "avg_order_value", "refunds", "refund_rate",
+)
+
+
+def iso(moment: dt.datetime | None) -> str:
+    return moment.isoformat() if moment is not None else ""
+
+
+def message_row(m: dict) -> dict:
+    """Oracle message dict → API/import row."""
+    return {
+        "message_id": m["message_id"], "channel": "qianniu", "buyer_id": m["buyer_id"],
+        "agent_id": m["agent_id"] or "", "sender": m["sender"], "sent_at": iso(m["sent_at"]),
+        "text": m.get("text", "在吗"), "order_id": m.get("order_id") or "",
+    }
+
+
+def order_row(o: dict) -> dict:
+    return {
+        "order_id": o["order_id"], "buyer_id": o["buyer_id"], "created_at": iso(o["created_at"]),
+        "paid_at": iso(o["paid_at"]), "closed_at": iso(o.get("closed_at")),
+        "refunded_at": iso(o.get("refunded_at")), "total_amount": str(o["paid_amount"]),
+        "paid_amount": str(o["paid_amount"]), "refund_amount": str(o.get("refund_amount", Decimal(0))),
+    }
+
+
+def send_messages(shop, msgs: list[dict]):
+    return messages_ingest(shop=shop, rows=messages_clean([message_row(m) for m in msgs], tz=shop.tz))
+
+
+def send_orders(shop, orders: list[dict]):
+    return orders_upsert(shop=shop, rows=orders_clean([order_row(o) for o in orders], tz=shop.tz))
+
+
+def config_of(shop) -> O.Config:
+    shop.refresh_from_db()
+    return O.Config(
+        tz=shop.tz, window_days=shop.attribution_window_days, basis=shop.attribution_basis,
+        slow_seconds=shop.slow_turn_seconds, lookback_days=shop.aftersales_lookback_days,
+        takeback_days=shop.takeback_days, hours=shop.service_hours or None,
+    )
+
+
+def report_by_agent(shop, date_from: dt.date, date_to: dt.date) -> tuple[dict, dict]:
+    """kpi_report(by="agent") as {agent name: figures} and the shop totals."""
+    rep = kpi_report(shop=shop, date_from=date_from, date_to=date_to, by="agent")
+    agents = {r["agent"]: {k: r[k] for k in FIGURES} for r in rep["agents"]}
+    return agents, rep["shop_totals"]
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, float) or isinstance(b, float):
+        if a is None or b is None:
+            return a is b
+        return math.isclose(a, b, rel_tol=0, abs_tol=1e-6)
+    return a == b
+
+
+def diff(have: dict, want: dict, prefix="") -> list[str]:
+    out = []
+    for k in sorted(set(have) | set(want), key=str):
+        if k not in have:
+            out.append(f"{prefix}{k}: missing from the report (oracle {want[k]!r})")
+        elif k not in want:
+            out.append(f"{prefix}{k}: not expected (report {have[k]!r})")
+        elif isinstance(have[k], dict) and isinstance(want[k], dict):
+            out += diff(have[k], want[k], f"{prefix}{k}.")
+        elif not _same(have[k], want[k]):
+            out.append(f"{prefix}{k}: report {have[k]!r} != oracle {want[k]!r}")
+    return out
+
+
+def assert_matches_oracle(shop, messages, orders, date_from, date_to, spam=()):
+    cfg = config_of(shop)
+    want = O.report(messages, orders, cfg, date_from, date_to, spam)
+    agents, totals = report_by_agent(shop, date_from, date_to)
+    shop_want = want["shop"]
+    shop_have = {k: totals[k] for k in shop_want}
+    problems = diff(agents, want["agents"]) + diff(shop_have, shop_want, "shop.")
+    assert not problems, f"{date_from}..{date_to}:\n" + "\n".join(problems)
+    return agents, totals
+
+
+def assert_rollup_clean(shop):
+    assert rollup_differences(shop=shop) == []
