@@ -12,7 +12,7 @@ from kefu.customers.models import Customer
 from kefu.orders.models import Order
 
 from . import facts as F
-from .models import AgentDay
+from .models import AgentDay, AgentMonth
 
 
 def rollup_differences(*, shop, date_from: dt.date | None = None, date_to: dt.date | None = None) -> list[dict]:
@@ -54,4 +54,20 @@ def rollup_differences(*, shop, date_from: dt.date | None = None, date_to: dt.da
             h = getattr(have, f) if have else {}
             if w != h:
                 diffs.append({"agent_id": key[0], "day": key[1].isoformat(), "field": f, "expected": "…", "stored": "…"})
+    # Month histograms must equal the expected day histograms summed per month.
+    months: dict = defaultdict(lambda: {h: defaultdict(int) for h in F.MEDIAN_HISTS})
+    for (agent_id, day), b in expected.items():
+        for h in F.MEDIAN_HISTS:
+            for k, n in b[h].items():
+                months[(agent_id, day.replace(day=1))][h][str(k)] += n
+    stored_months = {(r.agent_id, r.month): r for r in AgentMonth.objects.filter(shop=shop)}
+    for key in sorted(set(months) | set(stored_months), key=lambda k: (k[1], k[0])):
+        month_end = (key[1].replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+        if (date_to is not None and key[1] > date_to) or (date_from is not None and month_end < date_from):
+            continue
+        for h in F.MEDIAN_HISTS:
+            want = {k: v for k, v in months[key][h].items() if v} if key in months else {}
+            have = getattr(stored_months[key], h) if key in stored_months else {}
+            if want != have:
+                diffs.append({"agent_id": key[0], "month": key[1].isoformat(), "field": h, "expected": "…", "stored": "…"})
     return diffs

@@ -230,8 +230,9 @@ SCALARS = (
     "slow_turns", "unanswered_turns", "inquiries", "inquiries_paid_same_day",
     "inquiries_paid_next_day", "inquiries_paid", "orders", "sales", "net_sales", "refunds",
 )
+MEDIAN_HISTS = ("first_response_hist", "first_response_business_hist", "response_hist", "response_business_hist")
 HISTS = (
-    "first_response_hist", "first_response_business_hist", "response_hist", "response_business_hist",
+    *MEDIAN_HISTS,
     "reception_hours",  # hour of day (shop time) of each reception's first buyer message → count
 )
 

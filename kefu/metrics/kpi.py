@@ -13,7 +13,7 @@ from django.db.models import Count, Q, Sum
 from kefu.core.models import Agent, Shop
 
 from . import facts as F
-from .models import AgentDay, OrderCredit
+from .models import AgentDay, AgentMonth, OrderCredit
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
@@ -112,14 +112,38 @@ def _collect(shop: Shop, date_from: dt.date, date_to: dt.date, agent_ids=None):
         if not any(row.values()):  # roll-up rows left at zero after the agent's facts moved away
             continue
         sums[agent_id] = {k: v or 0 for k, v in row.items()}
-    hists: dict[int, dict] = defaultdict(lambda: {h: defaultdict(int) for h in F.HISTS})
-    for agent_id, *hs in days.values_list("agent_id", *F.HISTS):
-        target = hists[agent_id]
-        for name, h in zip(F.HISTS, hs, strict=True):
-            t = target[name]
-            for k, n in h.items():
-                t[k] += n
+    hists: dict[int, dict] = defaultdict(lambda: {h: defaultdict(int) for h in F.MEDIAN_HISTS})
+    months, loose_days = _split_months(date_from, date_to)
+    sources = []
+    if months:
+        sources.append(AgentMonth.objects.filter(shop=shop, month__in=months))
+    if loose_days:
+        sources.append(AgentDay.objects.filter(shop=shop, day__in=loose_days))
+    for qs in sources:
+        if agent_ids is not None:
+            qs = qs.filter(agent_id__in=agent_ids)
+        for agent_id, *hs in qs.values_list("agent_id", *F.MEDIAN_HISTS):
+            target = hists[agent_id]
+            for name, h in zip(F.MEDIAN_HISTS, hs, strict=True):
+                t = target[name]
+                for k, n in h.items():
+                    t[k] += n
     return sums, hists, credits
+
+
+def _split_months(date_from: dt.date, date_to: dt.date) -> tuple[list[dt.date], list[dt.date]]:
+    """Whole calendar months inside [from, to] (as their first days) and the days left over."""
+    months, days = [], []
+    d = date_from
+    while d <= date_to:
+        nxt = (d.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        if d.day == 1 and nxt - dt.timedelta(days=1) <= date_to:
+            months.append(d)
+            d = nxt
+        else:
+            days.append(d)
+            d += dt.timedelta(days=1)
+    return months, days
 
 
 def kpi_report(
@@ -136,11 +160,11 @@ def kpi_report(
     )
 
     def merged(ids) -> tuple[dict, dict]:
-        s, h = _empty_sums(), {name: defaultdict(int) for name in F.HISTS}
+        s, h = _empty_sums(), {name: defaultdict(int) for name in F.MEDIAN_HISTS}
         for i in ids:
             for k, v in sums[i].items():
                 s[k] += v
-            for name in F.HISTS:
+            for name in F.MEDIAN_HISTS:
                 for k, n in hists[i][name].items():
                     h[name][k] += n
         return s, h

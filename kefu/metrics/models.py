@@ -111,3 +111,23 @@ class AgentDay(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["agent", "day"], name="agentday_unique")]
         indexes = [models.Index(fields=["shop", "day"])]
+
+
+class AgentMonth(models.Model):
+    """The response-time histograms of AgentDay summed per calendar month (shop days).
+
+    A report over whole months merges one row per agent and month instead of one per day, so its
+    cost stops growing once the distinct response seconds of a month are all seen.
+    """
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE)
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE)
+    month = models.DateField()  # the first day of the month
+    first_response_hist = models.JSONField(default=dict)
+    first_response_business_hist = models.JSONField(default=dict)
+    response_hist = models.JSONField(default=dict)
+    response_business_hist = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["agent", "month"], name="agentmonth_unique")]
+        indexes = [models.Index(fields=["shop", "month"])]

@@ -12,7 +12,7 @@ from kefu.customers.models import Customer
 from kefu.orders.models import Order
 
 from . import facts as F
-from .models import AgentDay, OrderCredit, Reception, Turn
+from .models import AgentDay, AgentMonth, OrderCredit, Reception, Turn
 
 CHUNK = 500
 
@@ -145,31 +145,47 @@ def _sync(model, old: list, new: list) -> tuple[list, list]:
 
 
 def _apply_delta(shop: Shop, before: dict, after: dict) -> None:
+    """Move the day roll-up, then the month histograms, by the facts' change (in that lock order)."""
+    _move(AgentDay, "day", shop, before, after, F.SCALARS, F.HISTS)
+    _move(AgentMonth, "month", shop, _by_month(before), _by_month(after), (), F.MEDIAN_HISTS)
+
+
+def _by_month(agg: dict) -> dict:
+    out: dict = {}
+    for (agent_id, day), b in agg.items():
+        m = out.setdefault((agent_id, day.replace(day=1)), {h: defaultdict(int) for h in F.MEDIAN_HISTS})
+        for h in F.MEDIAN_HISTS:
+            for k, n in b[h].items():
+                m[h][k] += n
+    return out
+
+
+def _move(model, period: str, shop: Shop, before: dict, after: dict, scalars, hists) -> None:
     keys = sorted(set(before) | set(after))
     if not keys:
         return
     agents = {k[0] for k in keys}
-    days = {k[1] for k in keys}
-    AgentDay.objects.bulk_create(
-        [AgentDay(shop=shop, agent_id=a, day=d) for a, d in keys], ignore_conflicts=True, batch_size=1000
+    periods = {k[1] for k in keys}
+    model.objects.bulk_create(
+        [model(shop=shop, agent_id=a, **{period: p}) for a, p in keys], ignore_conflicts=True, batch_size=1000
     )
     rows = {
-        (r.agent_id, r.day): r
-        for r in AgentDay.objects.select_for_update()
-        .filter(agent_id__in=agents, day__in=days)
-        .order_by("agent_id", "day")
+        (r.agent_id, getattr(r, period)): r
+        for r in model.objects.select_for_update()
+        .filter(agent_id__in=agents, **{f"{period}__in": periods})
+        .order_by("agent_id", period)
     }
     changed = []
     for key in keys:
         b, a = before.get(key), after.get(key)
         row = rows[key]
         dirty = False
-        for f in F.SCALARS:
+        for f in scalars:
             diff = (a[f] if a else 0) - (b[f] if b else 0)
             if diff:
                 setattr(row, f, getattr(row, f) + diff)
                 dirty = True
-        for h in F.HISTS:
+        for h in hists:
             hist = dict(getattr(row, h))
             for src, sign in ((a, 1), (b, -1)):
                 if not src:
@@ -187,7 +203,7 @@ def _apply_delta(shop: Shop, before: dict, after: dict) -> None:
         if dirty:
             changed.append(row)
     if changed:
-        bulk_update_rows(AgentDay, changed, [*F.SCALARS, *F.HISTS])
+        bulk_update_rows(model, changed, [*scalars, *hists])
 
 
 def _conversations_rebuild(shop: Shop, ids: list[int], msgs: dict[int, list[F.Msg]]) -> None:
@@ -235,6 +251,7 @@ def rollups_rebuild(*, shop: Shop) -> None:
     """Rebuild every fact and roll-up of a shop from raw rows (after a settings change)."""
     with transaction.atomic():
         AgentDay.objects.filter(shop=shop).delete()
+        AgentMonth.objects.filter(shop=shop).delete()
         Reception.objects.filter(shop=shop).delete()
         Turn.objects.filter(shop=shop).delete()
         OrderCredit.objects.filter(shop=shop).delete()
