@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import database, db_version, django_setup, machine, median  # noqa: E402
 
 END = dt.date(2026, 10, 31)
-START = END - dt.timedelta(days=29)
+START = END.replace(day=1)  # one calendar month: the report uses month roll-ups
 
 
 def main() -> None:
