@@ -1,6 +1,7 @@
 """Writes of metric facts and roll-ups. Called inside the ingestion transaction."""
 
 from collections import defaultdict, namedtuple
+from types import SimpleNamespace
 from collections.abc import Iterable
 
 from django.db import transaction
@@ -208,8 +209,12 @@ def _move(model, period: str, shop: Shop, before: dict, after: dict, scalars, hi
 
 def _conversations_rebuild(shop: Shop, ids: list[int], msgs: dict[int, list[F.Msg]]) -> None:
     gap = shop.conversation_gap_minutes * 60
+    fields = ("agent_id", "started_at", "ended_at", "message_count", "buyer_message_count", "waiting")
     existing = {
-        c.first_message_id: c for c in Conversation.objects.filter(shop=shop, customer_id__in=ids)
+        row[1]: SimpleNamespace(id=row[0], pk=row[0], **dict(zip(fields, row[2:], strict=True)))
+        for row in Conversation.objects.filter(shop=shop, customer_id__in=ids).values_list(
+            "id", "first_message_id", *fields
+        )
     }
     keep, create, update = set(), [], []
     for cid in ids:
