@@ -1,8 +1,8 @@
 """Writes of metric facts and roll-ups. Called inside the ingestion transaction."""
 
 from collections import defaultdict, namedtuple
-from types import SimpleNamespace
 from collections.abc import Iterable
+from types import SimpleNamespace
 
 from django.db import transaction
 
