@@ -4,17 +4,21 @@ from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 
+from kefu.approvals.api import router as approvals_router
 from kefu.conversations.api import router as conversations_router
 from kefu.core.errors import KefuError, NotFound, PermissionDenied, ValidationFailed
 from kefu.customers.api import router as customers_router
 from kefu.metrics.api import router as metrics_router
 from kefu.orders.api import router as orders_router
+from kefu.workforce.api import router as workforce_router
 
 api = NinjaAPI(title="Kefu API", version="1", urls_namespace="api", docs_url="/docs")
 api.add_router("", conversations_router)
 api.add_router("", orders_router)
 api.add_router("", metrics_router)
 api.add_router("", customers_router)
+api.add_router("", workforce_router)
+api.add_router("", approvals_router)
 
 
 def _loc(loc) -> str:
@@ -41,9 +45,20 @@ def on_failed(request, exc: ValidationFailed):
     return api.create_response(request, {"code": exc.code, "message": exc.message, "errors": errors}, status=422)
 
 
+# Errors that mean "the thing moved on while you looked" (another person acted first).
+CONFLICT_CODES = {"already_decided"}
+
+
 @api.exception_handler(KefuError)
 def on_kefu_error(request, exc: KefuError):
-    status = 404 if isinstance(exc, NotFound) else 403 if isinstance(exc, PermissionDenied) or exc.code == "forbidden" else 400
+    if isinstance(exc, NotFound):
+        status = 404
+    elif isinstance(exc, PermissionDenied) or exc.code == "forbidden":
+        status = 403
+    elif exc.code in CONFLICT_CODES:
+        status = 409
+    else:
+        status = 400
     return api.create_response(request, exc.as_dict(), status=status)
 
 

@@ -32,7 +32,9 @@ INSTALLED_APPS = [
     "kefu.conversations",
     "kefu.metrics",
     "kefu.importers",
+    "kefu.workforce",
     "kefu.demo",
+    "kefu.approvals",
     "kefu.web",
 ]
 

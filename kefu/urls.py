@@ -7,5 +7,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("workforce/", include("kefu.workforce.urls")),
+    path("approvals/", include("kefu.approvals.urls")),
     path("", include("kefu.web.urls")),
 ]

@@ -15,6 +15,23 @@ BODIES = {
                          "sent_at": "2026-11-01T10:00:00"},
     "/api/v1/orders": {"order_id": "o9", "buyer_id": "b9", "created_at": "2026-11-01T10:00:00"},
     "/api/v1/customers/{buyer_id}/spam": {"spam": True},
+    # workforce
+    "/api/v1/shifts": {"name": "白班", "start": "08:00", "end": "17:00"},
+    "/api/v1/shifts/{shift_id}": {"name": "x"},
+    "/api/v1/roster/week": {"week": "2026-11-02", "pattern": {"1": [None] * 7}},
+    "/api/v1/roster/entries": {"agent_id": 1, "date": "2026-11-02", "shift_id": 1},
+    "/api/v1/roster/entries/{entry_id}/delete": {},
+    "/api/v1/agents/me/status": {"status": "online"},
+    "/api/v1/agents/{agent_id}/status": {"status": "online"},
+    "/api/v1/swaps": {"date": "2026-11-02", "agent_a_id": 1, "agent_b_id": 2, "shift_a_id": 1},
+    "/api/v1/swaps/{swap_id}/approve": {},
+    "/api/v1/swaps/{swap_id}/reject": {},
+    "/api/v1/swaps/{swap_id}/cancel": {},
+    # approvals
+    "/api/v1/money-actions": {"kind": "discount", "amount": "5", "reason": "r", "order_id": "o1"},
+    "/api/v1/approvals/{approval_id}/approve": {"reason": "ok"},
+    "/api/v1/approvals/{approval_id}/reject": {"reason": "no"},
+    "/api/v1/approvals/{approval_id}/cancel": {},
 }
 
 
@@ -35,6 +52,8 @@ def s1_conversation(shop):
 
 def _call(client, method, path, conv_id):
     url = path.replace("{conversation_id}", str(conv_id)).replace("{buyer_id}", "b1") + "?shop=s1&from=2026-11-01&to=2026-11-02"
+    for param in ("{shift_id}", "{entry_id}", "{agent_id}", "{swap_id}", "{approval_id}"):  # any id: the shop is refused first
+        url = url.replace(param, "1")
     if method == "post":
         return client.post(url, json.dumps(BODIES[path]), content_type="application/json")
     return client.get(url)

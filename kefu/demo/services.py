@@ -19,7 +19,7 @@ from kefu.metrics.services import facts_rebuild
 from kefu.orders.services import orders_clean, orders_upsert
 
 from . import phrases as P
-from .generator import SERVICE_HOURS, SHIFT_LABELS, TZ_NAME, World, catalog, team
+from .generator import SERVICE_HOURS, SHIFT_LABELS, SHIFTS, TZ_NAME, AgentPlan, World, catalog, team
 
 DEMO_PASSWORD = "kefu-demo-2026"
 BATCH = 2000
@@ -103,6 +103,7 @@ def demo_load(*, code: str = "demo", seed: int = 2026, days: int = 30, scale: fl
                 shop=shop, name=acc.name, username=acc.username, password=DEMO_PASSWORD, roles=acc.roles,
                 group=acc.group, platform_ids=[plan.platform_id] if plan else [],
             )
+        _roster_create(shop, world.agents, world.start, world.end + dt.timedelta(days=7))
         _catalog_create(shop)
         say(f"shop {code} ({P.SHOP_NAME}), {len(accounts)} people; generating {world.start} … {world.end}")
 
@@ -127,6 +128,29 @@ def demo_load(*, code: str = "demo", seed: int = 2026, days: int = 30, scale: fl
         facts_rebuild(shop=shop, customer_ids=total.customer_ids)
     return DemoResult(shop=shop, messages=n_messages, orders=len(orders), buyers=len(total.customer_ids),
                       date_from=world.start, date_to=world.end, accounts=accounts)
+
+
+# The demo's shift types: the generator's SHIFTS (minutes from shop midnight), named as its labels say.
+SHIFT_NAMES = {key: label.split()[0] for key, label in SHIFT_LABELS.items()}
+
+
+def _roster_create(shop: Shop, plans: list[AgentPlan], date_from: dt.date, date_to: dt.date) -> None:
+    """Shift types and the roster through the workforce services: each agent works their shift every day
+    but their rest weekday, the same plan the generator routes chats by."""
+    from kefu.workforce.services import roster_pattern_apply, shift_create
+
+    def hhmm(minute: int) -> str:
+        return f"{minute // 60:02d}:{minute % 60:02d}"
+
+    shifts = {key: shift_create(shop=shop, name=SHIFT_NAMES[key], start=hhmm(start), end=hhmm(end))
+              for key, (start, end) in SHIFTS.items()}
+    agents = {a.name: a for a in Agent.objects.filter(shop=shop, name__in=[p.name for p in plans])}
+    pattern = {agents[p.name]: {wd: shifts[p.shift] for wd in range(7) if wd != p.rest_weekday} for p in plans}
+    start = date_from
+    while start <= date_to:  # the service sets at most 63 days at once
+        end = min(date_to, start + dt.timedelta(days=62))
+        roster_pattern_apply(shop=shop, date_from=start, date_to=end, pattern=pattern)
+        start = end + dt.timedelta(days=1)
 
 
 def _catalog_create(shop: Shop) -> None:
