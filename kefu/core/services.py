@@ -79,6 +79,13 @@ def shop_settings_update(*, shop: Shop, actor=None, **changes) -> Shop:
         audit_record(shop=shop, actor=actor, action="shop.settings", entity=shop, before=before, after=changes)
         if FACT_SETTINGS & set(changes):
             rollups_rebuild(shop=shop)
+        if "timezone" in changes and before["timezone"] != shop.timezone:
+            # Roster entries store their shift's instants; from today on they follow the new zone.
+            from kefu.workforce.services import roster_times_rebuild
+
+            from .timeutil import shop_day
+
+            roster_times_rebuild(shop=shop, date_from=shop_day(timezone.now(), shop.tz), actor=actor)
     return shop
 
 

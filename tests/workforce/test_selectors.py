@@ -173,3 +173,25 @@ def test_roster_week_agent_sees_only_own_row(shop, shifts, agent_person, colleag
     assert [len(c) for c in week["rows"][0].cells] == [1, 0, 0, 0, 0, 0, 0]
     week = roster_week(shop=shop, member=supervisor, week_start=MONDAY, group="presales")
     assert {r.agent.name for r in week["rows"]} == {"小美", "阿强"}
+
+
+@pytest.mark.django_db
+def test_a_time_zone_change_moves_todays_and_later_roster_entries(shop):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from kefu.core.services import person_create, shop_settings_update
+    from kefu.core.timeutil import shop_day
+    from kefu.workforce.models import RosterEntry
+    from kefu.workforce.services import roster_assign, shift_create
+
+    boss = person_create(shop=shop, name="主管", username="boss-tz", password="pass-word-1", roles=["supervisor"])
+    worker = person_create(shop=shop, name="阿明", roles=["agent"])
+    shift = shift_create(shop=shop, by=boss, name="白班", start=dt.time(8), end=dt.time(17))
+    today = shop_day(timezone.now(), shop.tz)
+    entry = roster_assign(shop=shop, by=boss, agent=worker, date=today + dt.timedelta(days=1), shift=shift)
+    before = entry.starts_at
+    shop_settings_update(shop=shop, timezone="Europe/Berlin")
+    entry = RosterEntry.objects.get(pk=entry.pk)
+    assert entry.starts_at - before == dt.timedelta(hours=7) or entry.starts_at - before == dt.timedelta(hours=8)
