@@ -12,6 +12,7 @@ buyer writing while the shop is closed does not make a slow turn. A credited ord
 """
 
 import datetime as dt
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -224,6 +225,22 @@ def _classify(receptions: list[ReceptionFact], orders: list[Ord], credits: list[
 
 # --- contributions of facts to the daily roll-up -------------------------------------------
 
+EXACT_SECONDS = 600
+_STEP = math.log(1.01)
+
+
+def hist_key(seconds: int) -> int:
+    """Histogram key of a response time: the second itself below 10 minutes, above that the lower
+    bound of a bucket 1 % wide. A month's histogram then has at most ~1,500 keys however much
+    traffic there is (reports stay flat), and a median is exact while its middle values are below
+    10 minutes, at most 1 % low otherwise.
+    """
+    if seconds < EXACT_SECONDS:
+        return seconds
+    bound = EXACT_SECONDS * math.exp(math.floor(math.log(seconds / EXACT_SECONDS) / _STEP) * _STEP)
+    return min(seconds, math.ceil(bound - 1e-6))
+
+
 SCALARS = (
     "receptions", "replied_receptions", "first_response_count", "first_response_sum",
     "first_response_business_sum", "answered_turns", "response_sum", "response_business_sum",
@@ -260,8 +277,8 @@ def contributions(receptions, turns, credits, slow_seconds: int, tz) -> dict:
                 b["first_response_count"] += 1
                 b["first_response_sum"] += r.first_response_seconds
                 b["first_response_business_sum"] += r.first_response_business_seconds
-                b["first_response_hist"][r.first_response_seconds] += 1
-                b["first_response_business_hist"][r.first_response_business_seconds] += 1
+                b["first_response_hist"][hist_key(r.first_response_seconds)] += 1
+                b["first_response_business_hist"][hist_key(r.first_response_business_seconds)] += 1
         if r.is_inquiry:
             b["inquiries"] += 1
             b["inquiries_paid_same_day"] += r.paid_same_day
@@ -276,8 +293,8 @@ def contributions(receptions, turns, credits, slow_seconds: int, tz) -> dict:
             b["response_sum"] += t.seconds
             b["response_business_sum"] += t.business_seconds
             b["slow_turns"] += t.business_seconds > slow_seconds
-            b["response_hist"][t.seconds] += 1
-            b["response_business_hist"][t.business_seconds] += 1
+            b["response_hist"][hist_key(t.seconds)] += 1
+            b["response_business_hist"][hist_key(t.business_seconds)] += 1
     for c in credits:
         if c.agent_id is None:
             continue

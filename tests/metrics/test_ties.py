@@ -30,3 +30,15 @@ def test_same_second_replies_credit_the_same_agent_whatever_arrives_first(order)
     by_agent = {a["agent"]: a for a in kpi_report(shop=shop, date_from=day, date_to=day)["agents"]}
     # m4 sorts after m3 at 10:00:30, so B sent the last reply before the order.
     assert by_agent["B"]["sales"] == "50.00" and by_agent["A"]["sales"] == "0.00"
+
+
+def test_hist_keys_are_exact_below_ten_minutes_and_within_one_percent_above():
+    from kefu.metrics.facts import hist_key
+
+    assert [hist_key(s) for s in (0, 1, 599)] == [0, 1, 599]
+    keys = set()
+    for s in range(600, 3 * 86400, 7):
+        k = hist_key(s)
+        assert s * 0.99 <= k <= s
+        keys.add(k)
+    assert len(keys) < 1000
