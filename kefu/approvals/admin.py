@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from kefu.core.admin import ReadOnlyAdmin
+from kefu.core.admin import ReadOnlyAdmin, ReadOnlyInline
 
 from .models import ApprovalEvent, ApprovalRequest, AuthorityLimit, MoneyAction, Notification
 
@@ -13,18 +13,8 @@ class AuthorityLimitAdmin(ReadOnlyAdmin):
     list_filter = ("shop", "kind")
 
 
-class EventInline(admin.TabularInline):
+class EventInline(ReadOnlyInline):
     model = ApprovalEvent
-    extra = 0
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ApprovalRequest)

@@ -16,8 +16,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class AccountInline(admin.TabularInline):
-    model = AgentAccount
+class ReadOnlyInline(admin.TabularInline):
     extra = 0
 
     def has_add_permission(self, request, obj=None):
@@ -28,6 +27,10 @@ class AccountInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class AccountInline(ReadOnlyInline):
+    model = AgentAccount
 
 
 @admin.register(Shop)
