@@ -4,10 +4,12 @@ from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 
+from kefu.aftersales.api import router as aftersales_router
 from kefu.approvals.api import router as approvals_router
 from kefu.conversations.api import router as conversations_router
 from kefu.core.errors import KefuError, NotFound, PermissionDenied, ValidationFailed
 from kefu.customers.api import router as customers_router
+from kefu.followups.api import router as followups_router
 from kefu.metrics.api import router as metrics_router
 from kefu.orders.api import router as orders_router
 from kefu.workforce.api import router as workforce_router
@@ -19,6 +21,8 @@ api.add_router("", metrics_router)
 api.add_router("", customers_router)
 api.add_router("", workforce_router)
 api.add_router("", approvals_router)
+api.add_router("", followups_router)
+api.add_router("", aftersales_router)
 
 
 def _loc(loc) -> str:

@@ -35,6 +35,8 @@ INSTALLED_APPS = [
     "kefu.workforce",
     "kefu.demo",
     "kefu.approvals",
+    "kefu.followups",
+    "kefu.aftersales",
     "kefu.web",
 ]
 

@@ -9,5 +9,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("workforce/", include("kefu.workforce.urls")),
     path("approvals/", include("kefu.approvals.urls")),
+    path("followups/", include("kefu.followups.urls")),
+    path("aftersales/", include("kefu.aftersales.urls")),
     path("", include("kefu.web.urls")),
 ]

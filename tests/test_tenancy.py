@@ -32,6 +32,12 @@ BODIES = {
     "/api/v1/approvals/{approval_id}/approve": {"reason": "ok"},
     "/api/v1/approvals/{approval_id}/reject": {"reason": "no"},
     "/api/v1/approvals/{approval_id}/cancel": {},
+    # followups
+    "/api/v1/followups": {"kind": "lead", "buyer_id": "b1"},
+    "/api/v1/followups/{followup_id}/transition": {"action": "contact"},
+    # aftersales
+    "/api/v1/cases": {"type": "return_refund", "reason": "quality", "order_id": "o1"},
+    "/api/v1/cases/{case_id}/transition": {"to": "closed", "expected_version": 1},
 }
 
 
@@ -52,7 +58,7 @@ def s1_conversation(shop):
 
 def _call(client, method, path, conv_id):
     url = path.replace("{conversation_id}", str(conv_id)).replace("{buyer_id}", "b1") + "?shop=s1&from=2026-11-01&to=2026-11-02"
-    for param in ("{shift_id}", "{entry_id}", "{agent_id}", "{swap_id}", "{approval_id}"):  # any id: the shop is refused first
+    for param in ("{shift_id}", "{entry_id}", "{agent_id}", "{swap_id}", "{approval_id}", "{case_id}", "{followup_id}"):  # any id: the shop is refused first
         url = url.replace(param, "1")
     if method == "post":
         return client.post(url, json.dumps(BODIES[path]), content_type="application/json")

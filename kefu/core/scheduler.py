@@ -29,7 +29,21 @@ def _enqueue_audit(shop: Shop) -> None:
     rollup_audit.enqueue(shop.id)
 
 
-JOBS = [("metrics.rollup_audit", _nightly_audit, _enqueue_audit)]
+def _payment_reminder_minute(shop: Shop, now: dt.datetime) -> str | None:
+    """Each minute in which an order of the shop is due a 催付 task (PRE-2, AUTO-2)."""
+    from kefu.followups.services import payment_reminders_pending
+
+    return now.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M") if payment_reminders_pending(shop=shop, now=now) else None
+
+
+def _enqueue_payment_reminders(shop: Shop) -> None:
+    from kefu.followups.tasks import payment_reminders_scan
+
+    payment_reminders_scan.enqueue(shop.id)
+
+
+JOBS = [("metrics.rollup_audit", _nightly_audit, _enqueue_audit),
+        ("followups.payment_reminders", _payment_reminder_minute, _enqueue_payment_reminders)]
 
 
 def tick(now: dt.datetime | None = None) -> list[tuple[str, str, str]]:

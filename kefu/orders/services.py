@@ -11,6 +11,7 @@ from kefu.core.inputs import IngestResult, cell_text
 from kefu.core.models import Shop
 from kefu.core.timeutil import parse_moment
 from kefu.customers.services import customers_resolve
+from kefu.followups.services import followups_close_for_orders
 from kefu.metrics.services import facts_rebuild
 
 from .enums import OrderStatus
@@ -168,6 +169,8 @@ def orders_upsert(*, shop: Shop, rows: list[dict], record_facts: bool = True) ->
             result.customer_ids = touched_customers
             if record_facts:
                 facts_rebuild(shop=shop, customer_ids=touched_customers)
+            # 催付 tasks of paid or closed orders and leads turned into orders close with them.
+            followups_close_for_orders(shop=shop, order_ids=[o.order_id for o in (*create, *update)])
     return result
 
 
