@@ -1,44 +1,21 @@
 """Two people refund the same case at the same moment (PostgreSQL): exactly one succeeds."""
 
-import threading
 import time
 
 import pytest
-from django.db import connection, connections
 
 from kefu.aftersales import services
 from kefu.aftersales.models import Case, CaseEvent, CaseMoneyLine
 from kefu.aftersales.services import MoneyLineIn, case_open, case_transition
 from kefu.core.errors import KefuError
 from kefu.core.services import person_create, shop_create
+from tests.concurrency import race, require_postgresql
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _race(fn, args_list):
-    barrier = threading.Barrier(len(args_list))
-    results: list = [None] * len(args_list)
-
-    def worker(i, args):
-        try:
-            barrier.wait(timeout=10)
-            results[i] = fn(*args)
-        except Exception as exc:  # collected and asserted by the caller
-            results[i] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i, a)) for i, a in enumerate(args_list)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results
-
-
 def _setup():
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks and parallel writers are exercised on PostgreSQL (SQLite has one writer)")
+    require_postgresql()
     shop = shop_create(code="conc", name="并发店")
     a = person_create(shop=shop, name="主管甲", roles=["supervisor"])
     b = person_create(shop=shop, name="经理乙", roles=["manager"])
@@ -60,7 +37,7 @@ def test_two_people_refund_at_once_exactly_one_succeeds(rounds, monkeypatch):
         case = case_open(shop=shop, actor_agent=a, type="refund_only", reason="lost_parcel", note=f"r{i}",
                          money_lines=[MoneyLineIn("goods", "shop_to_buyer", "30")])
         # Both read version 1 (each from its own copy) and press 退款 together.
-        results = _race(lambda who, pk=case.pk: case_transition(
+        results = race(lambda who, pk=case.pk: case_transition(
             shop=shop, case=Case.objects.get(pk=pk), to="refunded", actor_agent=who, expected_version=1),
             [(a,), (b,)])
         wins = [r for r in results if not isinstance(r, Exception)]
@@ -77,7 +54,7 @@ def test_refund_and_reject_at_once_one_wins():
     shop, a, b = _setup()
     case = case_open(shop=shop, actor_agent=a, type="refund_only", reason="lost_parcel",
                      money_lines=[MoneyLineIn("goods", "shop_to_buyer", "30")])
-    results = _race(lambda who, to: case_transition(shop=shop, case=Case.objects.get(pk=case.pk), to=to,
+    results = race(lambda who, to: case_transition(shop=shop, case=Case.objects.get(pk=case.pk), to=to,
                                                     actor_agent=who, expected_version=1),
                     [(a, "refunded"), (b, "rejected")])
     assert sum(not isinstance(r, Exception) for r in results) == 1

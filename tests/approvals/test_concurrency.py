@@ -1,45 +1,21 @@
 """Exactly once under real concurrency (PostgreSQL): two approvers press 批准 at the same moment."""
 
-import threading
 import time
 
 import pytest
-from django.db import connection, connections
 
 from kefu.approvals import services
 from kefu.approvals.models import ApprovalEvent, MoneyAction
 from kefu.approvals.services import approval_decide, money_action_request
 from kefu.core.errors import KefuError
 from kefu.core.services import person_create, shop_create
+from tests.concurrency import race, require_postgresql
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _race(fn, args_list):
-    """Run fn(*args) in one thread per args, all released at once; returns results/exceptions."""
-    barrier = threading.Barrier(len(args_list))
-    results: list = [None] * len(args_list)
-
-    def worker(i, args):
-        try:
-            barrier.wait(timeout=10)
-            results[i] = fn(*args)
-        except Exception as exc:  # collected and asserted by the caller
-            results[i] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i, a)) for i, a in enumerate(args_list)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results
-
-
 def _setup():
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks and parallel writers are exercised on PostgreSQL (SQLite has one writer)")
+    require_postgresql()
     shop = shop_create(code="conc", name="并发店")
     agent = person_create(shop=shop, name="小美", roles=["agent"])
     sup1 = person_create(shop=shop, name="主管甲", roles=["supervisor"])
@@ -60,7 +36,7 @@ def test_two_approvers_at_once_execute_exactly_once(rounds, monkeypatch):
     monkeypatch.setattr(services, "_execute", execute_slowly)
     for i in range(rounds):
         req = money_action_request(shop=shop, agent=agent, kind="compensation", amount="30", reason=f"r{i}").approval
-        results = _race(lambda who, pk=req.pk: approval_decide(shop=shop, approval_id=pk, approver=who, approve=True),
+        results = race(lambda who, pk=req.pk: approval_decide(shop=shop, approval_id=pk, approver=who, approve=True),
                         [(sup1,), (sup2,)])
         wins = [r for r in results if not isinstance(r, Exception)]
         losses = [r for r in results if isinstance(r, Exception)]
@@ -76,7 +52,7 @@ def test_two_approvers_at_once_execute_exactly_once(rounds, monkeypatch):
 def test_approve_and_reject_at_once_one_wins():
     shop, agent, sup1, sup2 = _setup()
     req = money_action_request(shop=shop, agent=agent, kind="discount", amount="40", reason="r").approval
-    results = _race(lambda who, ok: approval_decide(shop=shop, approval_id=req.pk, approver=who, approve=ok,
+    results = race(lambda who, ok: approval_decide(shop=shop, approval_id=req.pk, approver=who, approve=ok,
                                                     reason="理由"), [(sup1, True), (sup2, False)])
     assert sum(not isinstance(r, Exception) for r in results) == 1
     req.refresh_from_db()
@@ -86,7 +62,7 @@ def test_approve_and_reject_at_once_one_wins():
 def test_the_same_request_sent_twice_at_once_is_one_action():
     shop, agent, _s1, _s2 = _setup()
     for amount in ("10", "30"):  # executed at once / pending
-        results = _race(lambda amount=amount: money_action_request(
+        results = race(lambda amount=amount: money_action_request(
             shop=shop, agent=agent, kind="discount", amount=amount, reason="r", request_id=f"dup-{amount}"),
             [(), (), ()])
         assert not [r for r in results if isinstance(r, Exception)], results

@@ -4,19 +4,19 @@ import random
 import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from kefu.conversations.models import Message
 from kefu.conversations.services import messages_clean, messages_ingest
 from kefu.core.services import shop_create
 from kefu.metrics.audit import rollup_differences
 from kefu.metrics.models import AgentDay
+from tests.concurrency import require_postgresql
 
 
 @pytest.mark.django_db(transaction=True)
 def test_parallel_batches_on_postgresql():
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks and parallel writers are exercised on PostgreSQL (SQLite has one writer)")
+    require_postgresql()
     shop = shop_create(code="par", name="并发店")
     rng = random.Random(7)
     rows = []
