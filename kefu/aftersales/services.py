@@ -14,7 +14,9 @@ from django.utils import timezone
 
 from kefu.approvals.authority import authority_check, clean_amount
 from kefu.approvals.enums import MoneyKind
+from kefu.core.access import user_of
 from kefu.core.errors import KefuError, NotFound, PermissionDenied
+from kefu.core.inputs import clean_text
 from kefu.core.models import Agent, Shop
 from kefu.core.services import audit_record
 from kefu.orders.models import Order
@@ -67,16 +69,7 @@ class MoneyLineIn:
 
 
 def _note(note, field: str = "note") -> str:
-    if note is not None and not isinstance(note, str):
-        raise KefuError("must be text", field=field)
-    note = (note or "").replace("\x00", "").strip()
-    if len(note) > NOTE_MAX:
-        raise KefuError(f"at most {NOTE_MAX} characters", field=field)
-    return note
-
-
-def _user(agent: Agent | None):
-    return agent.user if agent is not None and agent.user_id else None
+    return clean_text(note, field=field, max_len=NOTE_MAX)
 
 
 def _member(shop: Shop, agent: Agent | None, field: str = "actor") -> Agent | None:
@@ -148,7 +141,7 @@ def case_open(
             ln.case = case
         CaseMoneyLine.objects.bulk_create(lines)
         CaseEvent.objects.create(shop=shop, case=case, actor=actor_agent, from_state="", to_state=S.OPEN, note=note)
-        audit_record(shop=shop, actor=_user(actor_agent), action="case.open", entity=case,
+        audit_record(shop=shop, actor=user_of(actor_agent), action="case.open", entity=case,
                      after={"type": type, "reason": reason, "order": order.order_id if order else None,
                             "money": [[ln.kind, ln.direction, str(ln.amount)] for ln in lines]})
     return case
@@ -212,7 +205,7 @@ def case_transition(
                 done.append([ln.kind, str(ln.amount)])
         CaseEvent.objects.create(shop=shop, case=locked, actor=actor_agent, from_state=from_state, to_state=to,
                                  note=note)
-        audit_record(shop=shop, actor=_user(actor_agent), action=f"case.{to}", entity=locked,
+        audit_record(shop=shop, actor=user_of(actor_agent), action=f"case.{to}", entity=locked,
                      before={"state": from_state, "version": expected_version},
                      after={"state": to, "version": locked.version, "note": note,
                             "by": actor_agent.name if actor_agent else None,

@@ -14,7 +14,9 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from kefu.core.access import user_of
 from kefu.core.errors import KefuError, NotFound, PermissionDenied
+from kefu.core.inputs import clean_text
 from kefu.core.models import Agent, Shop
 from kefu.core.services import audit_record
 from kefu.customers.models import Customer
@@ -53,19 +55,9 @@ DECIDED = {S.APPROVED, S.EXECUTED, S.REJECTED, S.CANCELLED}
 REASON_MAX = 500
 
 
-def _user(agent: Agent | None):
-    return agent.user if agent is not None and agent.user_id else None
-
-
 def _reason(reason, *, required: bool, field: str = "reason") -> str:
-    if reason is not None and not isinstance(reason, str):
-        raise KefuError("must be text", field=field)
-    reason = (reason or "").replace("\x00", "").strip()
-    if required and not reason:
-        raise KefuError("a reason is required", field=field)
-    if len(reason) > REASON_MAX:
-        raise KefuError(f"at most {REASON_MAX} characters", field=field)
-    return reason
+    return clean_text(reason, field=field, max_len=REASON_MAX, required=required,
+                      required_message="a reason is required")
 
 
 def _member_of(shop: Shop, agent: Agent | None, field: str = "agent") -> Agent:
@@ -97,7 +89,7 @@ def approval_transition(*, req: ApprovalRequest, action: str, actor: Agent | Non
     req.save(update_fields=fields)
     ApprovalEvent.objects.create(shop_id=req.shop_id, request=req, action=action, from_state=from_state,
                                  to_state=to_state, actor=actor, reason=reason)
-    audit_record(shop=req.shop, actor=_user(actor), action=f"approval.{action}", entity=req,
+    audit_record(shop=req.shop, actor=user_of(actor), action=f"approval.{action}", entity=req,
                  before={"state": from_state},
                  after={"state": to_state, "reason": reason, "by": actor.name if actor else None})
     return req
@@ -157,7 +149,7 @@ def money_action_request(
                                                  reason=reason, requested_by=agent, idempotency_key=request_id)
             ApprovalEvent.objects.create(shop=shop, request=req, action=A.CREATE, to_state=S.PENDING, actor=agent,
                                          reason=reason)
-            audit_record(shop=shop, actor=_user(agent), action="approval.create", entity=req,
+            audit_record(shop=shop, actor=user_of(agent), action="approval.create", entity=req,
                          after={"kind": kind, "amount": str(amount), "reason": reason, "by": agent.name,
                                 "order": order.order_id if order else None, "limit": _str(decision.limit)})
             _notify_approvers(shop=shop, req=req)
@@ -207,7 +199,7 @@ def _execute(*, shop, kind, amount, reason, order, customer, requested_by, appro
     action = MoneyAction.objects.create(shop=shop, order=order, customer=customer, kind=kind, amount=amount,
                                         reason=reason, requested_by=requested_by, approved_by=approved_by,
                                         request=req, idempotency_key=request_id)
-    audit_record(shop=shop, actor=_user(approved_by or requested_by), action="money_action.execute", entity=action,
+    audit_record(shop=shop, actor=user_of(approved_by or requested_by), action="money_action.execute", entity=action,
                  after={"kind": kind, "amount": str(amount), "reason": reason, "requested_by": requested_by.name,
                         "approved_by": approved_by.name if approved_by else None,
                         "order": order.order_id if order else None, "request": req.pk if req else None})
@@ -358,7 +350,7 @@ def authority_limits_update(*, shop: Shop, editor: Agent | None, changes: list[L
                 if row is None:
                     continue
                 row.delete()
-                audit_record(shop=shop, actor=_user(editor), action="authority.reset", entity=target,
+                audit_record(shop=shop, actor=user_of(editor), action="authority.reset", entity=target,
                              before=before, after={**entity_after, "limit": "default"})
                 continue
             if row is None:
@@ -368,6 +360,6 @@ def authority_limits_update(*, shop: Shop, editor: Agent | None, changes: list[L
                 row.save(update_fields=["limit", "updated_at"])
             else:
                 continue
-            audit_record(shop=shop, actor=_user(editor), action="authority.set", entity=target,
+            audit_record(shop=shop, actor=user_of(editor), action="authority.set", entity=target,
                          before=before, after={**entity_after, "limit": _str(ch.limit)})
     return len(changes)

@@ -24,6 +24,11 @@ def shop_for_user(*, user, code: str) -> tuple[Shop, Agent]:
     return member.shop, member
 
 
+def user_of(agent: Agent | None):
+    """The login of a person, for audit rows (None for people without one)."""
+    return agent.user if agent is not None and agent.user_id else None
+
+
 def sees_whole_shop(member: Agent | None) -> bool:
     return member is not None and member.has_role(*SHOP_WIDE_ROLES)
 

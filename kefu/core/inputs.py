@@ -68,3 +68,18 @@ def openapi_body(*schemas) -> dict:
     """OpenAPI text for a body validated by the domain cleaner (one validator for API and files)."""
     return {"requestBody": {"required": True, "content": {"application/json": {
         "schema": {"oneOf": [s.model_json_schema() for s in schemas]}}}}}
+
+
+def clean_text(value, *, field: str, max_len: int, required: bool = False,
+               required_message: str = "required") -> str:
+    """A free-text input (reason, note): text only, NUL dropped, trimmed, length checked."""
+    from .errors import KefuError
+
+    if value is not None and not isinstance(value, str):
+        raise KefuError("must be text", field=field)
+    value = (value or "").replace("\x00", "").strip()
+    if required and not value:
+        raise KefuError(required_message, field=field)
+    if len(value) > max_len:
+        raise KefuError(f"at most {max_len} characters", field=field)
+    return value

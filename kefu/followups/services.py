@@ -13,9 +13,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
 
-from kefu.core.access import sees_whole_shop
+from kefu.core.access import sees_whole_shop, user_of
 from kefu.core.enums import Group
 from kefu.core.errors import KefuError, NotFound, PermissionDenied
+from kefu.core.inputs import clean_text
 from kefu.core.models import Agent, Shop
 from kefu.core.services import audit_record
 from kefu.customers.models import Customer
@@ -55,19 +56,8 @@ for _state in (S.OPEN, S.CONTACTED):
 PERSON_ACTIONS = (A.CONTACT, A.WIN, A.LOSE, A.CANCEL)
 
 
-def _user(agent: Agent | None):
-    return agent.user if agent is not None and agent.user_id else None
-
-
 def _text(value, *, field: str, required: bool = False) -> str:
-    if value is not None and not isinstance(value, str):
-        raise KefuError("must be text", field=field)
-    value = (value or "").replace("\x00", "").strip()
-    if required and not value:
-        raise KefuError("required", field=field)
-    if len(value) > TEXT_MAX:
-        raise KefuError(f"at most {TEXT_MAX} characters", field=field)
-    return value
+    return clean_text(value, field=field, max_len=TEXT_MAX, required=required)
 
 
 def _reason(kind: str, reason, *, required: bool = False) -> str:
@@ -130,7 +120,7 @@ def followup_transition(*, fu: FollowUp, action: str, actor: Agent | None = None
     fu.save(update_fields=fields)
     FollowUpEvent.objects.create(shop_id=fu.shop_id, followup=fu, action=action, from_state=from_state,
                                  to_state=to_state, actor=actor, reason=reason or "", note=(note or outcome)[:500])
-    audit_record(shop=fu.shop, actor=_user(actor), action=f"followup.{action}", entity=fu, before=before,
+    audit_record(shop=fu.shop, actor=user_of(actor), action=f"followup.{action}", entity=fu, before=before,
                  after={"state": to_state, "reason": fu.reason, "outcome": fu.outcome, "note": note,
                         "next_contact_at": _iso(fu.next_contact_at), "by": actor.name if actor else "system"})
     return fu
@@ -216,7 +206,7 @@ def _create(*, shop, kind, customer, order, owner, actor, reason="", note="", ne
                                  note=note, next_contact_at=next_contact_at, due_at=due_at)
     FollowUpEvent.objects.create(shop=shop, followup=fu, action=A.CREATE, to_state=S.OPEN, actor=actor,
                                  reason=reason, note=note)
-    audit_record(shop=shop, actor=_user(actor), action="followup.create", entity=fu,
+    audit_record(shop=shop, actor=user_of(actor), action="followup.create", entity=fu,
                  after={"kind": kind, "owner": owner.name, "buyer": customer.buyer_id,
                         "order": order.order_id if order else None, "reason": reason,
                         "due_at": _iso(due_at), "by": actor.name if actor else "system"})
