@@ -6,12 +6,19 @@ from ninja.errors import AuthenticationError, ValidationError
 
 from kefu.aftersales.api import router as aftersales_router
 from kefu.approvals.api import router as approvals_router
+from kefu.complaints.api import router as complaints_router
 from kefu.conversations.api import router as conversations_router
 from kefu.core.errors import KefuError, NotFound, PermissionDenied, ValidationFailed
+from kefu.crm.api import router as crm_router
 from kefu.customers.api import router as customers_router
+from kefu.defects.api import router as defects_router
 from kefu.followups.api import router as followups_router
 from kefu.metrics.api import router as metrics_router
 from kefu.orders.api import router as orders_router
+from kefu.outbound.api import router as outbound_router
+from kefu.replies.api import router as replies_router
+from kefu.shipping.api import router as shipping_router
+from kefu.sla.api import router as sla_router
 from kefu.workforce.api import router as workforce_router
 
 api = NinjaAPI(title="Kefu API", version="1", urls_namespace="api", docs_url="/docs")
@@ -23,6 +30,13 @@ api.add_router("", workforce_router)
 api.add_router("", approvals_router)
 api.add_router("", followups_router)
 api.add_router("", aftersales_router)
+api.add_router("", outbound_router)
+api.add_router("", shipping_router)
+api.add_router("", replies_router)
+api.add_router("", crm_router)
+api.add_router("", sla_router)
+api.add_router("", defects_router)
+api.add_router("", complaints_router)
 
 
 def _loc(loc) -> str:

@@ -37,6 +37,13 @@ INSTALLED_APPS = [
     "kefu.approvals",
     "kefu.followups",
     "kefu.aftersales",
+    "kefu.outbound",
+    "kefu.shipping",
+    "kefu.replies",
+    "kefu.crm",
+    "kefu.sla",
+    "kefu.defects",
+    "kefu.complaints",
     "kefu.web",
 ]
 

@@ -11,5 +11,12 @@ urlpatterns = [
     path("approvals/", include("kefu.approvals.urls")),
     path("followups/", include("kefu.followups.urls")),
     path("aftersales/", include("kefu.aftersales.urls")),
+    path("outbox/", include("kefu.outbound.urls")),
+    path("shipping/", include("kefu.shipping.urls")),
+    path("scripts/", include("kefu.replies.urls")),
+    path("crm/", include("kefu.crm.urls")),
+    path("sla/", include("kefu.sla.urls")),
+    path("defects/", include("kefu.defects.urls")),
+    path("complaints/", include("kefu.complaints.urls")),
     path("", include("kefu.web.urls")),
 ]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
+from django.utils.module_loading import import_string
 
 from kefu.catalog.models import Product, Sku
 from kefu.conversations.services import messages_clean, messages_ingest
@@ -22,6 +23,9 @@ from . import phrases as P
 from .generator import SERVICE_HOURS, SHIFT_LABELS, SHIFTS, TZ_NAME, AgentPlan, World, catalog, team
 
 DEMO_PASSWORD = "kefu-demo-2026"
+# Each app that has demo data of its own adds it after the chats and orders, in this order:
+# `demo_extend(*, shop, seed, date_from, date_to, say)` through that app's services.
+DEMO_EXTENSIONS: list[str] = []
 BATCH = 2000
 # (login, name, roles, group) of the people who are not agents.
 STAFF = (
@@ -126,6 +130,8 @@ def demo_load(*, code: str = "demo", seed: int = 2026, days: int = 30, scale: fl
             total.add(orders_upsert(shop=shop, rows=rows, record_facts=False))
         say(f"{len(orders)} orders stored; recording metric facts of {len(total.customer_ids)} buyers")
         facts_rebuild(shop=shop, customer_ids=total.customer_ids)
+        for path in DEMO_EXTENSIONS:
+            import_string(path)(shop=shop, seed=seed, date_from=world.start, date_to=world.end, say=say)
     return DemoResult(shop=shop, messages=n_messages, orders=len(orders), buyers=len(total.customer_ids),
                       date_from=world.start, date_to=world.end, accounts=accounts)
 

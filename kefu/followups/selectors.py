@@ -95,7 +95,7 @@ class ReminderFigures:
 
 
 def payment_reminder_figures(*, shop: Shop, date_from: dt.date, date_to: dt.date,
-                             member: Agent | None = None) -> list[ReminderFigures]:
+                             member: Agent | None = None, agent_ids=None) -> list[ReminderFigures]:
     """催付 success rate and recovered sales per agent, over reminders closed in [date_from, date_to]
     (shop days). An agent sees their own row; supervisors and integrations everyone's."""
     start, _ = day_bounds(date_from, shop.tz)
@@ -105,6 +105,8 @@ def payment_reminder_figures(*, shop: Shop, date_from: dt.date, date_to: dt.date
                                  closed_at__gte=start, closed_at__lt=end)
     if member is not None and not sees_whole_shop(member):
         qs = qs.filter(owner=member)
+    if agent_ids is not None:
+        qs = qs.filter(owner_id__in=agent_ids)
     won = Q(state=FollowUpState.CLOSED_WON)
     rows = (qs.values("owner_id", "owner__name")
             .annotate(closed=Count("id"), won=Count("id", filter=won),

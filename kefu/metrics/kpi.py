@@ -6,9 +6,13 @@ agents × days, not with message count.
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 
 from django.db.models import Count, Q, Sum
+from django.utils.module_loading import import_string
 
 from kefu.core.models import Agent, Shop
 
@@ -32,11 +36,47 @@ SCORE_COMPONENTS = {
 }
 
 
+@dataclass(frozen=True)
+class FigureSet:
+    """Figures another app adds to every KPI row (催付, SLA, CSAT …), read from that app's own facts.
+
+    `sums(shop=, date_from=, date_to=, agent_ids=)` returns additive numbers per agent id;
+    `figures(sums)` turns one agent's (or a group's merged) sums into the JSON fields, so group and
+    shop rows are computed from summed numerators and denominators, never averaged ratios.
+    `fields` maps each JSON field to (label, kind), kind being count | rate | money | seconds.
+    """
+
+    fields: dict[str, tuple[str, str]]
+    sums: Callable[..., dict[int, dict]]
+    figures: Callable[[dict], dict]
+
+
+# The figure sets of the KPI report, in column order.
+FIGURE_SETS = [
+    "kefu.followups.figures.FIGURES",
+]
+
+
+@cache
+def figure_sets() -> tuple[FigureSet, ...]:
+    return tuple(import_string(path) for path in FIGURE_SETS)
+
+
+def report_keys() -> tuple[str, ...]:
+    """Every figure of a report row: §12's, then each figure set's."""
+    return KEYS + tuple(f for fs in figure_sets() for f in fs.fields)
+
+
+def _add_sums(into: dict, more: dict) -> None:
+    for k, v in more.items():
+        into[k] = into.get(k, 0) + v
+
+
 def money(v) -> str:
     return str(Decimal(v or 0).quantize(CENT, rounding=ROUND_HALF_UP))
 
 
-def _ratio(num, den) -> float | None:
+def ratio(num, den) -> float | None:
     if not den:
         return None
     return round(float(Decimal(num) / Decimal(den)), 6)
@@ -70,7 +110,7 @@ def _figures(sums: dict, hists: dict, paying_buyers: int) -> dict:
     return {
         "receptions": sums["receptions"],
         "replied_receptions": sums["replied_receptions"],
-        "reply_rate": _ratio(sums["replied_receptions"], sums["receptions"]),
+        "reply_rate": ratio(sums["replied_receptions"], sums["receptions"]),
         "first_response_seconds": _mean(sums["first_response_sum"], sums["first_response_count"]),
         "first_response_seconds_median": median_from_hist(hists["first_response_hist"]),
         "first_response_business_seconds": _mean(sums["first_response_business_sum"], sums["first_response_count"]),
@@ -85,14 +125,14 @@ def _figures(sums: dict, hists: dict, paying_buyers: int) -> dict:
         "inquiries_paid_same_day": sums["inquiries_paid_same_day"],
         "inquiries_paid_next_day": sums["inquiries_paid_next_day"],
         "inquiries_paid": sums["inquiries_paid"],
-        "conversion_rate": _ratio(sums["inquiries_paid"], sums["inquiries"]),
+        "conversion_rate": ratio(sums["inquiries_paid"], sums["inquiries"]),
         "orders": sums["orders"],
         "sales": money(sales),
         "net_sales": money(sums["net_sales"]),
         "paying_buyers": paying_buyers,
         "avg_order_value": money(sales / paying_buyers) if paying_buyers else None,
         "refunds": money(sums["refunds"]),
-        "refund_rate": _ratio(sums["refunds"] or 0, sales),
+        "refund_rate": ratio(sums["refunds"] or 0, sales),
     }
 
 
@@ -151,7 +191,21 @@ def kpi_report(
 ) -> dict:
     """The report of issue 2's JSON shape. `by` = agent | group | shop."""
     sums, hists, credits = _collect(shop, date_from, date_to, agent_ids)
+    extra = [(fs, fs.sums(shop=shop, date_from=date_from, date_to=date_to, agent_ids=agent_ids))
+             for fs in figure_sets()]
+    for _fs, per_agent in extra:  # an agent with only (say) 催付 results still gets a row
+        for aid in per_agent:
+            sums.setdefault(aid, _empty_sums())
     agents = {a.id: a for a in Agent.objects.filter(shop=shop, id__in=set(sums))}
+
+    def extra_figures(ids) -> dict:
+        out = {}
+        for fs, per_agent in extra:
+            merged_sums: dict = {}
+            for i in ids:
+                _add_sums(merged_sums, per_agent.get(i, {}))
+            out.update(fs.figures(merged_sums))
+        return out
     buyers_by_agent = dict(
         credits.filter(agent__isnull=False)
         .values("agent_id")
@@ -175,7 +229,7 @@ def kpi_report(
             a = agents[aid]
             rows.append(
                 {"agent": a.name, "agent_id": aid, "group": a.group,
-                 **_figures(sums[aid], hists[aid], buyers_by_agent.get(aid, 0))}
+                 **_figures(sums[aid], hists[aid], buyers_by_agent.get(aid, 0)), **extra_figures([aid])}
             )
         _score(rows, shop.score_weights or {})
         rows.sort(key=lambda r: (r["rank"], r["agent"]))
@@ -191,7 +245,7 @@ def kpi_report(
         )
         for g, ids in sorted(groups.items()):
             s, h = merged(ids)
-            rows.append({"group": g, **_figures(s, h, group_buyers.get(g, 0))})
+            rows.append({"group": g, **_figures(s, h, group_buyers.get(g, 0)), **extra_figures(ids)})
     elif by != "shop":
         raise ValueError("by must be agent, group or shop")
 
@@ -200,7 +254,7 @@ def kpi_report(
     silent = credits.aggregate(
         n=Count("id", filter=Q(agent__isnull=True)), amount=Sum("paid_amount", filter=Q(agent__isnull=True))
     )
-    totals = _figures(s, h, all_buyers or 0)
+    totals = {**_figures(s, h, all_buyers or 0), **extra_figures(list(sums))}
     totals["silent_orders"] = silent["n"] or 0
     totals["silent_sales"] = money(silent["amount"])
     key = {"agent": "agents", "group": "groups", "shop": "shops"}[by]

@@ -1,5 +1,7 @@
 from django.utils.functional import SimpleLazyObject
 
+from .nav import nav_items
+
 
 def nav(request):
     user = getattr(request, "user", None)
@@ -10,11 +12,13 @@ def nav(request):
         return shops_of_user(user) if user is not None else []
 
     shop = getattr(request, "shop", None)
+    member = getattr(request, "member", None)
     return {
+        "nav_items": SimpleLazyObject(lambda: nav_items(member, request.path)),
         "current_shop": shop,
         # Times on pages are shown in the shop's time zone (None = the default zone).
         "shop_tz": shop.tz if shop is not None else None,
-        "current_member": getattr(request, "member", None),
+        "current_member": member,
         # Evaluated only when a template asks (the shop switcher), so one query at most.
         "shop_choices": SimpleLazyObject(shops),
     }

@@ -2,6 +2,8 @@
 
 from django.utils.translation import gettext_lazy as _
 
+from kefu.metrics.kpi import figure_sets
+
 KPI_LABELS = {
     "rank": _("排名"), "agent": _("客服"), "group": _("组"), "shop": _("店铺"), "score": _("绩效分"),
     "day": _("日期"),
@@ -37,6 +39,11 @@ CONVERSATION_LABELS = {
 RATE_KEYS = {"reply_rate", "conversion_rate", "refund_rate"}
 SECONDS_KEYS = {k for k in KPI_LABELS if "seconds" in k}
 MONEY_KEYS = {"sales", "net_sales", "avg_order_value", "refunds", "silent_sales"}
+# The figure sets other apps add to the report (催付, SLA, CSAT …) bring their own labels and kinds.
+for _fs in figure_sets():
+    for _key, (_label, _kind) in _fs.fields.items():
+        KPI_LABELS[_key] = _label
+        {"rate": RATE_KEYS, "seconds": SECONDS_KEYS, "money": MONEY_KEYS}.get(_kind, set()).add(_key)
 
 # What each page table shows; the exports carry every figure.
 TODAY_COLUMNS = ("agent", "receptions", "reply_rate", "first_response_seconds", "response_seconds",

@@ -30,7 +30,7 @@ from kefu.core.ratelimit import login_allowed, login_failed, login_succeeded
 from kefu.customers.selectors import buyer_card
 from kefu.customers.services import customer_spam_set
 from kefu.metrics.exports import to_csv, to_xlsx
-from kefu.metrics.kpi import KEYS
+from kefu.metrics.kpi import report_keys
 from kefu.metrics.selectors import parse_range
 
 from . import selectors as S
@@ -106,7 +106,7 @@ def _range(request, default_from: dt.date, default_to: dt.date) -> tuple[dt.date
 def _report_columns(rows: list[dict]) -> list[str]:
     """Every column present in any row (an agent's ranking mixes full and ranking-only rows)."""
     present = {k for r in rows for k in r}
-    return [c for c in ("rank", "agent", "group", "score", *KEYS) if c in present]
+    return [c for c in ("rank", "agent", "group", "score", *report_keys()) if c in present]
 
 
 # ---------------------------------------------------------------- login / language / shop
@@ -182,7 +182,7 @@ def dashboard(request):
         if table == "trend":
             days = S.trend(shop=shop, member=member, date_from=today - dt.timedelta(days=S.TREND_DAYS - 1),
                            date_to=today)
-            return export_response(fmt, ["day", *[k for k in KEYS if k in days[0]]], days,
+            return export_response(fmt, ["day", *[k for k in report_keys() if k in days[0]]], days,
                                    f"kefu-trend-{today}", KPI_LABELS)
         rank = S.ranking(shop=shop, member=member, date_from=d_from, date_to=d_to)
         return export_response(fmt, _report_columns(rank["rows"]), rank["rows"], f"kefu-ranking-{d_from}-{d_to}",
@@ -224,7 +224,7 @@ def agent_detail(request, agent_id: int):
         return HttpResponseBadRequest(exc.message)
     days = S.trend(shop=shop, member=member, date_from=d_from, date_to=d_to, agent_ids=[agent.id])
     if fmt:
-        return export_response(fmt, ["day", *[k for k in KEYS if k in days[0]]], days,
+        return export_response(fmt, ["day", *[k for k in report_keys() if k in days[0]]], days,
                                f"kefu-agent-{agent.id}-{d_from}-{d_to}", KPI_LABELS)
     figures = S.agent_figures(shop=shop, member=member, agent=agent, date_from=d_from, date_to=d_to)
     ctx = {"agent": agent, "figures": figures, "figure_keys": AGENT_FIGURES, "days": days,

@@ -1,0 +1,1 @@
+"""Customer care (grades, cross-sell)."""

@@ -1,0 +1,7 @@
+"""Customer care (grades, cross-sell) under /api/v1/."""
+
+from ninja import Router
+
+from kefu.core.api_auth import AUTH
+
+router = Router(tags=["crm"], auth=AUTH)

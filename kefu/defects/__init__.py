@@ -1,0 +1,1 @@
+"""Production alerts and return reasons."""

@@ -1,0 +1,7 @@
+"""Shipping audit under /api/v1/."""
+
+from ninja import Router
+
+from kefu.core.api_auth import AUTH
+
+router = Router(tags=["shipping"], auth=AUTH)
