@@ -8,6 +8,7 @@ from kefu.aftersales.api import router as aftersales_router
 from kefu.approvals.api import router as approvals_router
 from kefu.complaints.api import router as complaints_router
 from kefu.conversations.api import router as conversations_router
+from kefu.core.api import router as core_router
 from kefu.core.errors import KefuError, NotFound, PermissionDenied, ValidationFailed
 from kefu.crm.api import router as crm_router
 from kefu.customers.api import router as customers_router
@@ -22,6 +23,7 @@ from kefu.sla.api import router as sla_router
 from kefu.workforce.api import router as workforce_router
 
 api = NinjaAPI(title="Kefu API", version="1", urls_namespace="api", docs_url="/docs")
+api.add_router("", core_router)
 api.add_router("", conversations_router)
 api.add_router("", orders_router)
 api.add_router("", metrics_router)

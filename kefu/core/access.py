@@ -2,7 +2,7 @@
 
 from django.http import Http404
 
-from .enums import CONTACT_ROLES, SHOP_WIDE_ROLES
+from .enums import CONTACT_ROLES, SETTINGS_ROLES, SHOP_WIDE_ROLES
 from .models import Agent, Shop
 
 
@@ -43,3 +43,7 @@ def mask_phone(phone: str) -> str:
 
 def mask_address(address: str) -> str:
     return address[:6] + "****" if address else ""
+
+
+def edits_settings(member: Agent | None) -> bool:
+    return member is not None and member.has_role(*SETTINGS_ROLES)

@@ -25,3 +25,5 @@ class AttributionBasis(models.TextChoices):
 SHOP_WIDE_ROLES = {Role.SUPERVISOR, Role.MANAGER, Role.ADMIN}
 # Roles that may see buyers' phone numbers and addresses unmasked.
 CONTACT_ROLES = {Role.SUPERVISOR, Role.MANAGER, Role.ADMIN, Role.WAREHOUSE}
+# Who may change the shop's settings (SPEC §12 settings, service hours, score weights, rules).
+SETTINGS_ROLES = {Role.MANAGER, Role.ADMIN}

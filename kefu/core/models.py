@@ -3,6 +3,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -38,6 +39,10 @@ class Shop(models.Model):
     aftersales_lookback_days = models.PositiveSmallIntegerField(_("售后回看(天)"), default=15)
     takeback_days = models.PositiveSmallIntegerField(_("退款冲减期(天)"), default=15)
     conversation_gap_minutes = models.PositiveSmallIntegerField(_("会话间隔(分钟)"), default=30)
+    # PRE-2: an unpaid order gets its 催付 task this many minutes after it was placed.
+    payment_reminder_minutes = models.PositiveSmallIntegerField(
+        _("催付时间(分钟)"), default=30, validators=[MinValueValidator(1), MaxValueValidator(1440)]
+    )
     score_weights = models.JSONField(_("绩效权重"), default=default_score_weights, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

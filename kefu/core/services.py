@@ -46,7 +46,7 @@ def shop_create(*, code: str, name: str, timezone_name: str = "Asia/Shanghai", a
 SETTINGS_FIELDS = (
     "name", "timezone", "service_hours", "attribution_window_days", "attribution_basis",
     "slow_turn_seconds", "aftersales_lookback_days", "takeback_days", "conversation_gap_minutes",
-    "score_weights",
+    "score_weights", "payment_reminder_minutes",
 )
 # Settings that change what the facts are: changing one rebuilds the shop's figures.
 FACT_SETTINGS = {"timezone", "service_hours", "attribution_window_days", "attribution_basis",

@@ -71,9 +71,7 @@ CLOSED_STATES = (FollowUpState.CLOSED_WON, FollowUpState.CLOSED_LOST, FollowUpSt
 # Kinds a person (page or API) may create; payment reminders come from the scheduler rule.
 MANUAL_KINDS = (FollowUpKind.LEAD, FollowUpKind.PROMISED_ANSWER)
 
-# PRE-2: an order unpaid this long after it was placed becomes a 催付 task.
-PAYMENT_REMINDER_MINUTES = 30
-# Orders older than this are history (an import of last month), never reminded.
+# PRE-2: orders older than this are history (an import of last month), never reminded.
 PAYMENT_REMINDER_LOOKBACK = dt.timedelta(hours=24)
 # The agent should contact the buyer within this time of the task being created.
 PAYMENT_REMINDER_DUE = dt.timedelta(hours=1)

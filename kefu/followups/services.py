@@ -28,7 +28,6 @@ from .enums import (
     MANUAL_KINDS,
     PAYMENT_REMINDER_DUE,
     PAYMENT_REMINDER_LOOKBACK,
-    PAYMENT_REMINDER_MINUTES,
     PROMISED_ANSWER_MAX,
     REASONS_BY_KIND,
     FollowUpAction,
@@ -215,8 +214,10 @@ def _create(*, shop, kind, customer, order, owner, actor, reason="", note="", ne
 
 # ---------------------------------------------------------------- the 催付 rule (PRE-2, AUTO-2)
 
-def payment_reminder_candidates(*, shop: Shop, now: dt.datetime, minutes: int = PAYMENT_REMINDER_MINUTES):
-    """Orders unpaid `minutes` after they were placed (within the look-back) without a 催付 task."""
+def payment_reminder_candidates(*, shop: Shop, now: dt.datetime, minutes: int | None = None):
+    """Orders unpaid `minutes` (default: the shop's setting) after they were placed (within the
+    look-back) without a 催付 task."""
+    minutes = minutes or shop.payment_reminder_minutes
     return (Order.objects.filter(shop=shop, status=OrderStatus.UNPAID, paid_at__isnull=True, closed_at__isnull=True,
                                  created_at__lte=now - dt.timedelta(minutes=minutes),
                                  created_at__gt=now - PAYMENT_REMINDER_LOOKBACK)
@@ -224,7 +225,7 @@ def payment_reminder_candidates(*, shop: Shop, now: dt.datetime, minutes: int = 
 
 
 def payment_reminders_create(*, shop: Shop, now: dt.datetime | None = None,
-                             minutes: int = PAYMENT_REMINDER_MINUTES, limit: int = 500) -> list[FollowUp]:
+                             minutes: int | None = None, limit: int = 500) -> list[FollowUp]:
     """One 催付 task per order unpaid N minutes after it was placed, for a pre-sales agent on shift.
 
     The owner is the on-shift agent with the fewest open follow-ups. Nobody on shift: nothing is

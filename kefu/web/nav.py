@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from kefu.core.enums import Role
 from kefu.core.models import Agent
 
 ANYONE = ()  # every person of the shop
@@ -23,6 +24,7 @@ NAV = [
     NavItem("followups:worklist", _("跟进")),
     NavItem("aftersales:list", _("售后")),
     NavItem("approvals:queue", _("审批")),
+    NavItem("web:settings", _("设置"), (Role.SUPERVISOR, Role.MANAGER, Role.ADMIN)),
 ]
 
 

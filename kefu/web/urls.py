@@ -1,7 +1,7 @@
 import plotly
 from django.urls import path
 
-from . import views
+from . import settings_views, views
 
 app_name = "web"
 urlpatterns = [
@@ -10,6 +10,7 @@ urlpatterns = [
     path("shop/", views.shop_switch, name="shop_switch"),
     path("", views.dashboard, name="dashboard"),
     path("agents/<int:agent_id>/", views.agent_detail, name="agent_detail"),
+    path("settings/", settings_views.shop_settings, name="settings"),
     path("conversations/", views.conversations, name="conversations"),
     path("conversations/<int:conversation_id>/", views.conversation_detail, name="conversation_detail"),
     path("conversations/<int:conversation_id>/spam/", views.conversation_spam, name="conversation_spam"),

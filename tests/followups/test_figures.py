@@ -71,3 +71,50 @@ def test_figures_agree_with_raw_rows(shop, customer, agent_person, colleague, su
     assert {r["agent_id"]: (r["won"], Decimal(r["recovered_sales"])) for r in api} == {
         k: (v["won"], v["recovered"]) for k, v in raw.items()}
     assert login(supervisor).get("/api/v1/followups/figures?shop=s1&from=2026-11-05&to=2026-11-01").status_code == 400
+
+
+def test_kpi_report_carries_the_same_figures_by_agent_group_and_shop(shop, customer, agent_person, colleague,
+                                                                      supervisor):
+    """The KPI report (dashboard, API, CLI, exports) adds 催付 figures from summed counts, never
+    averaged rates: checked against the raw-row recompute for agents, the group and the shop."""
+    from kefu.metrics.kpi import kpi_report
+
+    now = timezone.now()
+    for a in (agent_person, colleague):
+        put_on_shift(shop, a, now - dt.timedelta(hours=1))
+    for i in range(5):
+        make_order(shop, customer, f"K{i}", minutes_ago=40 + i, now=now, total="50.00")
+    payment_reminders_create(shop=shop, now=now)
+    Order.objects.filter(order_id__in=["K0", "K1"]).update(status="paid", paid_at=now, paid_amount=Decimal("49.90"))
+    Order.objects.filter(order_id="K2").update(status="closed", closed_at=now)
+    followups_close_for_orders(shop=shop, order_ids=["K0", "K1", "K2"])
+    raw = recompute(shop)
+    today = shop_day(now, shop.tz)
+
+    by_agent = {r["agent_id"]: r for r in kpi_report(shop=shop, date_from=today, date_to=today)["agents"]}
+    for agent_id, want in raw.items():
+        row = by_agent[agent_id]
+        assert row["payment_reminders"] == want["closed"]
+        assert row["payment_reminders_won"] == want["won"]
+        assert row["recovered_sales"] == str(want["recovered"])
+        assert row["payment_reminder_success_rate"] == round(want["won"] / want["closed"], 6)
+    closed = sum(v["closed"] for v in raw.values())
+    won = sum(v["won"] for v in raw.values())
+    totals = kpi_report(shop=shop, date_from=today, date_to=today, by="shop")["shop_totals"]
+    assert (totals["payment_reminders"], totals["payment_reminders_won"]) == (closed, won) == (3, 2)
+    assert totals["payment_reminder_success_rate"] == round(won / closed, 6)
+    assert totals["recovered_sales"] == "99.80"
+    group = kpi_report(shop=shop, date_from=today, date_to=today, by="group")["groups"]
+    assert sum(g["payment_reminders"] for g in group) == closed
+
+
+def test_reminder_minutes_are_a_shop_setting(shop, customer, agent_person):
+    from kefu.core.services import shop_settings_update
+
+    now = timezone.now()
+    put_on_shift(shop, agent_person, now - dt.timedelta(hours=1))
+    make_order(shop, customer, "M1", minutes_ago=12, now=now)
+    assert payment_reminders_create(shop=shop, now=now) == []  # default 30 minutes
+    shop_settings_update(shop=shop, payment_reminder_minutes=10)
+    shop.refresh_from_db()
+    assert [f.order.order_id for f in payment_reminders_create(shop=shop, now=now)] == ["M1"]

@@ -1,0 +1,31 @@
+"""Reads of the core app: the scheduler's rules and when they last fired (AUTO-2)."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Count, Max, Q
+from django.utils import timezone
+
+from .models import SchedulerRun, Shop
+from .scheduler import jobs
+
+
+@dataclass
+class RuleStatus:
+    name: str
+    label: str
+    schedule: str
+    last_fired_at: dt.datetime | None
+    fired_last_day: int
+
+
+def rules_status(*, shop: Shop, now: dt.datetime | None = None) -> list[RuleStatus]:
+    """Every time-based rule the scheduler runs, with its last firing for this shop (one query)."""
+    now = now or timezone.now()
+    all_jobs = jobs()
+    runs = {r["job"]: r for r in SchedulerRun.objects.filter(shop=shop, job__in=[j.name for j in all_jobs])
+            .values("job").annotate(last=Max("fired_at"),
+                                    day=Count("id", filter=Q(fired_at__gt=now - dt.timedelta(days=1))))}
+    return [RuleStatus(name=j.name, label=str(j.label), schedule=str(j.schedule),
+                       last_fired_at=runs.get(j.name, {}).get("last"), fired_last_day=runs.get(j.name, {}).get("day", 0))
+            for j in all_jobs]
