@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kefu.core.models import Agent, Shop
@@ -26,7 +27,8 @@ class FollowUp(models.Model):
     outcome = models.CharField(_("结果"), max_length=500, blank=True)
     note = models.CharField(_("备注"), max_length=500, blank=True)
     contact_count = models.PositiveSmallIntegerField(_("联系次数"), default=0)
-    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    # Set by the service to the moment the rule or person acted (the scheduler may run late).
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
     closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -62,7 +64,7 @@ class FollowUpEvent(models.Model):
     actor = models.ForeignKey(Agent, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     reason = models.CharField(max_length=30, blank=True)
     note = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -118,7 +118,8 @@ def followup_transition(*, fu: FollowUp, action: str, actor: Agent | None = None
         fields += ["closed_at", "next_contact_at", "outcome"]
     fu.save(update_fields=fields)
     FollowUpEvent.objects.create(shop_id=fu.shop_id, followup=fu, action=action, from_state=from_state,
-                                 to_state=to_state, actor=actor, reason=reason or "", note=(note or outcome)[:500])
+                                 to_state=to_state, actor=actor, reason=reason or "", note=(note or outcome)[:500],
+                                 created_at=now)
     audit_record(shop=fu.shop, actor=user_of(actor), action=f"followup.{action}", entity=fu, before=before,
                  after={"state": to_state, "reason": fu.reason, "outcome": fu.outcome, "note": note,
                         "next_contact_at": _iso(fu.next_contact_at), "by": actor.name if actor else "system"})
@@ -193,18 +194,18 @@ def followup_create(*, shop: Shop, kind: str, customer: Customer, owner: Agent |
         due_at = _moment(due_at, field="due_at", now=now)
     try:
         with transaction.atomic():
-            return _create(shop=shop, kind=kind, customer=customer, order=order, owner=owner, actor=actor,
+            return _create(shop=shop, kind=kind, customer=customer, order=order, owner=owner, actor=actor, now=now,
                            reason=reason, note=note, next_contact_at=next_contact_at, due_at=due_at)
     except IntegrityError as exc:
         raise KefuError(f"this order already has a {kind} follow-up", field="order_id", code="exists") from exc
 
 
-def _create(*, shop, kind, customer, order, owner, actor, reason="", note="", next_contact_at=None,
+def _create(*, shop, kind, customer, order, owner, actor, now, reason="", note="", next_contact_at=None,
             due_at=None) -> FollowUp:
     fu = FollowUp.objects.create(shop=shop, kind=kind, customer=customer, order=order, owner=owner, reason=reason,
-                                 note=note, next_contact_at=next_contact_at, due_at=due_at)
+                                 note=note, next_contact_at=next_contact_at, due_at=due_at, created_at=now)
     FollowUpEvent.objects.create(shop=shop, followup=fu, action=A.CREATE, to_state=S.OPEN, actor=actor,
-                                 reason=reason, note=note)
+                                 reason=reason, note=note, created_at=now)
     audit_record(shop=shop, actor=user_of(actor), action="followup.create", entity=fu,
                  after={"kind": kind, "owner": owner.name, "buyer": customer.buyer_id,
                         "order": order.order_id if order else None, "reason": reason,
@@ -251,7 +252,7 @@ def payment_reminders_create(*, shop: Shop, now: dt.datetime | None = None,
         try:
             with transaction.atomic():
                 fu = _create(shop=shop, kind=FollowUpKind.PAYMENT_REMINDER, customer=order.customer, order=order,
-                             owner=owner, actor=None, due_at=now + PAYMENT_REMINDER_DUE,
+                             owner=owner, actor=None, now=now, due_at=now + PAYMENT_REMINDER_DUE,
                              next_contact_at=None)
         except IntegrityError:
             continue  # another scheduler made it first
@@ -284,13 +285,16 @@ def followups_close_for_orders(*, shop: Shop, order_ids: Iterable[str], now: dt.
     for fu in tasks:
         o = fu.order
         if o.paid_at is not None:
-            action, outcome = A.AUTO_WIN, f"已付款 {o.order_id}"
+            action, outcome, settled = A.AUTO_WIN, f"已付款 {o.order_id}", o.paid_at
         elif o.closed_at is not None or o.status == OrderStatus.CLOSED:
-            action, outcome = A.AUTO_LOSE, f"订单关闭 {o.order_id}"
+            action, outcome, settled = A.AUTO_LOSE, f"订单关闭 {o.order_id}", o.closed_at
         else:
             continue
         fu.shop = shop
-        followup_transition(fu=fu, action=action, actor=None, outcome=outcome, now=now)
+        # Closed when the order settled it (an order sync may come minutes later), never before the
+        # task existed: the 催付 figures count reminders by the day they closed.
+        when = min(now, max(fu.created_at, settled or now))
+        followup_transition(fu=fu, action=action, actor=None, outcome=outcome, now=when)
         closed += 1
     buyers = Order.objects.filter(shop=shop, order_id__in=order_ids).values("customer_id")
     leads = list(FollowUp.objects.select_for_update(of=("self",))

@@ -118,3 +118,23 @@ def test_reminder_minutes_are_a_shop_setting(shop, customer, agent_person):
     shop_settings_update(shop=shop, payment_reminder_minutes=10)
     shop.refresh_from_db()
     assert [f.order.order_id for f in payment_reminders_create(shop=shop, now=now)] == ["M1"]
+
+
+def test_reminder_closes_at_the_payment_not_at_the_late_order_sync(shop, customer, agent_person):
+    now = timezone.now()
+    put_on_shift(shop, agent_person, now - dt.timedelta(hours=2))
+    make_order(shop, customer, "L1", minutes_ago=90, now=now)
+    [fu] = payment_reminders_create(shop=shop, now=now - dt.timedelta(minutes=55))
+    paid = now - dt.timedelta(minutes=20)
+    Order.objects.filter(order_id="L1").update(status="paid", paid_at=paid, paid_amount=Decimal("100.00"))
+    followups_close_for_orders(shop=shop, order_ids=["L1"], now=now)
+    fu.refresh_from_db()
+    assert fu.state == "closed_won" and fu.closed_at == paid
+    # paid before the task even existed (the sync was late): closed when it was created
+    make_order(shop, customer, "L2", minutes_ago=90, now=now)
+    [fu2] = payment_reminders_create(shop=shop, now=now - dt.timedelta(minutes=10))
+    Order.objects.filter(order_id="L2").update(status="paid", paid_at=now - dt.timedelta(minutes=30),
+                                               paid_amount=Decimal("100.00"))
+    followups_close_for_orders(shop=shop, order_ids=["L2"], now=now)
+    fu2.refresh_from_db()
+    assert fu2.closed_at == fu2.created_at

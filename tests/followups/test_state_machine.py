@@ -33,8 +33,8 @@ def test_the_table():
 
 
 def test_contact_then_win_writes_events_and_audit(shop, customer, agent_person):
-    now = timezone.now()
     fu = lead(shop, customer, agent_person, reason="size_unsure", note="问 M 还是 L")
+    now = timezone.now()
     later = now + dt.timedelta(hours=3)
     fu = followup_act(shop=shop, followup_id=fu.pk, action="contact", actor=agent_person, reason="price",
                       note="发了尺码表", next_contact_at=later, now=now)
