@@ -17,6 +17,7 @@ from .models import FollowUp
 
 RELATED = ("owner", "customer", "order")
 ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
 
 
 def followup_get_for_user(*, shop: Shop, member: Agent | None, id: int) -> FollowUp:
@@ -113,7 +114,9 @@ def payment_reminder_figures(*, shop: Shop, date_from: dt.date, date_to: dt.date
                       recovered=Sum("order__paid_amount", filter=won))
             .order_by("owner__name", "owner_id"))
     return [ReminderFigures(agent_id=r["owner_id"], name=r["owner__name"], closed=r["closed"], won=r["won"],
-                            lost=r["closed"] - r["won"], recovered_sales=r["recovered"] or ZERO) for r in rows]
+                            lost=r["closed"] - r["won"],
+                            # SQLite sums decimals without their scale; money always shows cents
+                            recovered_sales=(r["recovered"] or ZERO).quantize(CENT)) for r in rows]
 
 
 def agents_of_shop(*, shop: Shop) -> list[Agent]:
