@@ -12,7 +12,7 @@ from kefu.customers.models import Customer
 from kefu.orders.models import Order
 
 from . import facts as F
-from .models import AgentDay, AgentMonth
+from .models import AgentDay, AgentMonth, ShopPeriod
 
 
 def rollup_differences(*, shop, date_from: dt.date | None = None, date_to: dt.date | None = None) -> list[dict]:
@@ -28,6 +28,7 @@ def rollup_differences(*, shop, date_from: dt.date | None = None, date_to: dt.da
     ).iterator(chunk_size=5000):
         orders[cid].append(F.Ord(oid, *rest))
     receptions, turns, credits = [], [], []
+    paying: set[tuple] = set()  # (buyer, agent, pay day) of every credit to an agent
     for cid in set(msgs) | set(orders):
         if cid in spam:
             continue
@@ -35,7 +36,15 @@ def rollup_differences(*, shop, date_from: dt.date | None = None, date_to: dt.da
         receptions += bf.receptions
         turns += bf.turns
         credits += bf.credits
+        paying |= {(cid, c.agent_id, c.pay_day) for c in bf.credits if c.agent_id is not None}
     expected = F.contributions(receptions, turns, credits, s.slow_seconds, s.tz)
+    buyers_day, buyers_month = defaultdict(set), defaultdict(set)
+    shop_day, shop_month = defaultdict(set), defaultdict(set)
+    for cid, agent_id, day in paying:
+        buyers_day[(agent_id, day)].add(cid)
+        buyers_month[(agent_id, day.replace(day=1))].add(cid)
+        shop_day[day].add(cid)
+        shop_month[day.replace(day=1)].add(cid)
 
     def in_range(day):
         return (date_from is None or day >= date_from) and (date_to is None or day <= date_to)
@@ -49,6 +58,10 @@ def rollup_differences(*, shop, date_from: dt.date | None = None, date_to: dt.da
             h = getattr(have, f) if have else 0
             if w != h:
                 diffs.append({"agent_id": key[0], "day": key[1].isoformat(), "field": f, "expected": str(w), "stored": str(h)})
+        w, h = len(buyers_day.get(key, ())), have.paying_buyers if have else 0
+        if w != h:
+            diffs.append({"agent_id": key[0], "day": key[1].isoformat(), "field": "paying_buyers", "expected": str(w),
+                          "stored": str(h)})
         for f in F.HISTS:
             w = {str(k): v for k, v in (want[f] if want else {}).items() if v}
             h = getattr(have, f) if have else {}
@@ -70,4 +83,19 @@ def rollup_differences(*, shop, date_from: dt.date | None = None, date_to: dt.da
             have = getattr(stored_months[key], h) if key in stored_months else {}
             if want != have:
                 diffs.append({"agent_id": key[0], "month": key[1].isoformat(), "field": h, "expected": "…", "stored": "…"})
+        w = len(buyers_month.get(key, ()))
+        h = stored_months[key].paying_buyers if key in stored_months else 0
+        if w != h:
+            diffs.append({"agent_id": key[0], "month": key[1].isoformat(), "field": "paying_buyers", "expected": str(w),
+                          "stored": str(h)})
+    stored_shop = {(r.period, r.start): r.paying_buyers for r in ShopPeriod.objects.filter(shop=shop)}
+    for period, want_by in ((ShopPeriod.DAY, shop_day), (ShopPeriod.MONTH, shop_month)):
+        for start in sorted(set(want_by) | {k[1] for k in stored_shop if k[0] == period}):
+            if (date_to is not None and start > date_to) or (date_from is not None and period == ShopPeriod.DAY
+                                                             and start < date_from):
+                continue
+            w, h = len(want_by.get(start, ())), stored_shop.get((period, start), 0)
+            if w != h:
+                diffs.append({"agent_id": None, period: start.isoformat(), "field": "paying_buyers", "expected": str(w),
+                              "stored": str(h)})
     return diffs

@@ -17,7 +17,7 @@ from django.utils.module_loading import import_string
 from kefu.core.models import Agent, Shop
 
 from . import facts as F
-from .models import AgentDay, AgentMonth, OrderCredit
+from .models import AgentDay, AgentMonth, OrderCredit, ShopPeriod
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
@@ -54,6 +54,8 @@ class FigureSet:
 # The figure sets of the KPI report, in column order.
 FIGURE_SETS = [
     "kefu.followups.figures.FIGURES",
+    "kefu.complaints.figures.FIGURES",
+    "kefu.sla.figures.FIGURES",
 ]
 
 
@@ -171,6 +173,27 @@ def _collect(shop: Shop, date_from: dt.date, date_to: dt.date, agent_ids=None):
     return sums, hists, credits
 
 
+def _paying_buyers(shop: Shop, date_from: dt.date, date_to: dt.date, credits) -> tuple[dict, int]:
+    """Distinct paying buyers per agent and for the shop. A single day or a whole calendar month
+    reads the roll-up (its cost does not grow with orders); other ranges count distinct buyers
+    over the range's credits, since distinct counts do not add up across days."""
+    month_end = (date_from.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    if date_from == date_to:
+        by_agent = AgentDay.objects.filter(shop=shop, day=date_from, paying_buyers__gt=0)
+        period, start = ShopPeriod.DAY, date_from
+    elif date_from.day == 1 and date_to == month_end:
+        by_agent = AgentMonth.objects.filter(shop=shop, month=date_from, paying_buyers__gt=0)
+        period, start = ShopPeriod.MONTH, date_from
+    else:
+        counted = credits.filter(agent__isnull=False)
+        per_agent = dict(counted.values("agent_id").annotate(n=Count("customer", distinct=True))
+                         .values_list("agent_id", "n"))
+        return per_agent, counted.aggregate(n=Count("customer", distinct=True))["n"] or 0
+    per_agent = dict(by_agent.values_list("agent_id", "paying_buyers"))
+    total = ShopPeriod.objects.filter(shop=shop, period=period, start=start).values_list("paying_buyers", flat=True)
+    return per_agent, next(iter(total), 0)
+
+
 def _split_months(date_from: dt.date, date_to: dt.date) -> tuple[list[dt.date], list[dt.date]]:
     """Whole calendar months inside [from, to] (as their first days) and the days left over."""
     months, days = [], []
@@ -206,12 +229,7 @@ def kpi_report(
                 _add_sums(merged_sums, per_agent.get(i, {}))
             out.update(fs.figures(merged_sums))
         return out
-    buyers_by_agent = dict(
-        credits.filter(agent__isnull=False)
-        .values("agent_id")
-        .annotate(n=Count("customer", distinct=True))
-        .values_list("agent_id", "n")
-    )
+    buyers_by_agent, all_buyers = _paying_buyers(shop, date_from, date_to, credits)
 
     def merged(ids) -> tuple[dict, dict]:
         s, h = _empty_sums(), {name: defaultdict(int) for name in F.MEDIAN_HISTS}
@@ -250,7 +268,6 @@ def kpi_report(
         raise ValueError("by must be agent, group or shop")
 
     s, h = merged(list(sums))
-    all_buyers = credits.filter(agent__isnull=False).aggregate(n=Count("customer", distinct=True))["n"]
     silent = credits.aggregate(
         n=Count("id", filter=Q(agent__isnull=True)), amount=Sum("paid_amount", filter=Q(agent__isnull=True))
     )

@@ -107,6 +107,9 @@ class AgentDay(models.Model):
     response_hist = models.JSONField(default=dict)
     response_business_hist = models.JSONField(default=dict)
     reception_hours = models.JSONField(default=dict)
+    # Distinct buyers credited to the agent that day: not additive over days, so a range of
+    # several days counts them from OrderCredit (kpi.py); a single day or month reads it here.
+    paying_buyers = models.IntegerField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["agent", "day"], name="agentday_unique")]
@@ -127,7 +130,21 @@ class AgentMonth(models.Model):
     first_response_business_hist = models.JSONField(default=dict)
     response_hist = models.JSONField(default=dict)
     response_business_hist = models.JSONField(default=dict)
+    paying_buyers = models.IntegerField(default=0)  # distinct buyers credited to the agent that month
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["agent", "month"], name="agentmonth_unique")]
         indexes = [models.Index(fields=["shop", "month"])]
+
+
+class ShopPeriod(models.Model):
+    """Distinct buyers credited to any agent of the shop in one shop day or calendar month."""
+
+    DAY, MONTH = "day", "month"
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE)
+    period = models.CharField(max_length=5, choices=[(DAY, DAY), (MONTH, MONTH)])
+    start = models.DateField()  # the day, or the first day of the month
+    paying_buyers = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["shop", "period", "start"], name="shopperiod_unique")]

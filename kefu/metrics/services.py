@@ -13,7 +13,7 @@ from kefu.customers.models import Customer
 from kefu.orders.models import Order
 
 from . import facts as F
-from .models import AgentDay, AgentMonth, OrderCredit, Reception, Turn
+from .models import AgentDay, AgentMonth, OrderCredit, Reception, ShopPeriod, Turn
 
 CHUNK = 500
 
@@ -93,7 +93,7 @@ def _rebuild_chunk(shop: Shop, ids: list[int], s: F.Settings, spam: set[int]) ->
     before = F.contributions(gone_r, gone_t, gone_c, s.slow_seconds, s.tz)
     after = F.contributions(added_r, added_t, added_c, s.slow_seconds, s.tz)
 
-    _apply_delta(shop, before, after)
+    _apply_delta(shop, before, after, _paying(old_c), _paying(new_c))
     _conversations_rebuild(shop, ids, msgs)
 
 
@@ -145,10 +145,58 @@ def _sync(model, old: list, new: list) -> tuple[list, list]:
     return gone, added
 
 
-def _apply_delta(shop: Shop, before: dict, after: dict) -> None:
-    """Move the day roll-up, then the month histograms, by the facts' change (in that lock order)."""
-    _move(AgentDay, "day", shop, before, after, F.SCALARS, F.HISTS)
-    _move(AgentMonth, "month", shop, _by_month(before), _by_month(after), (), F.MEDIAN_HISTS)
+def _paying(credits) -> dict:
+    """Distinct paying buyers per (agent, day), (agent, month), shop day and shop month, counted
+    over ALL the credits of the buyers being rebuilt (old or new), not only the changed ones."""
+    pairs = {(c.customer_id, c.agent_id, c.pay_day) for c in credits if c.agent_id is not None}
+    out: dict[str, dict] = {"day": defaultdict(int), "month": defaultdict(int),
+                            "shop_day": defaultdict(int), "shop_month": defaultdict(int)}
+    for _cid, agent_id, day in pairs:
+        out["day"][(agent_id, day)] += 1
+    for _cid, agent_id, month in {(c, a, d.replace(day=1)) for c, a, d in pairs}:
+        out["month"][(agent_id, month)] += 1
+    for _cid, day in {(c, d) for c, _a, d in pairs}:
+        out["shop_day"][day] += 1
+    for _cid, month in {(c, d.replace(day=1)) for c, _a, d in pairs}:
+        out["shop_month"][month] += 1
+    return out
+
+
+def _changed(before: dict, after: dict) -> tuple[dict, dict]:
+    """Only the counts that moved: an unchanged (agent, day) is neither created nor locked."""
+    keys = {k for k in set(before) | set(after) if before.get(k, 0) != after.get(k, 0)}
+    return {k: before[k] for k in keys if k in before}, {k: after[k] for k in keys if k in after}
+
+
+def _with_paying(agg: dict, paying: dict) -> dict:
+    out = dict(agg)
+    for key, n in paying.items():
+        out[key] = {**out.get(key, {}), "paying_buyers": n}
+    return out
+
+
+def _apply_delta(shop: Shop, before: dict, after: dict, paying_before: dict, paying_after: dict) -> None:
+    """Move the day roll-up, then the month roll-up, then the shop's paying buyers, by the facts'
+    change (in that lock order)."""
+    pb_day, pa_day = _changed(paying_before["day"], paying_after["day"])
+    pb_month, pa_month = _changed(paying_before["month"], paying_after["month"])
+    _move(AgentDay, "day", shop, _with_paying(before, pb_day), _with_paying(after, pa_day),
+          (*F.SCALARS, "paying_buyers"), F.HISTS)
+    _move(AgentMonth, "month", shop, _with_paying(_by_month(before), pb_month), _with_paying(_by_month(after), pa_month),
+          ("paying_buyers",), F.MEDIAN_HISTS)
+    for period, key in ((ShopPeriod.DAY, "shop_day"), (ShopPeriod.MONTH, "shop_month")):
+        deltas = {start: paying_after[key].get(start, 0) - paying_before[key].get(start, 0)
+                  for start in set(paying_before[key]) | set(paying_after[key])}
+        deltas = {k: v for k, v in deltas.items() if v}
+        if not deltas:
+            continue
+        ShopPeriod.objects.bulk_create([ShopPeriod(shop=shop, period=period, start=d) for d in deltas],
+                                       ignore_conflicts=True)
+        rows = list(ShopPeriod.objects.select_for_update().filter(shop=shop, period=period, start__in=deltas)
+                    .order_by("start"))
+        for row in rows:
+            row.paying_buyers += deltas[row.start]
+        bulk_update_rows(ShopPeriod, rows, ["paying_buyers"])
 
 
 def _by_month(agg: dict) -> dict:
@@ -182,14 +230,14 @@ def _move(model, period: str, shop: Shop, before: dict, after: dict, scalars, hi
         row = rows[key]
         dirty = False
         for f in scalars:
-            diff = (a[f] if a else 0) - (b[f] if b else 0)
+            diff = (a.get(f, 0) if a else 0) - (b.get(f, 0) if b else 0)
             if diff:
                 setattr(row, f, getattr(row, f) + diff)
                 dirty = True
         for h in hists:
             hist = dict(getattr(row, h))
             for src, sign in ((a, 1), (b, -1)):
-                if not src:
+                if not src or h not in src:
                     continue
                 for sec, n in src[h].items():
                     k = str(sec)
@@ -257,6 +305,7 @@ def rollups_rebuild(*, shop: Shop) -> None:
     with transaction.atomic():
         AgentDay.objects.filter(shop=shop).delete()
         AgentMonth.objects.filter(shop=shop).delete()
+        ShopPeriod.objects.filter(shop=shop).delete()
         Reception.objects.filter(shop=shop).delete()
         Turn.objects.filter(shop=shop).delete()
         OrderCredit.objects.filter(shop=shop).delete()

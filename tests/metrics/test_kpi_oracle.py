@@ -183,6 +183,10 @@ RANGES = [
     (D0 - dt.timedelta(days=40), D0 + dt.timedelta(days=40)),
     *[(D0 + dt.timedelta(days=i), D0 + dt.timedelta(days=i)) for i in range(-1, 7)],
     (D0 + dt.timedelta(days=1), D0 + dt.timedelta(days=3)),
+    # whole calendar months: the report reads the month roll-up's distinct paying buyers
+    (D0.replace(day=1), (D0.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)),
+    ((D0.replace(day=28) + dt.timedelta(days=4)).replace(day=1),
+     (D0.replace(day=28) + dt.timedelta(days=35)).replace(day=1) - dt.timedelta(days=1)),
 ]
 
 
