@@ -44,7 +44,7 @@ def main() -> None:
         shops = []
         for n in sizes:
             t = time.perf_counter()
-            r = demo_load(code=f"k{n}", seed=7, scale=n / 52000, end=END)
+            r = demo_load(code=f"k{n}", seed=7, scale=n / 52000, end=END, extensions=False)
             print(f"loaded shop k{n}: {r.messages} messages, {r.orders} orders through the services "
                   f"in {time.perf_counter() - t:.1f} s ({r.messages / (time.perf_counter() - t):,.0f} messages/s)")
             shops.append(r.shop)

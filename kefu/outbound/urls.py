@@ -1,2 +1,8 @@
+from django.urls import path
+
+from . import views
+
 app_name = "outbound"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.outbox, name="outbox"),
+]

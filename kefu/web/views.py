@@ -9,7 +9,6 @@ import plotly
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseNotModified
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -18,17 +17,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from kefu.conversations.selectors import (
-    conversation_get_for_user,
-    conversation_list,
-    conversation_messages,
-    conversations_before,
-)
 from kefu.core.access import sees_whole_shop
 from kefu.core.errors import KefuError
 from kefu.core.ratelimit import login_allowed, login_failed, login_succeeded
-from kefu.customers.selectors import buyer_card
-from kefu.customers.services import customer_spam_set
 from kefu.metrics.exports import to_csv, to_xlsx
 from kefu.metrics.kpi import report_keys
 from kefu.metrics.selectors import parse_range
@@ -36,15 +27,12 @@ from kefu.metrics.selectors import parse_range
 from . import selectors as S
 from .labels import (
     AGENT_FIGURES,
-    CONVERSATION_LABELS,
     DAILY_COLUMNS,
     KPI_LABELS,
     RANKING_COLUMNS,
     TODAY_COLUMNS,
 )
 
-CONVERSATIONS_PER_PAGE = 50
-EXPORT_MAX_ROWS = 100_000
 EXPORT_FORMATS = {"csv": "text/csv; charset=utf-8",
                   "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
@@ -231,74 +219,6 @@ def agent_detail(request, agent_id: int):
            "daily_columns": DAILY_COLUMNS, "date_from": d_from, "date_to": d_to, "range_error": range_error,
            "trend_chart": S.trend_chart(days), "chart_labels": _chart_labels()}
     return TemplateResponse(request, "web/agent_detail.html", ctx)
-
-
-# ---------------------------------------------------------------- conversations
-
-def _conversation_filters(request, member) -> dict:
-    waiting = {"1": True, "0": False}.get(request.GET.get("waiting", ""))
-    agent_id = None
-    if sees_whole_shop(member):
-        try:
-            agent_id = int(request.GET.get("agent") or 0) or None
-        except ValueError:
-            agent_id = None
-    return {"agent_id": agent_id, "waiting": waiting, "q": request.GET.get("q", "").strip()[:120]}
-
-
-@shop_page
-def conversations(request):
-    shop, member = request.shop, request.member
-    filters = _conversation_filters(request, member)
-    qs = conversation_list(shop=shop, member=member, **filters)
-    try:
-        fmt = _export_format(request)
-    except KefuError as exc:
-        return HttpResponseBadRequest(exc.message)
-    if fmt:
-        tz = shop.tz
-        rows = [
-            {"id": c.id, "buyer_id": c.customer.buyer_id, "nick": c.customer.nick,
-             "agent": c.agent.name if c.agent else "",
-             "started_at": c.started_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
-             "ended_at": c.ended_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
-             "message_count": c.message_count, "buyer_message_count": c.buyer_message_count,
-             "waiting": _("是") if c.waiting else _("否")}
-            for c in qs[:EXPORT_MAX_ROWS]
-        ]
-        return export_response(fmt, list(CONVERSATION_LABELS), rows, f"kefu-conversations-{S.shop_today(shop)}",
-                               CONVERSATION_LABELS)
-    page = Paginator(qs, CONVERSATIONS_PER_PAGE).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
-    ctx = {"page": page, "filters": filters, "agents": S.agents_for_filter(shop=shop, member=member),
-           "query": params.urlencode(), "waiting_raw": request.GET.get("waiting", "")}
-    if request.htmx and request.htmx.target == "conversations":
-        return TemplateResponse(request, "web/conversations.html#table", ctx)
-    return TemplateResponse(request, "web/conversations.html", ctx)
-
-
-@shop_page
-def conversation_detail(request, conversation_id: int):
-    shop, member = request.shop, request.member
-    conv = conversation_get_for_user(shop=shop, member=member, id=conversation_id)
-    card = buyer_card(shop=shop, member=member, customer=conv.customer, at=conv.started_at,
-                      past_conversations=conversations_before(shop=shop, member=member, conversation=conv))
-    ctx = {"conv": conv, "messages": list(conversation_messages(conversation=conv)), "card": card,
-           "can_flag_spam": sees_whole_shop(member)}
-    return TemplateResponse(request, "web/conversation_detail.html", ctx)
-
-
-@require_POST
-@shop_page
-def conversation_spam(request, conversation_id: int):
-    """Supervisors flag the conversation's buyer as spam (left out of every figure) or clear it."""
-    shop, member = request.shop, request.member
-    conv = conversation_get_for_user(shop=shop, member=member, id=conversation_id)
-    if not sees_whole_shop(member):
-        raise Http404("conversation")
-    customer_spam_set(shop=shop, customer=conv.customer, spam=request.POST.get("spam") == "1", actor=request.user)
-    return redirect("web:conversation_detail", conversation_id=conv.id)
 
 
 # ---------------------------------------------------------------- vendored chart library

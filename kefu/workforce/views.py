@@ -129,8 +129,9 @@ def status_set(request):
         return HttpResponse(exc.message, status=400)
     if request.htmx:
         return TemplateResponse(request, "workforce/_status.html", _status_ctx(member))
-    return redirect(request.POST.get("next") if str(request.POST.get("next", "")).startswith("/workforce/")
-                    else "workforce:roster")
+    nxt = str(request.POST.get("next", ""))
+    # Back to the page the control sits on (roster pages, the conversation list); never off-site.
+    return redirect(nxt if nxt.startswith(("/workforce/", "/conversations/")) else "workforce:roster")
 
 
 # ---------------------------------------------------------------- on shift now

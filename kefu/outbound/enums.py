@@ -1,0 +1,28 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class OutboundState(models.TextChoices):
+    QUEUED = "queued", _("待发送")
+    SENT = "sent", _("已发送")
+    FAILED = "failed", _("发送失败")
+
+
+class OutboundKind(models.TextChoices):
+    REPLY = "reply", _("客服回复")
+    OFFLINE_GREETING = "offline_greeting", _("离线问候")
+    OTHER = "other", _("其他")
+
+
+# A connector reports the result of a queued message; nothing else moves the state.
+OUTBOUND_TRANSITIONS: dict[str, set[str]] = {
+    OutboundState.QUEUED: {OutboundState.SENT, OutboundState.FAILED},
+    OutboundState.FAILED: {OutboundState.QUEUED, OutboundState.SENT},
+    OutboundState.SENT: set(),
+}
+
+
+class OutboundError(models.TextChoices):
+    INVALID = "invalid", "invalid"
+    STATE = "invalid_state", "invalid state"
+    FORBIDDEN = "forbidden", "forbidden"
