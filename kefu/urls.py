@@ -18,5 +18,6 @@ urlpatterns = [
     path("sla/", include("kefu.sla.urls")),
     path("defects/", include("kefu.defects.urls")),
     path("complaints/", include("kefu.complaints.urls")),
+    path("orders/", include("kefu.orders.urls")),
     path("", include("kefu.web.urls")),
 ]

@@ -20,6 +20,7 @@ from kefu.core.inputs import clean_text
 from kefu.core.models import Agent, Shop
 from kefu.core.services import audit_record
 from kefu.customers.models import Customer
+from kefu.orders.adjust import order_adjust_for_money_action
 from kefu.orders.models import Order
 
 from .authority import (
@@ -203,10 +204,24 @@ def _execute(*, shop, kind, amount, reason, order, customer, requested_by, appro
                  after={"kind": kind, "amount": str(amount), "reason": reason, "requested_by": requested_by.name,
                         "approved_by": approved_by.name if approved_by else None,
                         "order": order.order_id if order else None, "request": req.pk if req else None})
+    # The order it names is adjusted in the same transaction (one OrderAdjustment per action).
+    order_adjust_for_money_action(action=action)
     return action
 
 
 # ---------------------------------------------------------------- decisions
+
+# Other apps whose own records follow a decision (an after-sales case's refund above authority),
+# called inside the decision's transaction as fn(req=..., actor=...); they ignore requests not theirs.
+DECISION_HOOKS = ("kefu.aftersales.money.on_approval_decided",)
+
+
+def _decision_hooks(*, req: ApprovalRequest, actor: Agent | None) -> None:
+    from django.utils.module_loading import import_string
+
+    for path in DECISION_HOOKS:
+        import_string(path)(req=req, actor=actor)
+
 
 def approval_decide(*, shop: Shop, approval_id: int, approver: Agent | None, approve: bool, reason: str = "") -> ApprovalRequest:
     """Approve (and execute, exactly once) or reject (a reason is required) a pending request.
@@ -242,6 +257,7 @@ def approval_decide(*, shop: Shop, approval_id: int, approver: Agent | None, app
             approval_transition(req=req, action=A.EXECUTE, actor=approver)
         else:
             approval_transition(req=req, action=A.REJECT, actor=approver, reason=reason)
+        _decision_hooks(req=req, actor=approver)
         _notify(shop=shop, recipients=[req.requested_by], req=req,
                 text=f"{approver.name} {'批准' if approve else '驳回'}了你的{MoneyKind(req.kind).label} ¥{req.amount}"
                      + (f"：{reason}" if reason else ""))
@@ -259,7 +275,9 @@ def approval_cancel(*, shop: Shop, approval_id: int, agent: Agent | None, reason
         if req.requested_by_id != agent.pk:
             raise PermissionDenied("only the person who asked may withdraw a request", field="agent",
                                    code=E.NOT_REQUESTER)
-        return approval_transition(req=req, action=A.CANCEL, actor=agent, reason=reason)
+        approval_transition(req=req, action=A.CANCEL, actor=agent, reason=reason)
+        _decision_hooks(req=req, actor=agent)
+        return req
 
 
 # ---------------------------------------------------------------- notifications

@@ -170,7 +170,12 @@ def orders_upsert(*, shop: Shop, rows: list[dict], record_facts: bool = True) ->
             if record_facts:
                 facts_rebuild(shop=shop, customer_ids=touched_customers)
             # 催付 tasks of paid or closed orders and leads turned into orders close with them.
-            followups_close_for_orders(shop=shop, order_ids=[o.order_id for o in (*create, *update)])
+            changed = [o.order_id for o in (*create, *update)]
+            followups_close_for_orders(shop=shop, order_ids=changed)
+            # Late-shipping rows of orders that shipped (or closed) close with them (SHIP-1).
+            from kefu.shipping.services import issues_close_for_orders
+
+            issues_close_for_orders(shop=shop, order_ids=changed)
     return result
 
 
