@@ -24,6 +24,19 @@ class Sku(models.Model):
     code = models.CharField(_("SKU"), max_length=80)
     title = models.CharField(_("规格"), max_length=200, blank=True)
     price = models.DecimalField(_("价格"), max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    # Stock on hand in the warehouse; None = not tracked (SKUs first seen in an order import).
+    stock = models.IntegerField(_("库存"), null=True, blank=True)
+    stock_updated_at = models.DateTimeField(_("库存更新时间"), null=True, blank=True)
+    listed = models.BooleanField(_("在售"), default=True)
+    delisted_at = models.DateTimeField(_("下架时间"), null=True, blank=True)
+    # The shop's rating of the item on the platform (1–5 stars), imported (IN-5).
+    rating = models.DecimalField(_("评分"), max_digits=3, decimal_places=2, null=True, blank=True)
+    rating_count = models.PositiveIntegerField(_("评价数"), default=0)
+    rated_at = models.DateTimeField(_("评分时间"), null=True, blank=True)
+    # The platform's average for the item's category (同行/行业平均), when the import gives it; otherwise
+    # the shop's own mean of its category's SKUs is used.
+    category_average = models.DecimalField(_("类目平均分（平台）"), max_digits=3, decimal_places=2, null=True,
+                                           blank=True)
 
     class Meta:
         ordering = ["code"]
@@ -31,3 +44,26 @@ class Sku(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+
+class SkuEvent(models.Model):
+    """The timeline of a SKU: stock set or adjusted, delisted, relisted, rating imported."""
+
+    class Action(models.TextChoices):
+        STOCK_SET = "stock_set", _("设置库存")
+        STOCK_ADJUST = "stock_adjust", _("调整库存")
+        DELIST = "delist", _("下架")
+        RELIST = "relist", _("重新上架")
+        RATING = "rating", _("导入评分")
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE)
+    sku = models.ForeignKey(Sku, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    actor = models.ForeignKey("core.Agent", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
