@@ -1,0 +1,88 @@
+"""SLA reads, each scoped to the shop and to what the person may see (agents: their own clocks)."""
+
+import datetime as dt
+
+from django.db.models import Count, Q
+from django.http import Http404
+
+from kefu.core.access import sees_whole_shop
+from kefu.core.models import Agent, Shop
+from kefu.core.timeutil import day_bounds
+
+from . import clock as C
+from .enums import ClockState
+from .models import SlaClock, SlaPolicy
+
+RUNNING_STATES = (ClockState.ACTIVE, ClockState.WARNED, ClockState.MISSED)
+
+
+def policy_list(*, shop: Shop):
+    return SlaPolicy.objects.filter(shop=shop).order_by("priority", "id")
+
+
+def policy_get(*, shop: Shop, id: int) -> SlaPolicy:
+    p = SlaPolicy.objects.filter(shop=shop, pk=id).first()
+    if p is None:
+        raise Http404("policy")
+    return p
+
+
+def clocks_for(*, shop: Shop, member: Agent | None, agent_id: int | None = None, group: str | None = None,
+               state: str | None = None, target: str | None = None, running: bool | None = None,
+               conversation_id: int | None = None, case_id: int | None = None):
+    """Clocks by due time. An agent sees only the clocks they are responsible for."""
+    qs = SlaClock.objects.filter(shop=shop).select_related("customer", "agent", "policy").order_by("due_at", "id")
+    if member is not None and not sees_whole_shop(member):
+        qs = qs.filter(agent=member)
+    if agent_id is not None:
+        qs = qs.filter(agent_id=agent_id)
+    if group:
+        qs = qs.filter(agent__group=group)
+    if state:
+        qs = qs.filter(state=state)
+    if target:
+        qs = qs.filter(target=target)
+    if running is not None:
+        qs = qs.filter(stopped_at__isnull=running)
+    if conversation_id is not None:
+        qs = qs.filter(conversation_id=conversation_id)
+    if case_id is not None:
+        qs = qs.filter(case_id=case_id)
+    return qs
+
+
+def board(*, shop: Shop, member: Agent | None, agent_id: int | None = None, group: str | None = None,
+          limit: int = 200) -> list[SlaClock]:
+    """Running clocks soonest due first (already missed ones lead)."""
+    return list(clocks_for(shop=shop, member=member, agent_id=agent_id, group=group, running=True)[:limit])
+
+
+def board_counts(*, shop: Shop, member: Agent | None, agent_id=None, group=None) -> dict:
+    qs = clocks_for(shop=shop, member=member, agent_id=agent_id, group=group, running=True)
+    return qs.aggregate(active=Count("id", filter=Q(state=ClockState.ACTIVE)),
+                        warned=Count("id", filter=Q(state=ClockState.WARNED)),
+                        missed=Count("id", filter=Q(state=ClockState.MISSED)))
+
+
+def subject_clocks(*, shop: Shop, conversation_id: int | None = None, case_id: int | None = None) -> dict:
+    """The clocks of one conversation or case and its SPEC §12 outcome (None when no policy applied)."""
+    if conversation_id is None and case_id is None:
+        return {"clocks": [], "outcome": None}
+    qs = SlaClock.objects.filter(shop=shop).select_related("policy", "agent", "customer").order_by(
+        "started_at", "target", "seq")
+    qs = qs.filter(conversation_id=conversation_id) if conversation_id is not None else qs.filter(case_id=case_id)
+    clocks = list(qs)
+    return {"clocks": clocks, "outcome": C.outcome(clocks)}
+
+
+def agent_sums(*, shop: Shop, date_from: dt.date, date_to: dt.date, agent_ids=None) -> dict[int, dict]:
+    """Per agent: clocks settled (hit or missed) in the shop days [from, to], by the day the outcome
+    became known (the reply or resolution of a hit, the due time of a miss). Spam buyers left out."""
+    start, end = day_bounds(date_from, shop.tz)[0], day_bounds(date_to, shop.tz)[1]
+    qs = SlaClock.objects.filter(shop=shop, agent__isnull=False, settled_at__gte=start, settled_at__lt=end).filter(
+        Q(customer__isnull=True) | Q(customer__is_spam=False))
+    if agent_ids is not None:
+        qs = qs.filter(agent_id__in=list(agent_ids))
+    rows = qs.values("agent_id").annotate(hit=Count("id", filter=Q(state=ClockState.HIT)),
+                                          missed=Count("id", filter=Q(state=ClockState.MISSED)))
+    return {r["agent_id"]: {"sla_hit": r["hit"], "sla_missed": r["missed"]} for r in rows}
