@@ -1,6 +1,18 @@
 from django.contrib import admin
 
-from .models import Case, CaseEvent, CaseItem, CaseMoneyLine
+from .models import (
+    Case,
+    CaseApproval,
+    CaseEvent,
+    CaseItem,
+    CaseMoneyLine,
+    CategoryPolicy,
+    CourierClaim,
+    Evidence,
+    RetentionAttempt,
+    ReturnHoliday,
+    SecondService,
+)
 
 
 class ItemInline(admin.TabularInline):
@@ -24,3 +36,18 @@ class CaseAdmin(admin.ModelAdmin):
     list_display = ("id", "shop", "type", "reason", "state", "owner", "created_at")
     list_filter = ("state", "type", "reason")
     inlines = [ItemInline, MoneyInline, EventInline]
+
+
+@admin.register(CourierClaim)
+class CourierClaimAdmin(admin.ModelAdmin):
+    list_display = ("id", "shop", "case", "courier", "tracking_no", "amount_claimed", "amount_recovered", "state")
+    list_filter = ("state",)
+
+
+@admin.register(Evidence)
+class EvidenceAdmin(admin.ModelAdmin):
+    list_display = ("id", "shop", "case", "buyer_id", "sku", "kind", "name", "size", "created_at")
+    search_fields = ("buyer_id", "sku")
+
+
+admin.site.register([CategoryPolicy, ReturnHoliday, RetentionAttempt, SecondService, CaseApproval])

@@ -65,8 +65,60 @@ class MoneyLineState(models.TextChoices):
     DONE = "done", _("已完成")
 
 
+class EventAction(models.TextChoices):
+    """Timeline steps that do not change the state (CaseEvent.action)."""
+
+    LINE_ADD = "line_add", _("新增款项")
+    LINE_CHANGE = "line_change", _("修改款项")
+    LINE_REMOVE = "line_remove", _("删除款项")
+    ITEM_ADD = "item_add", _("新增商品")
+    ITEM_CHANGE = "item_change", _("修改商品")
+    ITEM_REMOVE = "item_remove", _("删除商品")
+    APPROVAL_ASKED = "approval_asked", _("提交审批")
+    APPROVAL_REJECTED = "approval_rejected", _("审批驳回")
+    RETURN_SHIPPED = "return_shipped", _("买家已寄回")
+    RETURN_ARRIVED = "return_arrived", _("退货已到")
+    EVIDENCE = "evidence", _("上传凭证")
+    CLAIM = "claim", _("快递索赔")
+    RETENTION = "retention", _("挽留")
+    SECOND_SERVICE = "second_service", _("二次服务回访")
+    OVERRIDE = "override", _("破例")
+
+
+class CaseApprovalState(models.TextChoices):
+    PENDING = "pending", _("待审批")
+    APPROVED = "approved", _("已批准")
+    REJECTED = "rejected", _("已驳回")
+
+
+class ClaimState(models.TextChoices):
+    FILED = "filed", _("已提交")
+    ACCEPTED = "accepted", _("已受理")
+    PAID = "paid", _("已赔付")
+    REJECTED = "rejected", _("已拒赔")
+
+
+class RetentionOutcome(models.TextChoices):
+    OFFERED = "offered", _("已提出")
+    ACCEPTED = "accepted", _("买家接受")
+    DECLINED = "declined", _("买家拒绝")
+
+
+class EvidenceKind(models.TextChoices):
+    IMAGE = "image", _("图片")
+    PDF = "pdf", _("PDF")
+    VIDEO = "video", _("视频")
+
+
 class CaseErrorCode(models.TextChoices):
     INVALID_TRANSITION = "invalid_transition", "transition not allowed"
     STALE_VERSION = "stale_version", "the case changed since it was read"
     ABOVE_AUTHORITY = "above_authority", "above the person's authority"
     PERSON_REQUIRED = "person_required", "a logged-in person must do this"
+    APPROVAL_PENDING = "approval_pending", "an approval for this case's money is pending"
+    LINE_DONE = "line_done", "the money line is already paid"
+    NOT_OPEN = "not_open", "the case is finished"
+    FILE_TYPE = "file_type", "file type not allowed"
+    FILE_SIZE = "file_size", "file too large"
+    NOT_ELIGIBLE = "not_eligible", "not eligible for an early refund"
+    INVALID_CLAIM_TRANSITION = "invalid_claim_transition", "claim transition not allowed"

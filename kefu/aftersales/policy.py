@@ -6,6 +6,7 @@ and it answers with the suggested handling, who pays which shipping, the price d
 exchange and whether to escalate. Defaults come from settings (KEFU_AFTERSALES_*), see `defaults()`.
 """
 
+import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -206,6 +207,33 @@ def policy_suggest(
     s.handling = [str(h) for h in s.handling]
     s.needs_escalation = overridden and not (days is None or days <= max(window, return_days))
     return s
+
+
+def window_days_with_holidays(signed_on: dt.date | None, days: int,
+                              holidays: list[tuple[dt.date, dt.date]]) -> int:
+    """A window of `days` counted from the signing day, extended by every holiday day that falls in it
+    (AFT-12). Holidays met by the extension extend it further. Returns the days from signing to the end.
+
+    Signed 2026-09-28 with 7 days ends 10-05; the National Day week 10-01..10-07 overlaps it by 5
+    days (10-01..10-05), so it ends 10-10, which meets 10-06 and 10-07 as well: it ends 10-12 (14 days).
+    """
+    if signed_on is None or days < 0:
+        return days
+    spans = sorted((a, b) for a, b in holidays if b >= a)
+    end = signed_on + dt.timedelta(days=days)
+    counted: set[dt.date] = set()
+    changed = True
+    while changed:
+        changed = False
+        for a, b in spans:
+            day = max(a, signed_on + dt.timedelta(days=1))
+            while day <= min(b, end):
+                if day not in counted:
+                    counted.add(day)
+                    end += dt.timedelta(days=1)
+                    changed = True
+                day += dt.timedelta(days=1)
+    return (end - signed_on).days
 
 
 def labels() -> dict[str, str]:

@@ -6,6 +6,7 @@ app's authority_check) and write an AuditLog row. Two people acting at once: the
 (select_for_update) and its version compared inside the transaction, so exactly one wins.
 """
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -19,9 +20,11 @@ from kefu.core.errors import KefuError, NotFound, PermissionDenied
 from kefu.core.inputs import clean_text
 from kefu.core.models import Agent, Shop
 from kefu.core.services import audit_record
+from kefu.core.timeutil import shop_day
 from kefu.orders.models import Order
 
 from .enums import (
+    CaseApprovalState,
     CaseErrorCode,
     CaseReason,
     CaseState,
@@ -31,7 +34,7 @@ from .enums import (
     MoneyLineState,
     Party,
 )
-from .models import Case, CaseEvent, CaseItem, CaseMoneyLine
+from .models import Case, CaseApproval, CaseEvent, CaseItem, CaseMoneyLine, SecondService
 
 S, E = CaseState, CaseErrorCode
 
@@ -88,6 +91,22 @@ def planned_payout(case: Case) -> Decimal:
     """What the shop still has to pay the buyer on this case (planned shop→buyer lines)."""
     return sum((ln.amount for ln in case.money_lines.all()
                 if ln.state == MoneyLineState.PLANNED and ln.direction == Direction.SHOP_TO_BUYER), Decimal("0.00"))
+
+
+def second_service_days() -> int:
+    from django.conf import settings
+
+    return int(getattr(settings, "KEFU_AFTERSALES_SECOND_SERVICE_DAYS", 3))
+
+
+def after_refund(*, shop: Shop, case: Case) -> None:
+    """Every refund gets a second-service follow-up (AFT-10), due some shop days later."""
+    due = shop_day(timezone.now(), shop.tz) + dt.timedelta(days=second_service_days())
+    SecondService.objects.get_or_create(case=case, defaults={"shop": shop, "due_on": due})
+
+
+def has_pending_approval(case: Case) -> bool:
+    return CaseApproval.objects.filter(case=case, state=CaseApprovalState.PENDING).exists()
 
 
 # ---------------------------------------------------------------- open
@@ -180,6 +199,9 @@ def case_transition(
             raise KefuError(f"cannot move a case from {from_state} to {to} (allowed: {allowed})", field="to",
                             code=E.INVALID_TRANSITION)
         payout = Decimal("0.00")
+        if to in MONEY_STATES and has_pending_approval(locked):
+            raise KefuError(f"case #{locked.pk} has a refund waiting for approval; it moves on when decided",
+                            field="to", code=E.APPROVAL_PENDING)
         if to in MONEY_STATES:
             payout = planned_payout(locked)
             if payout > 0:
@@ -203,6 +225,8 @@ def case_transition(
                 ln.state, ln.done_at = MoneyLineState.DONE, now
                 ln.save(update_fields=["state", "done_at"])
                 done.append([ln.kind, str(ln.amount)])
+        if to == S.REFUNDED:
+            after_refund(shop=shop, case=locked)
         CaseEvent.objects.create(shop=shop, case=locked, actor=actor_agent, from_state=from_state, to_state=to,
                                  note=note)
         audit_record(shop=shop, actor=user_of(actor_agent), action=f"case.{to}", entity=locked,

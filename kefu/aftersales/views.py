@@ -14,9 +14,9 @@ from kefu.core.errors import KefuError
 from kefu.orders.models import Order
 from kefu.web.views import shop_page
 
-from . import policy, services
+from . import logistics, money, policy, services
 from . import selectors as sel
-from .enums import CaseReason, CaseState, CaseType, Party
+from .enums import CaseReason, CaseState, CaseType, ClaimState, Direction, MoneyLineKind, Party
 
 PER_PAGE = 50
 
@@ -80,8 +80,11 @@ def _detail_context(request, case, error=None, new_item_price=None) -> dict:
         decision = authority_check(shop=shop, agent=member, kind=services.AUTHORITY_KIND, amount=payout)
         if not decision.allowed:
             money_blocked = decision
+    first = next(iter(case.items.all()), None)
+    windows = sel.windows_for(shop=shop, category=sel.category_of(shop, first.sku if first else None),
+                              signed_at=case.order.signed_at if case.order_id else None)
     try:
-        suggestion = sel.policy_for_case(case, new_item_price=new_item_price)
+        suggestion = sel.policy_for_case(case, new_item_price=new_item_price, windows=windows)
     except KefuError:
         suggestion = None
         if new_item_price:
@@ -97,12 +100,28 @@ def _detail_context(request, case, error=None, new_item_price=None) -> dict:
                  "return_shipping": name(suggestion.return_shipping),
                  "reship_shipping": name(suggestion.reship_shipping),
                  "direction": name(suggestion.price_difference_direction)}
-    buttons = [(s, CaseState(s).label, s in services.MONEY_STATES and money_blocked is not None)
-               for s in CaseState.values if s in services.TRANSITIONS[case.state]]
+    # Money steps are not plain buttons: they go through the refund form (approval above authority).
+    buttons = [(s, CaseState(s).label, False)
+               for s in CaseState.values if s in services.TRANSITIONS[case.state]
+               and not (s in services.MONEY_STATES and payout > 0)]
+    money_steps = [(s, CaseState(s).label) for s in sorted(services.MONEY_STATES)
+                   if s in services.TRANSITIONS[case.state] and payout > 0]
+    pending = next((a for a in case.approvals.all() if a.state == "pending"), None)
+    trusted = sel.buyer_trusted(shop=shop, case=case) if case.state == CaseState.WAITING_RETURN else False
+    early_ok, early_why = money.early_refund_eligibility(case, trusted=trusted)
     return {"case": case, "suggestion": suggestion, "shown": shown, "buttons": buttons, "payout": payout,
-            "money_blocked": money_blocked, "error": error,
-            "days_since_signed": sel.days_since_signed(case.order),
-            "new_item_price": new_item_price or ""}
+            "money_blocked": money_blocked, "error": error, "money_steps": money_steps, "pending": pending,
+            "days_since_signed": sel.days_since_signed_in_shop(shop, case.order),
+            "new_item_price": new_item_price or "", "windows": windows,
+            "editable": case.state not in money.FINISHED and pending is None,
+            "early_ok": early_ok, "early_why": early_why, "trusted": trusted,
+            "needs_retention": sel.needs_retention(case), "outcome": logistics.money_outcome(case),
+            "claim_reasons": case.reason in logistics.CLAIM_REASONS, "claim_states": ClaimState.choices,
+            "line_kinds": MoneyLineKind.choices, "directions": Direction.choices,
+            "order_skus": [it.sku_code for it in case.order.items.all()] if case.order_id else [],
+            "second_service": getattr(case, "second_service", None) if hasattr(case, "second_service") else None,
+            "evidence": list(case.evidence.all()), "whole_shop": sees_whole_shop(member),
+            "pending_retention": next((r for r in case.retentions.all() if r.outcome == "offered"), None)}
 
 
 @shop_page
@@ -113,10 +132,23 @@ def case_detail(request, case_id: int):
 
 
 def _error_text(exc: KefuError) -> str:
-    return {
+    known = {
         "stale_version": _("该售后单已被他人更新，请刷新后重试"),
         "invalid_transition": _("当前状态不能执行此操作"),
-    }.get(exc.code, exc.message if exc.code != "above_authority" else _("超出你的权限：") + exc.message)
+        "approval_pending": _("该售后单有退款正在审批，审批后再操作"),
+        "not_open": _("该售后单已结束，不能再修改"),
+        "line_done": _("该款项已执行，不能修改"),
+        "not_eligible": _("不满足提前退款条件："),
+        "person_required": _("需要登录的客服本人操作"),
+    }
+    if exc.code == "not_eligible":
+        return known["not_eligible"] + exc.message
+    if exc.code == "above_authority":
+        return _("超出你的权限：") + exc.message
+    text = known.get(exc.code)
+    if text:
+        return text
+    return f"{exc.field}: {exc.message}" if exc.field else exc.message
 
 
 @require_POST

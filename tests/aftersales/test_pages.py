@@ -50,15 +50,20 @@ def test_htmx_transition_and_stale_form(shop, manager, order):
     assert r.status_code == 409 and "当前状态不能执行此操作" in r.content.decode()
 
 
-def test_agent_sees_money_buttons_disabled_above_authority(shop, agent_person, order):
+def test_agent_above_authority_submits_the_refund_for_approval(shop, agent_person, supervisor, order):
     case = make_case(shop, agent_person, order=order, amount="45", type="refund_only")
     c = login(agent_person)
     html = c.get(f"/aftersales/{case.pk}/").content.decode()
-    assert "超出你的权限" in html and "disabled" in html
+    assert "超出你的权限" in html and "提交审批" in html and 'id="refund-form"' in html
+    # The plain transition is still refused above authority.
     r = c.post(f"/aftersales/{case.pk}/transition/", {"to": "refunded", "version": "1"}, HTTP_HX_REQUEST="true")
     assert "超出你的权限" in r.content.decode()
+    r = c.post(f"/aftersales/{case.pk}/do/refund/", {"to": "refunded", "version": "1", "note": "质量问题"},
+               HTTP_HX_REQUEST="true")
+    html = r.content.decode()
+    assert "已提交审批" in html and "退款审批中" in html and 'id="refund-form"' not in html
     case.refresh_from_db()
-    assert case.state == "open"
+    assert case.state == "open" and case.version == 2
 
 
 def test_agent_cannot_open_a_colleagues_case(shop, agent_person, agent2):
