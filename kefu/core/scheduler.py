@@ -24,6 +24,12 @@ log = logging.getLogger("kefu.scheduler")
 JOB_MODULES = [
     "kefu.metrics.jobs",
     "kefu.followups.jobs",
+    "kefu.crm.jobs",
+    "kefu.complaints.jobs",
+    "kefu.conversations.jobs",
+    "kefu.defects.jobs",
+    "kefu.shipping.jobs",
+    "kefu.sla.jobs",
 ]
 
 

@@ -25,7 +25,18 @@ from .generator import SERVICE_HOURS, SHIFT_LABELS, SHIFTS, TZ_NAME, AgentPlan, 
 DEMO_PASSWORD = "kefu-demo-2026"
 # Each app that has demo data of its own adds it after the chats and orders, in this order:
 # `demo_extend(*, shop, seed, date_from, date_to, say)` through that app's services.
-DEMO_EXTENSIONS: list[str] = []
+DEMO_EXTENSIONS: list[str] = [
+    "kefu.complaints.demo.demo_extend",
+    "kefu.followups.demo.demo_extend",
+    "kefu.replies.demo.demo_extend",
+    "kefu.crm.demo.demo_extend",
+    "kefu.aftersales.demo.demo_extend",
+    "kefu.defects.demo.demo_extend",
+    "kefu.shipping.demo.demo_extend",
+    "kefu.orders.demo.demo_extend",
+    "kefu.conversations.demo.demo_extend",
+    "kefu.sla.demo.demo_extend",  # last: it times the cases and chats the others create
+]
 BATCH = 2000
 # (login, name, roles, group) of the people who are not agents.
 STAFF = (
@@ -84,7 +95,8 @@ def _check_usernames_free(accounts: list[Account]) -> None:
 
 
 def demo_load(*, code: str = "demo", seed: int = 2026, days: int = 30, scale: float = 1.0,
-              end: dt.date | None = None, progress: Callable[[str], None] | None = None) -> DemoResult:
+              end: dt.date | None = None, progress: Callable[[str], None] | None = None,
+              extensions: bool = True) -> DemoResult:
     """Create the demo shop and a month of its chats and orders, all in one transaction.
 
     Messages go through messages_clean → messages_ingest(record_facts=False) and orders through
@@ -130,7 +142,7 @@ def demo_load(*, code: str = "demo", seed: int = 2026, days: int = 30, scale: fl
             total.add(orders_upsert(shop=shop, rows=rows, record_facts=False))
         say(f"{len(orders)} orders stored; recording metric facts of {len(total.customer_ids)} buyers")
         facts_rebuild(shop=shop, customer_ids=total.customer_ids)
-        for path in DEMO_EXTENSIONS:
+        for path in DEMO_EXTENSIONS if extensions else ():
             import_string(path)(shop=shop, seed=seed, date_from=world.start, date_to=world.end, say=say)
     return DemoResult(shop=shop, messages=n_messages, orders=len(orders), buyers=len(total.customer_ids),
                       date_from=world.start, date_to=world.end, accounts=accounts)

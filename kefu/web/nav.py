@@ -18,13 +18,25 @@ class NavItem:
     roles: tuple[str, ...] = ANYONE  # empty = every person of the shop
 
 
+SHOP_WIDE = (Role.SUPERVISOR, Role.MANAGER, Role.ADMIN)
+# In the order of a working day: chats and follow-ups, orders and shipping, after-sales, then the
+# tools and the supervisors' pages.
 NAV = [
     NavItem("web:conversations", _("会话")),
-    NavItem("workforce:roster", _("排班")),
     NavItem("followups:worklist", _("跟进")),
+    NavItem("orders:requests", _("订单申请"), (Role.AGENT, *SHOP_WIDE)),
+    NavItem("orders:warehouse", _("仓库任务"), (Role.WAREHOUSE, *SHOP_WIDE)),
+    NavItem("shipping:list", _("发货"), (Role.AGENT, Role.WAREHOUSE, *SHOP_WIDE)),
     NavItem("aftersales:list", _("售后")),
+    NavItem("complaints:list", _("投诉与评价")),
+    NavItem("sla:board", _("SLA 计时")),
+    NavItem("replies:library", _("话术")),
     NavItem("approvals:queue", _("审批")),
-    NavItem("web:settings", _("设置"), (Role.SUPERVISOR, Role.MANAGER, Role.ADMIN)),
+    NavItem("workforce:roster", _("排班")),
+    NavItem("crm:grades", _("客户分级"), SHOP_WIDE),
+    NavItem("defects:list", _("生产预警"), SHOP_WIDE),
+    NavItem("outbound:outbox", _("发件箱"), SHOP_WIDE),
+    NavItem("web:settings", _("设置"), SHOP_WIDE),
 ]
 
 
