@@ -4,7 +4,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Min, Q, QuerySet
+from django.db.models import Exists, F, Max, Min, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,6 +25,12 @@ def grades_list(*, shop: Shop, grade: str | None = None, q: str = "") -> QuerySe
     if q:
         qs = qs.filter(Q(customer__buyer_id__icontains=q) | Q(customer__nick__icontains=q))
     return qs.order_by("-spend", "-orders", "id")
+
+
+def grades_of(*, shop: Shop, customer_ids) -> dict[int, str]:
+    """customer id → grade (the override or the rules' grade); buyers without one are absent."""
+    return dict(CustomerGrade.objects.filter(shop=shop, customer_id__in=list(customer_ids))
+                .values_list("customer_id", "grade"))
 
 
 def grade_counts(*, shop: Shop) -> dict[str, int]:
@@ -78,8 +84,17 @@ def cross_sell(*, shop: Shop, sku_codes: set[str], customer_id: int | None = Non
             other = p.related_id if p.product_id in ids else p.product_id
             if other not in ids:
                 pair_why.setdefault(other, p.note or _("搭配推荐"))
+        # Only products a buyer can order now (a listed SKU in stock or not stock-tracked); same
+        # category ones best rated first (PRE-8: an in-stock, well-reviewed alternative).
+        orderable = Sku.objects.filter(shop=shop, product_id=OuterRef("pk"), listed=True).filter(
+            Q(stock__isnull=True) | Q(stock__gt=0))
+        available = set(Product.objects.filter(shop=shop, pk__in=pair_why).filter(Exists(orderable))
+                        .values_list("pk", flat=True))
+        pair_why = {pid: why for pid, why in pair_why.items() if pid in available}
         same_cat = list(Product.objects.filter(shop=shop, category__in=cats).exclude(pk__in=ids)
-                        .exclude(pk__in=pair_why).order_by("id").values_list("pk", flat=True)[:RELATED_LIMIT])
+                        .exclude(pk__in=pair_why).filter(Exists(orderable))
+                        .annotate(best=Max("skus__rating")).order_by(F("best").desc(nulls_last=True), "id")
+                        .values_list("pk", flat=True)[:RELATED_LIMIT])
         wanted = list(pair_why)[:RELATED_LIMIT] + same_cat
         wanted = wanted[:RELATED_LIMIT]
         prices = dict(Sku.objects.filter(shop=shop, product_id__in=wanted).values_list("product_id")

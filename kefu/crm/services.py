@@ -154,7 +154,7 @@ def grades_recompute(*, shop: Shop, now: dt.datetime | None = None, customer_ids
     with transaction.atomic():
         existing = {g.customer_id: g for g in CustomerGrade.objects.select_for_update().filter(
             shop=shop, customer_id__in=ids)}
-        new, changed = [], []
+        new, changed, regraded = [], [], []
         for cid in ids:
             computed, spend, orders = "", ZERO, 0
             for rule in rules:
@@ -170,12 +170,23 @@ def grades_recompute(*, shop: Shop, now: dt.datetime | None = None, customer_ids
                                          spend=spend, orders=orders, computed_at=now))
                 continue
             grade = g.override or computed
+            if grade != g.grade:
+                regraded.append(cid)
             if (g.computed, g.grade, g.spend, g.orders) != (computed, grade, spend, orders):
                 g.computed, g.grade, g.spend, g.orders, g.computed_at = computed, grade, spend, orders, now
                 changed.append(g)
         CustomerGrade.objects.bulk_create(new, batch_size=1000)
         bulk_update_rows(CustomerGrade, changed, ["computed", "grade", "spend", "orders", "computed_at"])
+        _sla_regrade_on_commit(shop, regraded + [g.customer_id for g in new if g.grade])
     return len(new) + len(changed)
+
+
+def _sla_regrade_on_commit(shop: Shop, customer_ids: list[int]) -> None:
+    """SLA policies may match on the buyer's grade: re-time the regraded buyers' clocks."""
+    if customer_ids:
+        from kefu.sla.services import sla_regrade
+
+        transaction.on_commit(lambda: sla_regrade(shop=shop, customer_ids=customer_ids))
 
 
 def grade_override_set(*, shop: Shop, customer: Customer, grade: str, reason: str,
@@ -200,6 +211,8 @@ def grade_override_set(*, shop: Shop, customer: Customer, grade: str, reason: st
         g.override_by, g.override_at = (actor, timezone.now()) if grade else (None, None)
         g.grade = grade or g.computed
         g.save(update_fields=["override", "override_reason", "override_by", "override_at", "grade"])
+        if g.grade != before["grade"]:
+            _sla_regrade_on_commit(shop, [customer.pk])
         audit_record(shop=shop, actor=_user(actor), action="customer.grade", entity=customer, before=before,
                      after={"grade": g.grade, "override": g.override, "reason": reason})
     return g

@@ -30,7 +30,6 @@ from kefu.core.inputs import clean_text
 from kefu.core.models import Agent, Shop
 from kefu.core.services import audit_record
 from kefu.core.timeutil import ServiceHours
-from kefu.customers.models import Customer
 from kefu.orders.models import Order
 
 from . import clock as C
@@ -74,14 +73,10 @@ POLICY_FIELDS = ("name", "priority", "active", *LIST_FIELDS, *MINUTE_FIELDS, "bu
 # ---------------------------------------------------------------- buyer grade
 
 def buyer_grades(*, shop: Shop, customer_ids) -> dict[int, str]:
-    """customer id → grade, for policies matching on grade.
+    """customer id → grade (customer care's grades, PRE-9), for policies matching on grade."""
+    from kefu.crm.selectors import grades_of
 
-    The grade lives with the customer care (crm) work; until a customer carries a `grade` field,
-    every buyer's grade is "" and only policies without a grade condition match.
-    """
-    if not any(f.name == "grade" for f in Customer._meta.get_fields()):
-        return {}
-    return dict(Customer.objects.filter(shop=shop, id__in=list(customer_ids)).values_list("id", "grade"))
+    return grades_of(shop=shop, customer_ids=customer_ids)
 
 
 # ---------------------------------------------------------------- policies
@@ -432,6 +427,16 @@ def sla_rebuild(*, shop: Shop, customer_ids=None, case_ids=None, now: dt.datetim
                 qs = qs.filter(case_id__in=kids)
             result.add(_write(shop, qs, desired, "case"))
     return result
+
+
+def sla_regrade(*, shop: Shop, customer_ids) -> RebuildResult | None:
+    """Re-time these buyers' conversations and cases after their grade changed, when a policy
+    matches on grade (otherwise a grade cannot change which policy applies)."""
+    ids = sorted(set(customer_ids))
+    if not ids or not SlaPolicy.objects.filter(shop=shop, active=True).exclude(grades=[]).exists():
+        return None
+    cases = Case.objects.filter(shop=shop, order__customer_id__in=ids).values_list("id", flat=True)
+    return sla_rebuild(shop=shop, customer_ids=ids, case_ids=list(cases))
 
 
 def sla_tick(*, shop: Shop, now: dt.datetime) -> int:

@@ -61,6 +61,20 @@ def test_pairs_first_then_same_category(shop, catalog, conv_with_items):
     assert catalog["cream"] not in [r["product"] for r in cs.related]
 
 
+def test_only_orderable_alternatives_best_rated_first(shop, catalog, conv_with_items):
+    """PRE-8: an in-stock, well-reviewed alternative — delisted or sold-out products are never offered."""
+    mint = Product.objects.create(shop=shop, title="薄荷精油", category="精油")
+    Sku.objects.create(shop=shop, product=mint, code="OIL-4", price=Decimal("68.00"), rating=Decimal("4.90"))
+    Sku.objects.filter(code="OIL-3").update(rating=Decimal("4.60"), stock=12)
+    Sku.objects.filter(code="OIL-2").update(stock=0)  # sold out
+    cs = cross_sell_for_conversation(shop=shop, conversation=conv_with_items)
+    assert [r["product"] for r in cs.related] == [mint, catalog["oil3"]]
+    Sku.objects.filter(code="OIL-4").update(listed=False)  # delisted
+    product_pair_add(shop=shop, actor=None, product_id=catalog["oil"].pk, related_id=catalog["oil2"].pk, note="x")
+    cs = cross_sell_for_conversation(shop=shop, conversation=conv_with_items)
+    assert [r["product"] for r in cs.related] == [catalog["oil3"]]  # the sold-out pair is left out too
+
+
 def test_current_promotions_match_products_category_or_whole_shop(shop, catalog, conv_with_items):
     d = today(shop)
     p_prod = promotion_save(shop=shop, actor=None, name="精油第二件半价", discount_text="第二件半价",

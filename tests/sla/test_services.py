@@ -136,13 +136,13 @@ def test_business_hours_clock_waits_for_opening(shop, kf):
     assert c.due_at == at(MONDAY + dt.timedelta(days=1), "09:05") and c.state == ClockState.ACTIVE
 
 
-def test_policy_matching_order_and_conditions(shop, kf, kf2):
+def test_policy_matching_order_and_conditions(shop, kf, kf2, django_capture_on_commit_callbacks):
     S.policies_install_defaults(shop=shop)
     S.policy_create(shop=shop, editor=None, data={"name": "京东渠道", "priority": 5, "channels": ["jd"],
                                                    "first_reply_minutes": 1})
     S.policy_create(shop=shop, editor=None, data={"name": "售前组", "priority": 50, "groups": ["presales"],
                                                    "first_reply_minutes": 30})
-    S.policy_create(shop=shop, editor=None, data={"name": "VIP", "priority": 1, "grades": ["vip"],
+    S.policy_create(shop=shop, editor=None, data={"name": "VIP", "priority": 1, "grades": ["VIP"],
                                                    "first_reply_minutes": 2})
     S.policy_create(shop=shop, editor=None, data={"name": "停用", "priority": 0, "active": False,
                                                    "first_reply_minutes": 1})
@@ -154,8 +154,17 @@ def test_policy_matching_order_and_conditions(shop, kf, kf2):
                                                      "sent_at": at(MONDAY, "10:00").isoformat()}], tz=shop.tz))
     scan(shop, at(MONDAY, "10:00"))
     by_buyer = {c.customer.buyer_id: c.policy.name for c in clocks(shop)}
-    # No buyer has a grade (the CRM has not set one), so the VIP policy never matches.
+    # No buyer has a grade yet, so the VIP policy matches nobody.
     assert by_buyer == {"b1": "售后/物流投诉首次响应", "b2": "售前组", "b3": "京东渠道"}
+    # Customer care grades b2 vip by hand: the VIP policy (priority 1) now times b2's chat.
+    from kefu.crm.services import grade_override_set
+    from kefu.customers.models import Customer
+
+    with django_capture_on_commit_callbacks(execute=True):
+        grade_override_set(shop=shop, customer=Customer.objects.get(shop=shop, buyer_id="b2"), grade="VIP",
+                           reason="老客户", actor=None)
+    by_buyer = {c.customer.buyer_id: c.policy.name for c in clocks(shop)}
+    assert by_buyer == {"b1": "售后/物流投诉首次响应", "b2": "VIP", "b3": "京东渠道"}
 
 
 def test_case_reason_condition_reaches_the_buyers_conversation(shop, kf):
