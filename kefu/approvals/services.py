@@ -300,9 +300,16 @@ def _notify_approvers(*, shop: Shop, req: ApprovalRequest) -> None:
 
 
 def _notify(*, shop: Shop, recipients: list[Agent], req: ApprovalRequest, text: str) -> None:
-    link = reverse("approvals:queue") + f"#request-{req.pk}"
-    Notification.objects.bulk_create([Notification(shop=shop, recipient=a, text=text[:300], link=link)
-                                      for a in recipients])
+    notify(shop=shop, recipients=recipients, text=text, link=reverse("approvals:queue") + f"#request-{req.pk}")
+
+
+def notify(*, shop: Shop, recipients, text: str, link: str = "") -> int:
+    """In-app notifications (the header's badge): one row per person, text cut to fit. Every app
+    that tells people something (approvals, order results, SLA, alerts, revisits) goes through here."""
+    rows = [Notification(shop=shop, recipient_id=getattr(a, "pk", a), text=str(text)[:300], link=link[:200])
+            for a in recipients]
+    Notification.objects.bulk_create(rows)
+    return len(rows)
 
 
 def notifications_mark_read(*, shop: Shop, member: Agent, ids: list[int] | None = None) -> int:

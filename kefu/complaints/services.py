@@ -321,7 +321,7 @@ def revisits_due(*, shop: Shop, now: dt.datetime):
 
 def revisit_reminders_send(*, shop: Shop, now: dt.datetime | None = None) -> int:
     """Notify each owner on the revisit day, once: the conditional update claims the complaint."""
-    from kefu.approvals.models import Notification
+    from kefu.approvals.services import notify
 
     now = now or timezone.now()
     sent = 0
@@ -331,9 +331,8 @@ def revisit_reminders_send(*, shop: Shop, now: dt.datetime | None = None) -> int
                 continue  # another run got it first
             c.shop = shop
             buyer = c.customer.nick or c.customer.buyer_id if c.customer else "—"
-            Notification.objects.create(shop=shop, recipient_id=c.owner_id,
-                                        text=f"今天回访投诉 #{c.pk}（{buyer}）：{c.summary}"[:300],
-                                        link=reverse("complaints:detail", args=[c.pk]))
+            notify(shop=shop, recipients=[c.owner_id], text=f"今天回访投诉 #{c.pk}（{buyer}）：{c.summary}",
+                   link=reverse("complaints:detail", args=[c.pk]))
             _event(c, A.REVISIT_DUE, from_state=c.state, actor=None, note=f"回访日期 {c.revisit_on}")
         sent += 1
     return sent

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from kefu.aftersales.enums import CaseReason
 from kefu.aftersales.models import Case, CaseItem
-from kefu.approvals.models import Notification
+from kefu.approvals.services import notify
 from kefu.core.access import user_of
 from kefu.core.errors import KefuError, NotFound, PermissionDenied
 from kefu.core.inputs import clean_text
@@ -207,10 +207,7 @@ def _notify_managers(shop: Shop, alert: ProductionAlert) -> int:
     text = _("生产问题预警：%(sku)s%(batch)s %(n)d 位买家在 %(days)d 天内反馈「%(reason)s」") % {
         "sku": alert.sku, "batch": batch, "n": alert.buyer_count, "days": alert.window_days,
         "reason": CaseReason(alert.reason).label}
-    link = reverse("defects:detail", args=[alert.pk])
-    Notification.objects.bulk_create([Notification(shop=shop, recipient=p, text=text[:300], link=link)
-                                      for p in people])
-    return len(people)
+    return notify(shop=shop, recipients=people, text=text, link=reverse("defects:detail", args=[alert.pk]))
 
 
 def alerts_scan(*, shop: Shop, now: dt.datetime | None = None, since: dt.datetime | None = None) -> ScanResult:

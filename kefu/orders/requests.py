@@ -19,7 +19,6 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext_lazy as _
 
-from kefu.approvals.models import Notification
 from kefu.core.access import sees_whole_shop, user_of
 from kefu.core.enums import Role
 from kefu.core.errors import KefuError, NotFound, PermissionDenied
@@ -153,8 +152,10 @@ def _notify_requester(req: OrderRequest, *, actor: Agent | None, text: str) -> N
     """The result goes back to the agent who asked (PRE-5), unless they did it themselves."""
     if actor is not None and actor.pk == req.requested_by_id:
         return
-    Notification.objects.create(shop_id=req.shop_id, recipient_id=req.requested_by_id, text=text[:300],
-                                link=reverse("orders:detail", args=[req.order.order_id]) + f"#request-{req.pk}")
+    from kefu.approvals.services import notify  # approvals imports orders (price adjustments)
+
+    notify(shop=req.shop, recipients=[req.requested_by_id], text=text,
+           link=reverse("orders:detail", args=[req.order.order_id]) + f"#request-{req.pk}")
 
 
 def _clean_value(kind: str, value, *, shop: Shop) -> str:

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from kefu.aftersales.enums import CaseReason, CaseType
 from kefu.aftersales.models import Case, CaseEvent
-from kefu.approvals.models import Notification
+from kefu.approvals.services import notify
 from kefu.conversations.models import Conversation, Message
 from kefu.core.access import user_of
 from kefu.core.db import bulk_update_rows
@@ -492,9 +492,7 @@ def sla_alerts(*, shop: Shop, now: dt.datetime) -> int:
         try:
             with transaction.atomic():
                 SlaAlert.objects.create(shop=shop, clock_key=c.key, kind=kind, clock=c, recipients=len(recipients))
-                text = _alert_text(c, kind, shop.tz)[:300]
-                Notification.objects.bulk_create([Notification(shop=shop, recipient=a, text=text,
-                                                               link=f"{link}#clock-{c.pk}") for a in recipients])
+                notify(shop=shop, recipients=recipients, text=_alert_text(c, kind, shop.tz), link=f"{link}#clock-{c.pk}")
         except IntegrityError:  # another scan sent it first
             continue
         n += 1
