@@ -13,7 +13,6 @@ import posixpath
 import uuid
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -23,6 +22,7 @@ from django.utils import timezone
 
 from kefu.core.access import user_of
 from kefu.core.errors import KefuError, NotFound
+from kefu.core.files import Sniffed, sniff
 from kefu.core.inputs import clean_text
 from kefu.core.models import Agent, Shop
 from kefu.core.services import audit_record
@@ -50,30 +50,6 @@ def storage() -> Storage:
 
 def max_bytes() -> int:
     return int(getattr(settings, "KEFU_AFTERSALES_EVIDENCE_MAX_MB", 10)) * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class Sniffed:
-    kind: str
-    content_type: str
-    extensions: tuple[str, ...]
-
-
-def sniff(head: bytes) -> Sniffed | None:
-    """The file type from its first bytes (magic numbers), None if not an allowed type."""
-    if head.startswith(b"\xff\xd8\xff"):
-        return Sniffed(EvidenceKind.IMAGE, "image/jpeg", ("jpg", "jpeg"))
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return Sniffed(EvidenceKind.IMAGE, "image/png", ("png",))
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return Sniffed(EvidenceKind.IMAGE, "image/gif", ("gif",))
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return Sniffed(EvidenceKind.IMAGE, "image/webp", ("webp",))
-    if head.startswith(b"%PDF-"):
-        return Sniffed(EvidenceKind.PDF, "application/pdf", ("pdf",))
-    if head[4:8] == b"ftyp":
-        return Sniffed(EvidenceKind.VIDEO, "video/mp4", ("mp4", "m4v", "mov"))
-    return None
 
 
 def _extension(name: str) -> str:
