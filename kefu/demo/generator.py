@@ -146,6 +146,7 @@ class World:
         self.rr = {"presales": 0, "aftersales": 0}
         self.buyers: list[Buyer] = []
         self.chatted: list[Buyer] = []
+        self._chatted_ids: set[str] = set()  # membership of chatted in O(1): a list scan is quadratic at 1M messages
         self.pool_size = max(50, int(5200 * scale))
         self._orders: dict[str, dict] = {}
         self._pending: list = []  # heap of (time, seq, order_id, topic): after-sales chats to come
@@ -265,7 +266,8 @@ class World:
     def _presales_chat(self, out: list, at: dt.datetime) -> None:
         r = self.rng
         buyer = self._pick_buyer(returning=0.22)
-        if buyer not in self.chatted:
+        if buyer.buyer_id not in self._chatted_ids:
+            self._chatted_ids.add(buyer.buyer_id)
             self.chatted.append(buyer)
         agent, queue_at = self._route("presales", buyer, at)
         buyer.last_agent["presales"] = agent
