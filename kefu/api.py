@@ -9,7 +9,7 @@ from kefu.approvals.api import router as approvals_router
 from kefu.complaints.api import router as complaints_router
 from kefu.conversations.api import router as conversations_router
 from kefu.core.api import router as core_router
-from kefu.core.errors import KefuError, NotFound, PermissionDenied, ValidationFailed
+from kefu.core.errors import KefuError, ValidationFailed, http_status
 from kefu.crm.api import router as crm_router
 from kefu.customers.api import router as customers_router
 from kefu.defects.api import router as defects_router
@@ -65,21 +65,9 @@ def on_failed(request, exc: ValidationFailed):
     return api.create_response(request, {"code": exc.code, "message": exc.message, "errors": errors}, status=422)
 
 
-# Errors that mean "the thing moved on while you looked" (another person acted first).
-CONFLICT_CODES = {"already_decided"}
-
-
 @api.exception_handler(KefuError)
 def on_kefu_error(request, exc: KefuError):
-    if isinstance(exc, NotFound):
-        status = 404
-    elif isinstance(exc, PermissionDenied) or exc.code == "forbidden":
-        status = 403
-    elif exc.code in CONFLICT_CODES:
-        status = 409
-    else:
-        status = 400
-    return api.create_response(request, exc.as_dict(), status=status)
+    return api.create_response(request, exc.as_dict(), status=http_status(exc))
 
 
 @api.exception_handler(Http404)

@@ -148,34 +148,16 @@ def case_transition_post(request, case_id: int, payload: TransitionIn, shop: str
     if someone changed the case since, the answer is 409 `stale_version` (reload and retry)."""
     shop_obj, member = request.auth.shop_for(shop)
     case = sel.case_get_for_user(shop=shop_obj, member=member, id=case_id)
-    try:
-        services.case_transition(shop=shop_obj, case=case, to=payload.to, actor_agent=member,
-                                 expected_version=payload.expected_version, note=payload.note)
-    except KefuError as exc:
-        if exc.code == CaseErrorCode.STALE_VERSION:
-            return Status(409, exc.as_dict())
-        raise
+    services.case_transition(shop=shop_obj, case=case, to=payload.to, actor_agent=member,
+                             expected_version=payload.expected_version, note=payload.note)
     return case_out(sel.case_get_for_user(shop=shop_obj, member=member, id=case_id))
 
 
 # ---------------------------------------------------------------- edits, refunds, evidence, claims (AFT-5..12)
 
-CONFLICTS = {CaseErrorCode.STALE_VERSION, CaseErrorCode.APPROVAL_PENDING}
-
-
 def _case(request, shop: str | None, case_id: int):
     shop_obj, member = request.auth.shop_for(shop)
     return shop_obj, member, sel.case_get_for_user(shop=shop_obj, member=member, id=case_id)
-
-
-def _run(fn):
-    """Run a write; a stale version or a pending approval answers 409 (reload and retry)."""
-    try:
-        return fn()
-    except KefuError as exc:
-        if exc.code in CONFLICTS:
-            return Status(409, exc.as_dict())
-        raise
 
 
 def _fresh(shop_obj, member, case_id):
@@ -195,7 +177,7 @@ def case_refund_post(request, case_id: int, payload: RefundIn, shop: str | None 
                                      request_id=payload.request_id)
         return {"outcome": "pending" if link else "executed", "approval_id": link.request_id if link else None,
                 "case": _fresh(shop_obj, member, case_id)}
-    return _run(go)
+    return go()
 
 
 @router.post("/cases/{case_id}/early-refund", response={200: RefundOut, 409: dict})
@@ -209,7 +191,7 @@ def case_early_refund_post(request, case_id: int, payload: EarlyRefundIn, shop: 
                                            expected_version=payload.expected_version, note=payload.note)
         return {"outcome": "pending" if link else "executed", "approval_id": link.request_id if link else None,
                 "case": _fresh(shop_obj, member, case_id)}
-    return _run(go)
+    return go()
 
 
 def _edit(request, shop, case_id, fn):
@@ -218,7 +200,7 @@ def _edit(request, shop, case_id, fn):
     def go():
         fn(shop_obj, member, case)
         return _fresh(shop_obj, member, case_id)
-    return _run(go)
+    return go()
 
 
 @router.post("/cases/{case_id}/return-shipped", response={200: CaseOut, 409: dict})
@@ -300,9 +282,9 @@ def claim_transition_post(request, claim_id: int, payload: ClaimTransitionIn, sh
     if claim is None:
         raise Http404("claim")
     sel.case_get_for_user(shop=shop_obj, member=member, id=claim.case_id)  # the person must see the case
-    return _run(lambda: claim_out(logistics.claim_transition(
+    return claim_out(logistics.claim_transition(
         shop=shop_obj, claim_id=claim_id, actor_agent=member, to=payload.to,
-        expected_version=payload.expected_version, amount_recovered=payload.amount_recovered, note=payload.note)))
+        expected_version=payload.expected_version, amount_recovered=payload.amount_recovered, note=payload.note))
 
 
 @router.post("/cases/{case_id}/retention", response={200: CaseOut, 409: dict})

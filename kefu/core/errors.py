@@ -37,3 +37,26 @@ class NotFound(KefuError):
 
 class PermissionDenied(KefuError):
     code = "forbidden"
+
+
+# One answer per error code across the API: "someone acted first / it changed while you looked" is a
+# conflict (409, reload and retry); a rule about who may act is 403; everything else the caller can fix
+# in the request is 400.
+CONFLICT_CODES = frozenset({
+    "already_decided", "already_done", "stale_version", "approval_pending", "line_done", "already_rated",
+    "request_id_reused",
+})
+FORBIDDEN_CODES = frozenset({
+    "forbidden", "not_owner", "supervisor_only", "manager_only", "not_manager", "not_allowed", "not_approver",
+    "not_requester", "own_request",
+})
+
+
+def http_status(exc: KefuError) -> int:
+    if isinstance(exc, NotFound):
+        return 404
+    if isinstance(exc, PermissionDenied) or exc.code in FORBIDDEN_CODES:
+        return 403
+    if exc.code in CONFLICT_CODES:
+        return 409
+    return 400

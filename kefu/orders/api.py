@@ -5,13 +5,12 @@ from ninja import Query, Router, Schema, Status
 
 from kefu.conversations.schemas import IngestOut
 from kefu.core.api_auth import AUTH
-from kefu.core.errors import KefuError
 from kefu.core.inputs import json_body, openapi_body
 
 from . import requests as req_services
 from . import selectors as sel
 from .adjust import payable
-from .enums import OrderErrorCode, RequestState, TaskState
+from .enums import RequestState, TaskState
 from .models import OrderRemark, OrderRequest, WarehouseTask
 from .remarks import order_remark_add, remarks_text
 from .replies import script_key, suggested_reply
@@ -199,12 +198,6 @@ def warehouse_task_complete_post(request, task_id: int, payload: TaskCompleteIn,
     """Finish a task once: stopped / shipped (tracking_no required) / failed / done / refused (note required).
     A task already completed answers 409 `already_done`."""
     shop_obj, member = request.auth.shop_for(shop)
-    try:
-        req_services.warehouse_task_complete(shop=shop_obj, task_id=task_id, actor=member, outcome=payload.outcome,
-                                             tracking_no=payload.tracking_no, courier=payload.courier,
-                                             note=payload.note)
-    except KefuError as exc:
-        if exc.code == OrderErrorCode.ALREADY_DONE:
-            return Status(409, exc.as_dict())
-        raise
+    req_services.warehouse_task_complete(shop=shop_obj, task_id=task_id, actor=member, outcome=payload.outcome,
+                                         tracking_no=payload.tracking_no, courier=payload.courier, note=payload.note)
     return task_out(sel.warehouse_tasks_for(shop=shop_obj).get(pk=task_id))

@@ -37,7 +37,7 @@ def test_create_update_render_through_the_api(api, shop, conversation):
     r = post(api, f"/api/v1/scripts/{sid}", {"body": "{买家昵称}请补运费：{运费}", "expected_version": 1})
     assert r.status_code == 200 and r.json()["version"] == 2
     r = post(api, f"/api/v1/scripts/{sid}", {"body": "x", "expected_version": 1})
-    assert r.status_code == 400 and r.json()["code"] == "stale_version"
+    assert r.status_code == 409 and r.json()["code"] == "stale_version"
     r = post(api, f"/api/v1/scripts/{sid}/render", {"conversation_id": conversation.id, "count_use": True})
     assert r.status_code == 200 and r.json()["text"].startswith("小王请补运费：")
     assert Script.objects.get(pk=sid).usage_count == 1
