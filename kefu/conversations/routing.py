@@ -269,6 +269,14 @@ def greeting_text(*, shop: Shop, template: str, agent: Agent) -> str:
     return template.replace("{shop}", shop.name).replace("{agent}", agent.name)
 
 
+def buyers_lock(*, shop: Shop, customer_ids) -> None:
+    """Lock buyers in id order, as facts_rebuild does, before touching their conversations."""
+    from kefu.customers.models import Customer
+
+    list(Customer.objects.select_for_update().filter(shop=shop, id__in=set(customer_ids)).order_by("id")
+         .values_list("id", flat=True))
+
+
 def queue_hand_out(*, shop: Shop, now: dt.datetime | None = None, limit: int = 500) -> list[int]:
     """Hand queued conversations out, oldest first; greet the ones queued while nobody was on shift.
 
@@ -286,11 +294,12 @@ def queue_hand_out(*, shop: Shop, now: dt.datetime | None = None, limit: int = 5
     done: list[int] = []
     with transaction.atomic():
         router = Router(shop=shop, now=now)
-        # The routing lock serialises every writer of queued/assignee; no row locks (lock order).
-        queued = list(Conversation.objects
-                      .filter(shop=shop, queued_at__isnull=False, assignee__isnull=True, closed_at__isnull=True,
-                              merged_into__isnull=True).select_related("customer", "first_message")
-                      .order_by("queued_at", "id")[:limit])
+        # The routing lock serialises every writer of queued/assignee. The buyers are locked before their
+        # conversations are written: imports lock buyers first and then rewrite conversations.
+        waiting = Conversation.objects.filter(shop=shop, queued_at__isnull=False, assignee__isnull=True,
+                                              closed_at__isnull=True, merged_into__isnull=True)
+        buyers_lock(shop=shop, customer_ids=waiting.order_by("queued_at", "id").values_list("customer_id", flat=True)[:limit])
+        queued = list(waiting.select_related("customer", "first_message").order_by("queued_at", "id")[:limit])
         full: set[str] = set()
         touched: set[int] = set()
         for conv in queued:

@@ -4,7 +4,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from kefu.core.access import sees_whole_shop, user_of
-from kefu.core.errors import KefuError, PermissionDenied, ValidationFailed
+from kefu.core.errors import KefuError, NotFound, PermissionDenied, ValidationFailed
 from kefu.core.inputs import IngestResult, cell_text, clean_text
 from kefu.core.models import Agent, Shop
 from kefu.core.services import agents_resolve, audit_record
@@ -140,8 +140,13 @@ def conversation_transfer(*, shop: Shop, conversation: Conversation, to_agent: A
         raise KefuError("not an active agent of this shop", field="to_agent_id", code=ConversationError.INVALID)
     now = now or timezone.now()
     with transaction.atomic():
-        routing.routing_lock(shop)  # routing and hand-out write the owner too: one lock order for all
-        conv = Conversation.objects.select_for_update().get(shop=shop, pk=conversation.pk)
+        # One lock order for all writers: routing row, then the buyer (imports lock buyers and then
+        # rewrite their conversations), then the conversation.
+        routing.routing_lock(shop)
+        routing.buyers_lock(shop=shop, customer_ids=[conversation.customer_id])
+        conv = Conversation.objects.select_for_update().filter(shop=shop, pk=conversation.pk).first()
+        if conv is None:  # an import regrouped the buyer's messages meanwhile
+            raise NotFound("the conversation no longer exists; reload the list")
         owner = conv.assignee_id or conv.agent_id
         pick_up = owner is None and by is not None and to_agent.id == by.id and (not conv.group or conv.group == by.group)
         if not (_may_act(by, conv) or pick_up):

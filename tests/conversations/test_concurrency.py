@@ -56,3 +56,44 @@ def test_hand_out_and_new_arrivals_race_without_double_assignment(settings, tmp_
 
     greeted = OutboundMessage.objects.filter(shop=shop, kind="offline_greeting")
     assert greeted.count() == len(set(greeted.values_list("conversation_id", flat=True))) <= 2
+
+
+def test_transfer_and_an_import_of_the_same_buyer_do_not_deadlock(monkeypatch, settings, tmp_path):
+    """A transfer of a queued conversation and a history import of its buyer write the same rows
+    (buyer, conversation); both take the buyer before the conversation, so neither waits in a cycle."""
+    require_postgresql()
+    import datetime as dt
+
+    from kefu.conversations.models import Conversation
+    from kefu.conversations.services import conversation_transfer, messages_clean, messages_ingest
+    from kefu.metrics import services as metric_services
+
+    settings.DATA_DIR = tmp_path
+    shop = shop_create(code="race3", name="并发店")
+    buyer_msg(shop, "q1", mid="q1")  # nobody on shift: queued
+    a = person(shop, "甲")
+    on_shift(shop, [a])
+    conv = Conversation.objects.get(shop=shop)
+    # Hold each transaction's first lock a while, so the two interleave.
+    slow_rebuild, slow_event = metric_services._rebuild_chunk, routing.event
+
+    def rebuild_slowly(*args):
+        time.sleep(0.3)
+        return slow_rebuild(*args)
+
+    def event_slowly(*args, **kw):
+        out = slow_event(*args, **kw)
+        time.sleep(0.3)
+        return out
+
+    monkeypatch.setattr(metric_services, "_rebuild_chunk", rebuild_slowly)
+    monkeypatch.setattr(routing, "event", event_slowly)
+    history = messages_clean([{"message_id": "h1", "buyer_id": "q1", "agent_id": "店铺:甲", "sender": "buyer",
+                               "sent_at": (NOW + dt.timedelta(seconds=30)).isoformat(), "text": "还在吗"}], tz=shop.tz)
+    results = race(lambda fn: fn(), [
+        (lambda: conversation_transfer(shop=shop, conversation=conv, to_agent=a, now=NOW),),
+        (lambda: messages_ingest(shop=shop, rows=history),),
+    ])
+    assert not [r for r in results if isinstance(r, Exception)], results
+    conv.refresh_from_db()
+    assert conv.assignee_id == a.id and conv.message_count == 2

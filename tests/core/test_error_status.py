@@ -4,7 +4,14 @@ import pathlib
 
 import pytest
 
-from kefu.core.errors import CONFLICT_CODES, FORBIDDEN_CODES, KefuError, NotFound, PermissionDenied, http_status
+from kefu.core.errors import (
+    CONFLICT_CODES,
+    FORBIDDEN_CODES,
+    KefuError,
+    NotFound,
+    PermissionDenied,
+    http_status,
+)
 
 
 @pytest.mark.parametrize("code", sorted(CONFLICT_CODES))
