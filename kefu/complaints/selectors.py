@@ -7,7 +7,7 @@ integration token see the whole shop.
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -171,11 +171,11 @@ def dispute_get_for_user(*, shop: Shop, member: Agent | None, id: int) -> Disput
 def csat_sums(*, shop: Shop, date_from: dt.date, date_to: dt.date, agent_ids=None) -> dict[int, dict]:
     """Additive sums per agent over receptions of the shop days [from, to]: invitations, rated
     invitations, satisfied ratings (top two levels), replied receptions (邀评率's denominator)."""
-    from kefu.metrics.models import Reception
+    from kefu.metrics.models import AgentDay
 
     inv = RatingInvitation.objects.filter(shop=shop, day__gte=date_from, day__lte=date_to)
-    rec = Reception.objects.filter(shop=shop, day__gte=date_from, day__lte=date_to, replied=True,
-                                   customer__is_spam=False)
+    # Replied receptions from the KPI roll-up (spam left out there): the cost stays flat as chats grow.
+    rec = AgentDay.objects.filter(shop=shop, day__gte=date_from, day__lte=date_to, replied_receptions__gt=0)
     if agent_ids is not None:
         inv, rec = inv.filter(agent_id__in=agent_ids), rec.filter(agent_id__in=agent_ids)
     out: dict[int, dict] = {}
@@ -183,7 +183,7 @@ def csat_sums(*, shop: Shop, date_from: dt.date, date_to: dt.date, agent_ids=Non
             n=Count("id"), rated=Count("rating"),
             satisfied=Count("rating", filter=Q(rating__score__in=SATISFIED_SCORES))):
         out[r["agent_id"]] = {"invitations": r["n"], "rated": r["rated"], "satisfied": r["satisfied"]}
-    for r in rec.values("agent_id").annotate(n=Count("id")):
+    for r in rec.values("agent_id").annotate(n=Sum("replied_receptions")):
         out.setdefault(r["agent_id"], {"invitations": 0, "rated": 0, "satisfied": 0})["replied_receptions"] = r["n"]
     return out
 

@@ -6,6 +6,7 @@ rebuilds the same figures in one pass from raw messages and orders, so drift is 
 
 import datetime as dt
 from collections import defaultdict
+from decimal import Decimal
 
 from kefu.conversations.models import Message
 from kefu.customers.models import Customer
@@ -88,6 +89,20 @@ def rollup_differences(*, shop, date_from: dt.date | None = None, date_to: dt.da
         if w != h:
             diffs.append({"agent_id": key[0], "month": key[1].isoformat(), "field": "paying_buyers", "expected": str(w),
                           "stored": str(h)})
+    silent: dict = defaultdict(lambda: [0, Decimal(0)])  # pay day → silent orders, paid amount
+    for c in credits:
+        if c.agent_id is None:
+            silent[c.pay_day][0] += 1
+            silent[c.pay_day][1] += c.paid_amount
+    stored_days = {r.start: r for r in ShopPeriod.objects.filter(shop=shop, period=ShopPeriod.DAY)}
+    for day in sorted(set(silent) | set(stored_days)):
+        if not in_range(day):
+            continue
+        want = silent.get(day, (0, Decimal(0)))
+        have = (stored_days[day].silent_orders, stored_days[day].silent_sales) if day in stored_days else (0, 0)
+        for f, w, h in (("silent_orders", want[0], have[0]), ("silent_sales", want[1], have[1])):
+            if w != h:
+                diffs.append({"agent_id": None, "day": day.isoformat(), "field": f, "expected": str(w), "stored": str(h)})
     stored_shop = {(r.period, r.start): r.paying_buyers for r in ShopPeriod.objects.filter(shop=shop)}
     for period, want_by in ((ShopPeriod.DAY, shop_day), (ShopPeriod.MONTH, shop_month)):
         for start in sorted(set(want_by) | {k[1] for k in stored_shop if k[0] == period}):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Sum
 from django.utils.module_loading import import_string
 
 from kefu.core.models import Agent, Shop
@@ -268,9 +268,8 @@ def kpi_report(
         raise ValueError("by must be agent, group or shop")
 
     s, h = merged(list(sums))
-    silent = credits.aggregate(
-        n=Count("id", filter=Q(agent__isnull=True)), amount=Sum("paid_amount", filter=Q(agent__isnull=True))
-    )
+    silent = ShopPeriod.objects.filter(shop=shop, period=ShopPeriod.DAY, start__gte=date_from,
+                                       start__lte=date_to).aggregate(n=Sum("silent_orders"), amount=Sum("silent_sales"))
     totals = {**_figures(s, h, all_buyers or 0), **extra_figures(list(sums))}
     totals["silent_orders"] = silent["n"] or 0
     totals["silent_sales"] = money(silent["amount"])

@@ -138,13 +138,16 @@ class AgentMonth(models.Model):
 
 
 class ShopPeriod(models.Model):
-    """Distinct buyers credited to any agent of the shop in one shop day or calendar month."""
+    """Shop-level roll-up of one shop day or calendar month: distinct buyers credited to any agent,
+    and (day rows only; any range sums its days) the silent orders and their paid amount."""
 
     DAY, MONTH = "day", "month"
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE)
     period = models.CharField(max_length=5, choices=[(DAY, DAY), (MONTH, MONTH)])
     start = models.DateField()  # the day, or the first day of the month
     paying_buyers = models.IntegerField(default=0)
+    silent_orders = models.IntegerField(default=0)
+    silent_sales = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["shop", "period", "start"], name="shopperiod_unique")]

@@ -13,7 +13,7 @@ from kefu.customers.models import Customer
 from kefu.orders.models import Order
 
 from . import facts as F
-from .models import AgentDay, AgentMonth, OrderCredit, Reception, ShopPeriod, Turn
+from .models import ZERO, AgentDay, AgentMonth, OrderCredit, Reception, ShopPeriod, Turn
 
 CHUNK = 500
 
@@ -93,7 +93,7 @@ def _rebuild_chunk(shop: Shop, ids: list[int], s: F.Settings, spam: set[int]) ->
     before = F.contributions(gone_r, gone_t, gone_c, s.slow_seconds, s.tz)
     after = F.contributions(added_r, added_t, added_c, s.slow_seconds, s.tz)
 
-    _apply_delta(shop, before, after, _paying(old_c), _paying(new_c))
+    _apply_delta(shop, before, after, _paying(old_c), _paying(new_c), _silent(gone_c, added_c))
     _conversations_rebuild(shop, ids, msgs)
 
 
@@ -162,6 +162,18 @@ def _paying(credits) -> dict:
     return out
 
 
+def _silent(gone: list, added: list) -> dict:
+    """pay day → [orders, paid amount] that the changed silent credits (no agent) add to the day."""
+    out: dict = {}
+    for credits, sign in ((gone, -1), (added, 1)):
+        for c in credits:
+            if c.agent_id is None:
+                d = out.setdefault(c.pay_day, [0, ZERO])
+                d[0] += sign
+                d[1] += sign * c.paid_amount
+    return {day: d for day, d in out.items() if d[0] or d[1]}
+
+
 def _changed(before: dict, after: dict) -> tuple[dict, dict]:
     """Only the counts that moved: an unchanged (agent, day) is neither created nor locked."""
     keys = {k for k in set(before) | set(after) if before.get(k, 0) != after.get(k, 0)}
@@ -175,9 +187,10 @@ def _with_paying(agg: dict, paying: dict) -> dict:
     return out
 
 
-def _apply_delta(shop: Shop, before: dict, after: dict, paying_before: dict, paying_after: dict) -> None:
-    """Move the day roll-up, then the month roll-up, then the shop's paying buyers, by the facts'
-    change (in that lock order)."""
+def _apply_delta(shop: Shop, before: dict, after: dict, paying_before: dict, paying_after: dict,
+                 silent: dict) -> None:
+    """Move the day roll-up, then the month roll-up, then the shop's paying buyers and silent orders,
+    by the facts' change (in that lock order)."""
     pb_day, pa_day = _changed(paying_before["day"], paying_after["day"])
     pb_month, pa_month = _changed(paying_before["month"], paying_after["month"])
     _move(AgentDay, "day", shop, _with_paying(before, pb_day), _with_paying(after, pa_day),
@@ -188,15 +201,19 @@ def _apply_delta(shop: Shop, before: dict, after: dict, paying_before: dict, pay
         deltas = {start: paying_after[key].get(start, 0) - paying_before[key].get(start, 0)
                   for start in set(paying_before[key]) | set(paying_after[key])}
         deltas = {k: v for k, v in deltas.items() if v}
-        if not deltas:
+        moved = {*deltas, *silent} if period == ShopPeriod.DAY else set(deltas)
+        if not moved:
             continue
-        ShopPeriod.objects.bulk_create([ShopPeriod(shop=shop, period=period, start=d) for d in deltas],
+        ShopPeriod.objects.bulk_create([ShopPeriod(shop=shop, period=period, start=d) for d in moved],
                                        ignore_conflicts=True)
-        rows = list(ShopPeriod.objects.select_for_update().filter(shop=shop, period=period, start__in=deltas)
+        rows = list(ShopPeriod.objects.select_for_update().filter(shop=shop, period=period, start__in=moved)
                     .order_by("start"))
         for row in rows:
-            row.paying_buyers += deltas[row.start]
-        bulk_update_rows(ShopPeriod, rows, ["paying_buyers"])
+            row.paying_buyers += deltas.get(row.start, 0)
+            if period == ShopPeriod.DAY and row.start in silent:
+                row.silent_orders += silent[row.start][0]
+                row.silent_sales += silent[row.start][1]
+        bulk_update_rows(ShopPeriod, rows, ["paying_buyers", "silent_orders", "silent_sales"])
 
 
 def _by_month(agg: dict) -> dict:
