@@ -1,14 +1,15 @@
 """SLA figures of the KPI report (AFT-4): clocks settled, hit, missed and the hit rate per agent.
 
-Counted by the shop day a clock's outcome became known; sums are additive, so group and shop rows
-are computed from summed hits and misses, never from averaged rates.
+Counted by the shop day a clock's outcome became known (the SlaAgentDay roll-up, kefu.sla.rollup);
+sums are additive, so group and shop rows are computed from summed hits and misses, never from
+averaged rates.
 """
 
 from django.utils.translation import gettext_lazy as _
 
 from kefu.metrics.kpi import FigureSet, ratio
 
-from .selectors import agent_sums
+from .rollup import sums
 
 
 def _figures(s: dict) -> dict:
@@ -19,6 +20,6 @@ def _figures(s: dict) -> dict:
 FIGURES = FigureSet(
     fields={"sla_clocks": (_("SLA计时数"), "count"), "sla_hit": (_("SLA达标"), "count"),
             "sla_missed": (_("SLA超时"), "count"), "sla_hit_rate": (_("SLA达标率"), "rate")},
-    sums=agent_sums,
+    sums=sums,
     figures=_figures,
 )

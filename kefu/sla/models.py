@@ -136,3 +136,31 @@ class SlaScanState(models.Model):
     full_rebuild = models.BooleanField(default=True)  # policies changed: rebuild every subject
     defaults_installed = models.BooleanField(default=False)
     scanned_at = models.DateTimeField(null=True, blank=True)
+    rollup_timezone = models.CharField(max_length=64, blank=True)  # the zone SlaAgentDay's days are in
+
+
+class SlaAgentDay(models.Model):
+    """Roll-up of settled clocks per agent and shop day (the day the outcome became known), spam buyers
+    left out: the KPI report reads it so its cost stays flat as conversations grow (kefu.sla.rollup)."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+")
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    hit = models.IntegerField(default=0)
+    missed = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["shop", "agent", "day"], name="slaagentday_unique")]
+        indexes = [models.Index(fields=["shop", "day"])]
+
+
+class SlaDirty(models.Model):
+    """A settled moment whose shop day must be recounted into SlaAgentDay. Written in the same
+    transaction as the clock change; the scan recounts those days and deletes exactly the rows it
+    read, so a change committed meanwhile stays marked. Until then the report counts the day raw."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["shop", "at"])]

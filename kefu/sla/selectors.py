@@ -1,13 +1,11 @@
 """SLA reads, each scoped to the shop and to what the person may see (agents: their own clocks)."""
 
-import datetime as dt
 
 from django.db.models import Count, Q
 from django.http import Http404
 
 from kefu.core.access import sees_whole_shop
 from kefu.core.models import Agent, Shop
-from kefu.core.timeutil import day_bounds
 
 from . import clock as C
 from .enums import ClockState
@@ -73,16 +71,3 @@ def subject_clocks(*, shop: Shop, conversation_id: int | None = None, case_id: i
     qs = qs.filter(conversation_id=conversation_id) if conversation_id is not None else qs.filter(case_id=case_id)
     clocks = list(qs)
     return {"clocks": clocks, "outcome": C.outcome(clocks)}
-
-
-def agent_sums(*, shop: Shop, date_from: dt.date, date_to: dt.date, agent_ids=None) -> dict[int, dict]:
-    """Per agent: clocks settled (hit or missed) in the shop days [from, to], by the day the outcome
-    became known (the reply or resolution of a hit, the due time of a miss). Spam buyers left out."""
-    start, end = day_bounds(date_from, shop.tz)[0], day_bounds(date_to, shop.tz)[1]
-    qs = SlaClock.objects.filter(shop=shop, agent__isnull=False, settled_at__gte=start, settled_at__lt=end).filter(
-        Q(customer__isnull=True) | Q(customer__is_spam=False))
-    if agent_ids is not None:
-        qs = qs.filter(agent_id__in=list(agent_ids))
-    rows = qs.values("agent_id").annotate(hit=Count("id", filter=Q(state=ClockState.HIT)),
-                                          missed=Count("id", filter=Q(state=ClockState.MISSED)))
-    return {r["agent_id"]: {"sla_hit": r["hit"], "sla_missed": r["missed"]} for r in rows}

@@ -33,6 +33,7 @@ from kefu.core.timeutil import ServiceHours
 from kefu.orders.models import Order
 
 from . import clock as C
+from . import rollup
 from .enums import (
     CONVERSATION_TARGETS,
     AlertKind,
@@ -370,15 +371,19 @@ def _write(shop: Shop, existing_qs, desired: dict[tuple, dict], subject: str) ->
     for row in existing_qs.values_list("id", f"{subject}_id", "target", "seq", *CLOCK_FIELDS):
         existing[(row[1], row[2], row[3])] = (row[0], dict(zip(CLOCK_FIELDS, row[4:], strict=True)))
     create, update, stale = [], [], []
+    settled = []  # outcome moments whose days the roll-up must recount (deletions mark themselves)
     for key, (pk, values) in existing.items():
         want = desired.get(key)
         if want is None:
             stale.append(pk)
         elif want != values:
             update.append(SlaClock(pk=pk, **want))
+            settled += [values["settled_at"], want["settled_at"]]
     for key, values in desired.items():
         if key not in existing:
             create.append(SlaClock(shop=shop, target=key[1], seq=key[2], **{f"{subject}_id": key[0]}, **values))
+            settled.append(values["settled_at"])
+    rollup.mark(shop.id, settled)
     if stale:
         SlaClock.objects.filter(pk__in=stale).delete()
     if update:
@@ -442,6 +447,8 @@ def sla_regrade(*, shop: Shop, customer_ids) -> RebuildResult | None:
 def sla_tick(*, shop: Shop, now: dt.datetime) -> int:
     """Move running clocks on as time passes (active → warned → missed) without a rebuild."""
     running = SlaClock.objects.filter(shop=shop, stopped_at__isnull=True)
+    rollup.mark(shop.id, running.filter(state__in=[ClockState.ACTIVE, ClockState.WARNED], due_at__lte=now)
+                .values_list("due_at", flat=True).distinct())
     n = running.filter(state__in=[ClockState.ACTIVE, ClockState.WARNED], due_at__lte=now).update(
         state=ClockState.MISSED, breached_at=F("due_at"), settled_at=F("due_at"), updated_at=now)
     n += running.filter(state=ClockState.ACTIVE, warn_at__lte=now, due_at__gt=now).update(
@@ -541,6 +548,7 @@ def sla_scan(*, shop: Shop, now: dt.datetime | None = None) -> ScanResult:
                                     .values_list("order__customer_id", flat=True))
             rebuilt = sla_rebuild(shop=shop, customer_ids=customer_ids, case_ids=case_ids, now=now)
         ticked = sla_tick(shop=shop, now=now)
+        rollup.refresh(shop)
         alerts = sla_alerts(shop=shop, now=now)
         state.last_message_id, state.last_case_id, state.last_case_event_id = last_msg, last_case, last_event
         state.full_rebuild, state.scanned_at = False, now

@@ -88,7 +88,8 @@ def test_transfer_and_an_import_of_the_same_buyer_do_not_deadlock(monkeypatch, s
 
     monkeypatch.setattr(metric_services, "_rebuild_chunk", rebuild_slowly)
     monkeypatch.setattr(routing, "event", event_slowly)
-    history = messages_clean([{"message_id": "h1", "buyer_id": "q1", "agent_id": "店铺:甲", "sender": "buyer",
+    # History of another agent's chat (so the transfer to 甲 is valid whichever commits first).
+    history = messages_clean([{"message_id": "h1", "buyer_id": "q1", "agent_id": "店铺:乙", "sender": "buyer",
                                "sent_at": (NOW + dt.timedelta(seconds=30)).isoformat(), "text": "还在吗"}], tz=shop.tz)
     results = race(lambda fn: fn(), [
         (lambda: conversation_transfer(shop=shop, conversation=conv, to_agent=a, now=NOW),),
