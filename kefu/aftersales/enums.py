@@ -83,6 +83,7 @@ class EventAction(models.TextChoices):
     RETENTION = "retention", _("挽留")
     SECOND_SERVICE = "second_service", _("二次服务回访")
     OVERRIDE = "override", _("破例")
+    REMINDED = "reminded", _("跟进提醒")
 
 
 class CaseApprovalState(models.TextChoices):

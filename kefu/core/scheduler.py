@@ -29,6 +29,7 @@ JOB_MODULES = [
     "kefu.conversations.jobs",
     "kefu.defects.jobs",
     "kefu.shipping.jobs",
+    "kefu.aftersales.jobs",
     "kefu.sla.jobs",
 ]
 

@@ -1,4 +1,4 @@
-"""Reads of the core app: the scheduler's rules and when they last fired (AUTO-2)."""
+"""Reads of the core app: the scheduler's rules and when they last fired (AUTO-2), the shop's supervisors."""
 
 import datetime as dt
 from dataclasses import dataclass
@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
-from .models import SchedulerRun, Shop
+from .enums import Role
+from .models import Agent, SchedulerRun, Shop
 from .scheduler import jobs
 
 
@@ -29,3 +30,9 @@ def rules_status(*, shop: Shop, now: dt.datetime | None = None) -> list[RuleStat
     return [RuleStatus(name=j.name, label=str(j.label), schedule=str(j.schedule),
                        last_fired_at=runs.get(j.name, {}).get("last"), fired_last_day=runs.get(j.name, {}).get("day", 0))
             for j in all_jobs]
+
+
+def supervisors_of(shop: Shop) -> list[Agent]:
+    """The shop's active supervisors: who is told when something has no owner or is escalated."""
+    return [a for a in Agent.objects.filter(shop=shop, active=True, roles__contains=Role.SUPERVISOR)
+            if a.has_role(Role.SUPERVISOR)]

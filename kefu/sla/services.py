@@ -28,6 +28,7 @@ from kefu.core.enums import Group, Role
 from kefu.core.errors import KefuError, PermissionDenied
 from kefu.core.inputs import clean_text
 from kefu.core.models import Agent, Shop
+from kefu.core.selectors import supervisors_of
 from kefu.core.services import audit_record
 from kefu.core.timeutil import ServiceHours
 from kefu.orders.models import Order
@@ -457,11 +458,6 @@ def sla_tick(*, shop: Shop, now: dt.datetime) -> int:
 
 
 # ---------------------------------------------------------------- alerts
-
-def supervisors_of(shop: Shop) -> list[Agent]:
-    return [a for a in Agent.objects.filter(shop=shop, active=True, roles__contains=Role.SUPERVISOR)
-            if a.has_role(Role.SUPERVISOR)]
-
 
 def _alert_text(c: SlaClock, kind: str, tz) -> str:
     subject = (_("会话 #%(id)s") % {"id": c.conversation_id}) if c.conversation_id else (

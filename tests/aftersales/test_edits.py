@@ -100,7 +100,7 @@ def test_unknown_line_and_paid_line(api, shop, manager, order):
     case_transition(shop=shop, case=case, to="waiting_return", actor_agent=manager, expected_version=1)
     CaseMoneyLine.objects.filter(case=case).update(state="done")
     r = post(api, f"/api/v1/cases/{case.pk}/lines/{case.money_lines.get().pk}", {"expected_version": 2, "amount": "1"})
-    assert r.status_code == 400 and r.json()["code"] == "line_done"
+    assert r.status_code == 409 and r.json()["code"] == "line_done"
 
 
 def test_finished_case_cannot_be_edited(shop, manager, order):
