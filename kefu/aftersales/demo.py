@@ -9,12 +9,15 @@ import struct
 import zlib
 from decimal import Decimal
 
+from django.utils import timezone
+
 from kefu.catalog.models import Product
 from kefu.core.models import Agent, Shop
-from kefu.core.timeutil import day_bounds
+from kefu.core.timeutil import day_bounds, shop_day
 from kefu.orders.models import Order
 
 from . import evidence, logistics, money, rules
+from .models import SecondService
 from .services import MoneyLineIn, case_open, case_transition
 
 
@@ -117,6 +120,9 @@ def demo_extend(*, shop: Shop, seed: int, date_from: dt.date, date_to: dt.date, 
     logistics.claim_transition(shop=shop, claim_id=claim.pk, actor_agent=manager, to="paid",
                                expected_version=claim.version, amount_recovered=(lost * Decimal("0.8")).quantize(
                                    Decimal("0.01")), note="按保价八成赔付")
+    # This refund is a few days old in the demo's story: its second-service call is due today, so the
+    # daily follow-up reminder has something to tell its owner.
+    SecondService.objects.filter(case=case).update(due_on=shop_day(timezone.now(), shop.tz))
 
     # 5. Early refund: changed mind, the return is on its way, refunded before it arrives.
     o = pick[5]

@@ -38,3 +38,7 @@ def test_demo_extend(monkeypatch):
     assert Evidence.objects.filter(shop=shop).count() == 1
     assert CategoryPolicy.objects.filter(shop=shop).exists()
     assert len(_summary(shop)) == 7
+    # One second-service call is due today: the daily follow-up reminder has something to send.
+    from kefu.aftersales.reminders import reminders_send
+
+    assert reminders_send(shop=shop) == 1
