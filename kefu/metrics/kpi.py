@@ -5,11 +5,13 @@ agents × days, not with message count.
 """
 
 import datetime as dt
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
+from itertools import accumulate
 
 from django.db.models import Count, Sum
 from django.utils.module_loading import import_string
@@ -90,21 +92,17 @@ def _mean(total, count) -> float | None:
 
 def median_from_hist(hist: dict) -> float | None:
     """Median of values given as {value: count} (mean of the two middle values if even)."""
-    items = sorted((int(k), n) for k, n in hist.items() if n > 0)
-    total = sum(n for _, n in items)
-    if not total:
+    if not hist:
         return None
-    lo_i, hi_i = (total - 1) // 2, total // 2
-    lo = hi = None
-    seen = 0
-    for value, n in items:
-        if lo is None and seen + n > lo_i:
-            lo = value
-        if seen + n > hi_i:
-            hi = value
-            break
-        seen += n
-    return (lo + hi) / 2
+    keys, counts = zip(*sorted(zip(map(int, hist), hist.values(), strict=True)), strict=True)
+    if min(counts) <= 0:  # roll-ups keep positive counts only; be safe with anything else
+        kept = [(k, n) for k, n in zip(keys, counts, strict=True) if n > 0]
+        if not kept:
+            return None
+        keys, counts = zip(*kept, strict=True)
+    cum = list(accumulate(counts))  # C-level: a month of 1,000 agents has millions of keys to walk
+    total = cum[-1]
+    return (keys[bisect_right(cum, (total - 1) // 2)] + keys[bisect_right(cum, total // 2)]) / 2
 
 
 def _figures(sums: dict, hists: dict, paying_buyers: int) -> dict:
@@ -114,12 +112,12 @@ def _figures(sums: dict, hists: dict, paying_buyers: int) -> dict:
         "replied_receptions": sums["replied_receptions"],
         "reply_rate": ratio(sums["replied_receptions"], sums["receptions"]),
         "first_response_seconds": _mean(sums["first_response_sum"], sums["first_response_count"]),
-        "first_response_seconds_median": median_from_hist(hists["first_response_hist"]),
+        "first_response_seconds_median": median_from_hist(hists.get("first_response_hist")),
         "first_response_business_seconds": _mean(sums["first_response_business_sum"], sums["first_response_count"]),
         "response_seconds": _mean(sums["response_sum"], sums["answered_turns"]),
-        "response_seconds_median": median_from_hist(hists["response_hist"]),
+        "response_seconds_median": median_from_hist(hists.get("response_hist")),
         "response_business_seconds": _mean(sums["response_business_sum"], sums["answered_turns"]),
-        "response_business_seconds_median": median_from_hist(hists["response_business_hist"]),
+        "response_business_seconds_median": median_from_hist(hists.get("response_business_hist")),
         "answered_turns": sums["answered_turns"],
         "unanswered_turns": sums["unanswered_turns"],
         "slow_turns": sums["slow_turns"],
@@ -154,7 +152,7 @@ def _collect(shop: Shop, date_from: dt.date, date_to: dt.date, agent_ids=None):
         if not any(row.values()):  # roll-up rows left at zero after the agent's facts moved away
             continue
         sums[agent_id] = {k: v or 0 for k, v in row.items()}
-    hists: dict[int, dict] = defaultdict(lambda: {h: defaultdict(int) for h in F.MEDIAN_HISTS})
+    hists: dict[int, dict] = defaultdict(dict)  # agent → histogram name → {seconds (str): count}
     months, loose_days = _split_months(date_from, date_to)
     sources = []
     if months:
@@ -167,9 +165,12 @@ def _collect(shop: Shop, date_from: dt.date, date_to: dt.date, agent_ids=None):
         for agent_id, *hs in qs.values_list("agent_id", *F.MEDIAN_HISTS):
             target = hists[agent_id]
             for name, h in zip(F.MEDIAN_HISTS, hs, strict=True):
-                t = target[name]
+                t = target.get(name)
+                if t is None:  # the first row's freshly decoded dict is used as it is (no copy)
+                    target[name] = h
+                    continue
                 for k, n in h.items():
-                    t[k] += n
+                    t[k] = t.get(k, 0) + n
     return sums, hists, credits
 
 
@@ -237,7 +238,7 @@ def kpi_report(
             for k, v in sums[i].items():
                 s[k] += v
             for name in F.MEDIAN_HISTS:
-                for k, n in hists[i][name].items():
+                for k, n in hists[i].get(name, {}).items():
                     h[name][k] += n
         return s, h
 
