@@ -29,7 +29,9 @@ def mark(shop_id: int, moments: Iterable[dt.datetime | None]) -> None:
 
 
 @receiver(post_delete, sender=SlaClock)
-def _clock_deleted(sender, instance: SlaClock, **kwargs) -> None:
+def _clock_deleted(sender, instance: SlaClock, origin=None, **kwargs) -> None:
+    if isinstance(origin, Shop) or getattr(origin, "model", None) is Shop:
+        return  # the whole shop goes, its roll-up with it
     mark(instance.shop_id, [instance.settled_at])
 
 

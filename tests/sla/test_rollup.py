@@ -120,3 +120,12 @@ def test_policy_change_rebuild_keeps_the_roll_up_right(shop, loaded):
     S.sla_scan(shop=shop, now=NOW)
     assert rollup.differences(shop=shop) == []
     assert reported(shop, *WEEK) == direct(shop, *WEEK)
+
+
+def test_deleting_a_shop_with_clocks_leaves_no_dirty_rows_behind(shop, loaded):
+    from kefu.core.models import Shop
+
+    assert SlaClock.objects.filter(shop=shop).exists()
+    shop_id = shop.pk
+    Shop.objects.filter(pk=shop_id).delete()
+    assert not SlaDirty.objects.filter(shop_id=shop_id).exists()
