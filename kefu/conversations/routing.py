@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from kefu.core.enums import Group
 from kefu.core.models import Agent, Shop
+from kefu.customers.services import customers_lock
 from kefu.workforce.enums import PresenceStatus
 from kefu.workforce.models import AgentPresence
 from kefu.workforce.selectors import agents_on_shift
@@ -269,14 +270,6 @@ def greeting_text(*, shop: Shop, template: str, agent: Agent) -> str:
     return template.replace("{shop}", shop.name).replace("{agent}", agent.name)
 
 
-def buyers_lock(*, shop: Shop, customer_ids) -> None:
-    """Lock buyers in id order, as facts_rebuild does, before touching their conversations."""
-    from kefu.customers.models import Customer
-
-    list(Customer.objects.select_for_update().filter(shop=shop, id__in=set(customer_ids)).order_by("id")
-         .values_list("id", flat=True))
-
-
 def queue_hand_out(*, shop: Shop, now: dt.datetime | None = None, limit: int = 500) -> list[int]:
     """Hand queued conversations out, oldest first; greet the ones queued while nobody was on shift.
 
@@ -298,7 +291,7 @@ def queue_hand_out(*, shop: Shop, now: dt.datetime | None = None, limit: int = 5
         # conversations are written: imports lock buyers first and then rewrite conversations.
         waiting = Conversation.objects.filter(shop=shop, queued_at__isnull=False, assignee__isnull=True,
                                               closed_at__isnull=True, merged_into__isnull=True)
-        buyers_lock(shop=shop, customer_ids=waiting.order_by("queued_at", "id").values_list("customer_id", flat=True)[:limit])
+        customers_lock(shop=shop, customer_ids=waiting.order_by("queued_at", "id").values_list("customer_id", flat=True)[:limit])
         queued = list(waiting.select_related("customer", "first_message").order_by("queued_at", "id")[:limit])
         full: set[str] = set()
         touched: set[int] = set()

@@ -9,7 +9,7 @@ from kefu.core.inputs import IngestResult, cell_text, clean_text
 from kefu.core.models import Agent, Shop
 from kefu.core.services import agents_resolve, audit_record
 from kefu.core.timeutil import parse_moment
-from kefu.customers.services import customers_resolve
+from kefu.customers.services import customers_lock, customers_resolve
 from kefu.metrics.services import facts_rebuild
 
 from . import routing
@@ -143,7 +143,7 @@ def conversation_transfer(*, shop: Shop, conversation: Conversation, to_agent: A
         # One lock order for all writers: routing row, then the buyer (imports lock buyers and then
         # rewrite their conversations), then the conversation.
         routing.routing_lock(shop)
-        routing.buyers_lock(shop=shop, customer_ids=[conversation.customer_id])
+        customers_lock(shop=shop, customer_ids=[conversation.customer_id])
         conv = Conversation.objects.select_for_update().filter(shop=shop, pk=conversation.pk).first()
         if conv is None:  # an import regrouped the buyer's messages meanwhile
             raise NotFound("the conversation no longer exists; reload the list")

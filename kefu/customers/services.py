@@ -18,6 +18,17 @@ def customers_resolve(*, shop: Shop, nicks: dict[str, str]) -> dict[str, int]:
     return found
 
 
+def customers_lock(*, shop: Shop, customer_ids) -> set[int]:
+    """Lock these buyers in id order — the one lock order of every writer of a buyer's rows (facts,
+    conversations, routing) — and return the ids of those flagged as spam."""
+    ids = sorted(set(customer_ids))
+    spam: set[int] = set()
+    for i in range(0, len(ids), 500):
+        locked = Customer.objects.select_for_update().filter(shop=shop, id__in=ids[i : i + 500]).order_by("id")
+        spam |= {cid for cid, is_spam in locked.values_list("id", "is_spam") if is_spam}
+    return spam
+
+
 def customer_spam_set(*, shop: Shop, customer: Customer, spam: bool, actor=None) -> Customer:
     """Flag a buyer as spam/advertising (left out of every figure) or clear the flag."""
     from django.db import transaction

@@ -10,6 +10,7 @@ from kefu.conversations.models import Conversation, Message
 from kefu.core.db import bulk_update_rows
 from kefu.core.models import Shop
 from kefu.customers.models import Customer
+from kefu.customers.services import customers_lock
 from kefu.orders.models import Order
 
 from . import facts as F
@@ -29,10 +30,7 @@ def facts_rebuild(*, shop: Shop, customer_ids: Iterable[int]) -> None:
     with transaction.atomic():
         # Lock every buyer first, in id order, then roll-up rows in (agent, day) order: one global
         # lock order, so concurrent batches serialise per buyer and never deadlock.
-        spam: set[int] = set()
-        for i in range(0, len(ids), CHUNK):
-            locked = Customer.objects.select_for_update().filter(shop=shop, id__in=ids[i : i + CHUNK]).order_by("id")
-            spam |= {cid for cid, is_spam in locked.values_list("id", "is_spam") if is_spam}
+        spam = customers_lock(shop=shop, customer_ids=ids)
         for i in range(0, len(ids), CHUNK):
             _rebuild_chunk(shop, ids[i : i + CHUNK], settings, spam)
 
