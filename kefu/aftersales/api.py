@@ -171,13 +171,11 @@ def case_refund_post(request, case_id: int, payload: RefundIn, shop: str | None 
     moves on when an approver approves it (executed exactly once) — a rejection stays in its timeline."""
     shop_obj, member, case = _case(request, shop, case_id)
 
-    def go():
-        _c, link = money.case_refund(shop=shop_obj, case=case, actor_agent=member,
-                                     expected_version=payload.expected_version, to=payload.to, note=payload.note,
-                                     request_id=payload.request_id)
-        return {"outcome": "pending" if link else "executed", "approval_id": link.request_id if link else None,
-                "case": _fresh(shop_obj, member, case_id)}
-    return go()
+    _c, link = money.case_refund(shop=shop_obj, case=case, actor_agent=member,
+                                 expected_version=payload.expected_version, to=payload.to, note=payload.note,
+                                 request_id=payload.request_id)
+    return {"outcome": "pending" if link else "executed", "approval_id": link.request_id if link else None,
+            "case": _fresh(shop_obj, member, case_id)}
 
 
 @router.post("/cases/{case_id}/early-refund", response={200: RefundOut, 409: dict})
@@ -186,21 +184,16 @@ def case_early_refund_post(request, case_id: int, payload: EarlyRefundIn, shop: 
     buyer or an amount under the threshold; the parcel is then due within N days."""
     shop_obj, member, case = _case(request, shop, case_id)
 
-    def go():
-        _c, link = money.case_early_refund(shop=shop_obj, case=case, actor_agent=member,
-                                           expected_version=payload.expected_version, note=payload.note)
-        return {"outcome": "pending" if link else "executed", "approval_id": link.request_id if link else None,
-                "case": _fresh(shop_obj, member, case_id)}
-    return go()
+    _c, link = money.case_early_refund(shop=shop_obj, case=case, actor_agent=member,
+                                       expected_version=payload.expected_version, note=payload.note)
+    return {"outcome": "pending" if link else "executed", "approval_id": link.request_id if link else None,
+            "case": _fresh(shop_obj, member, case_id)}
 
 
 def _edit(request, shop, case_id, fn):
     shop_obj, member, case = _case(request, shop, case_id)
-
-    def go():
-        fn(shop_obj, member, case)
-        return _fresh(shop_obj, member, case_id)
-    return go()
+    fn(shop_obj, member, case)
+    return _fresh(shop_obj, member, case_id)
 
 
 @router.post("/cases/{case_id}/return-shipped", response={200: CaseOut, 409: dict})

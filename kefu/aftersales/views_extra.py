@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from kefu.core.access import sees_whole_shop
-from kefu.core.errors import KefuError
+from kefu.core.errors import KefuError, http_status
 from kefu.web.views import shop_page
 
 from . import api as case_api
@@ -123,8 +123,7 @@ def case_action(request, case_id: int, op: str):
     try:
         msg = _op(request, case, op)
     except KefuError as exc:
-        status = 409 if exc.code in ("stale_version", "approval_pending") else 400
-        return _panel(request, case_id, error=_error_text(exc), status=status)
+        return _panel(request, case_id, error=_error_text(exc), status=http_status(exc))
     if request.htmx:
         return _panel(request, case_id, message=msg)
     return redirect("aftersales:detail", case_id=case_id)

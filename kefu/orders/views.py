@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from kefu.approvals.models import MoneyAction
 from kefu.core.access import mask_address, sees_contacts, sees_whole_shop
-from kefu.core.errors import KefuError, NotFound
+from kefu.core.errors import KefuError, NotFound, http_status
 from kefu.web.views import shop_page
 
 from . import requests as svc
@@ -164,7 +164,7 @@ def warehouse_complete(request, task_id: int):
     except NotFound as exc:
         raise Http404("warehouse task") from exc
     except KefuError as exc:
-        error, status = _error_text(exc), 409 if exc.code == "already_done" else 400
+        error, status = _error_text(exc), http_status(exc)
     if error:
         return TemplateResponse(request, "orders/warehouse.html", _worklist_context(request, error, task_id),
                                 status=status)
