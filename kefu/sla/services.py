@@ -448,9 +448,9 @@ def sla_regrade(*, shop: Shop, customer_ids) -> RebuildResult | None:
 def sla_tick(*, shop: Shop, now: dt.datetime) -> int:
     """Move running clocks on as time passes (active → warned → missed) without a rebuild."""
     running = SlaClock.objects.filter(shop=shop, stopped_at__isnull=True)
-    rollup.mark(shop.id, running.filter(state__in=[ClockState.ACTIVE, ClockState.WARNED], due_at__lte=now)
-                .values_list("due_at", flat=True).distinct())
-    n = running.filter(state__in=[ClockState.ACTIVE, ClockState.WARNED], due_at__lte=now).update(
+    overdue = running.filter(state__in=[ClockState.ACTIVE, ClockState.WARNED], due_at__lte=now)
+    rollup.mark(shop.id, overdue.values_list("due_at", flat=True).distinct())  # they settle at their due time
+    n = overdue.update(
         state=ClockState.MISSED, breached_at=F("due_at"), settled_at=F("due_at"), updated_at=now)
     n += running.filter(state=ClockState.ACTIVE, warn_at__lte=now, due_at__gt=now).update(
         state=ClockState.WARNED, updated_at=now)
