@@ -19,14 +19,15 @@ BATCH = 2000
 
 def file_import(
     *, shop: Shop, kind: str, path: str | Path, fmt: str = "generic",
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None, options: dict | None = None,
 ) -> tuple[IngestResult, list[str]]:
     """Import a messages or orders file. A bad row raises ValidationFailed and changes nothing.
 
-    Row numbers in errors are the file's line numbers (the header is line 1).
+    Row numbers in errors are the file's line numbers (the header is line 1). `options` go to
+    the format (`amounts` for taobao); notes starting with "reading:" say how the file was read.
     """
     headers, raw = read_table(path)
-    rows, warnings = map_rows(kind, fmt, headers, raw)
+    rows, warnings = map_rows(kind, fmt, headers, raw, **(options or {}))
     clean = (messages_clean if kind == "messages" else orders_clean)(rows, tz=shop.tz, first_row=2)
     ingest = messages_ingest if kind == "messages" else orders_upsert
     total = IngestResult()

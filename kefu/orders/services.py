@@ -123,7 +123,9 @@ def orders_clean(raws: list[dict], *, tz, first_row: int = 1) -> list[dict]:
         try:
             rows.append(order_clean(raw, tz=tz))
         except (KefuError, TypeError, ValueError) as exc:
-            errors.append({"row": first_row + i, "field": getattr(exc, "field", "items"),
+            # a format that groups item lines into one order names the order's first line (`_line`)
+            errors.append({"row": raw.get("_line", first_row + i) if isinstance(raw, dict) else first_row + i,
+                           "field": getattr(exc, "field", "items"),
                            "message": getattr(exc, "message", str(exc))})
     if errors:
         raise ValidationFailed(errors)

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from kefu.conversations.models import Message
 from kefu.metrics.audit import rollup_differences
@@ -173,27 +174,58 @@ def test_olist_orders_are_silent_and_reimport_is_idempotent(shop, tmp_path):
 
 
 def test_tmall_order_report_taobao_format(shop):
+    """The Tmall cut gives 买家实际支付金额 net of refunds: it is read as such, no refund is lost."""
     path = shared_data("tmall_order_report", "tmall_order_report.csv")
     with path.open(encoding="utf-8-sig", newline="") as f:
         rows = list(csv.DictReader(f))
     paid_rows = [r for r in rows if r["订单付款时间"].strip()]
-    silent_sales = sum((Decimal(r["买家实际支付金额"]) for r in paid_rows), Decimal(0))
-    assert (len(rows), len(paid_rows), silent_sales) == (28010, 24087, Decimal("1902487.15"))
+    net_paid = sum((Decimal(r["买家实际支付金额"]) for r in paid_rows), Decimal(0))
+    refunds = sum((Decimal(r["退款金额"]) for r in rows), Decimal(0))
+    assert (len(rows), len(paid_rows), net_paid, refunds) == (28010, 24087, Decimal("1902487.15"), Decimal("572335.92"))
+    # the net form, checked on the file itself: paid + refund = total on every refunded row
+    refunded = [r for r in rows if Decimal(r["退款金额"]) > 0]
+    assert all(Decimal(r["买家实际支付金额"]) + Decimal(r["退款金额"]) == Decimal(r["总金额"]) for r in refunded)
+    partial = [r for r in refunded if Decimal(r["买家实际支付金额"]) > 0]
+    over = [r for r in partial if Decimal(r["退款金额"]) > Decimal(r["买家实际支付金额"])]
+    assert (len(partial), len(over)) == (514, 204)  # the 204 a capped reading lost 15,637.90 on
 
     out, err = run_import("orders", path, format="taobao")
     assert "28010 created" in out
+    assert "reading: 买家实际支付金额 is net of refunds" in out and "5646 refunded orders" in out
     assert "买家会员名" in err  # no buyer column: a warning, not a failure
-    assert Order.objects.filter(shop=shop).count() == 28010
-    assert Order.objects.filter(shop=shop, paid_at__isnull=False).count() == 24087
+    orders = Order.objects.filter(shop=shop)
+    assert orders.count() == 28010 and orders.filter(paid_at__isnull=False).count() == 24087
+    # refunds are whole, and each order's net sale (paid − refund) is the file's 买家实际支付金额
+    db = list(orders.values_list("order_id", "paid_amount", "refund_amount"))
+    assert sum((r for _, _, r in db), Decimal(0)) == Decimal("572335.92")
+    by_id = {r["订单编号"]: r for r in rows}
+    assert all(p - r == Decimal(by_id[oid]["买家实际支付金额"]) for oid, p, r in db if by_id[oid]["订单付款时间"].strip())
+    assert sum((p - r for _, p, r in db), Decimal(0)) == net_paid
+    for r in over[:20] + partial[:20]:
+        o = orders.get(order_id=r["订单编号"])
+        assert (o.paid_amount, o.refund_amount) == (Decimal(r["总金额"]), Decimal(r["退款金额"]))
+        assert o.paid_amount - o.refund_amount == Decimal(r["买家实际支付金额"]) > 0
+    # what was paid (before refunds), from the file: 买家实际支付金额 + 退款金额 over the paid rows
+    gross = sum((Decimal(r["买家实际支付金额"]) + Decimal(r["退款金额"]) for r in paid_rows), Decimal(0))
     rep = kpi_report(shop=shop, date_from=dt.date(2020, 1, 1), date_to=dt.date(2020, 12, 31), by="shop")["shop_totals"]
-    assert (rep["silent_orders"], rep["silent_sales"]) == (24087, "1902487.15")
+    assert (rep["silent_orders"], rep["silent_sales"]) == (24087, f"{gross:.2f}")
     # order 2: created 2020/2/20 23:59, paid 2020/2/21 0:00 (shop time), 21 yuan
     o = Order.objects.get(shop=shop, order_id="2")
     assert o.paid_amount == Decimal("21.00") and o.paid_at.astimezone(shop.tz) == dt.datetime(2020, 2, 21, tzinfo=shop.tz)
     # silent sales by payment day, recomputed from the file
     by_day = defaultdict(Decimal)
     for r in paid_rows:
-        by_day[dt.datetime.strptime(r["订单付款时间"], "%Y/%m/%d %H:%M").date()] += Decimal(r["买家实际支付金额"])
+        by_day[dt.datetime.strptime(r["订单付款时间"], "%Y/%m/%d %H:%M").date()] += (
+            Decimal(r["买家实际支付金额"]) + Decimal(r["退款金额"]))
     for day in (dt.date(2020, 2, 1), dt.date(2020, 2, 14), dt.date(2020, 2, 29)):
         rep = kpi_report(shop=shop, date_from=day, date_to=day, by="shop")["shop_totals"]
         assert rep["silent_sales"] == f"{by_day[day]:.2f}"
+
+
+def test_tmall_order_report_read_gross_on_request(shop):
+    """--amounts gross refuses the net-form file, naming a row whose refund exceeds the paid amount."""
+    path = shared_data("tmall_order_report", "tmall_order_report.csv")
+    with pytest.raises(CommandError) as exc:
+        run_import("orders", path, format="taobao", amounts="gross")
+    assert "refund larger than the paid amount" in str(exc.value) and "nothing imported" in str(exc.value)
+    assert not Order.objects.filter(shop=shop).exists()

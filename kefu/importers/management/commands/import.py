@@ -9,15 +9,19 @@ MAX_SHOWN = 20
 
 
 class Command(BaseCommand):
-    help = "Import a CSV/XLSX file: `kefu import messages|orders FILE --shop CODE [--format generic|taobao]`"
+    help = ("Import a CSV/XLSX file: `kefu import messages|orders FILE --shop CODE "
+            "[--format generic|taobao|jd|pdd|douyin|shopify|auto] [--amounts auto|net|gross]`")
 
     def add_arguments(self, parser):
         parser.add_argument("kind", choices=["messages", "orders"])
         parser.add_argument("file")
         parser.add_argument("--shop", required=True)
-        parser.add_argument("--format", default="generic", help="generic (default); taobao for orders")
+        parser.add_argument("--format", default="generic",
+                            help="generic (default); for orders also taobao, jd, pdd, douyin, shopify or auto (detect)")
+        parser.add_argument("--amounts", choices=["auto", "net", "gross"], default=None,
+                            help="taobao: is 买家实际支付金额 net of refunds? auto (default) detects it")
 
-    def handle(self, *args, kind, file, shop, format, **o):
+    def handle(self, *args, kind, file, shop, format, amounts=None, **o):
         shop_obj = Shop.objects.filter(code=shop).first()
         if shop_obj is None:
             raise CommandError(f"no shop {shop!r}; create it with `kefu shop add {shop} --name …`")
@@ -26,7 +30,7 @@ class Command(BaseCommand):
             task = bar.add_task(f"import {kind}", total=None)
             try:
                 result, warnings = file_import(
-                    shop=shop_obj, kind=kind, path=file, fmt=format,
+                    shop=shop_obj, kind=kind, path=file, fmt=format, options={"amounts": amounts},
                     progress=lambda done, total: bar.update(task, completed=done, total=total),
                 )
             except ValidationFailed as exc:
@@ -40,7 +44,11 @@ class Command(BaseCommand):
             except KefuError as exc:
                 raise CommandError(f"nothing imported: {exc.field + ': ' if exc.field else ''}{exc.message}") from exc
         for w in warnings:
-            self.stderr.write(f"warning: {w}")
+            if not w.startswith("reading:"):
+                self.stderr.write(f"warning: {w}")
+        for w in warnings:
+            if w.startswith("reading:"):
+                self.stdout.write(w)
         self.stdout.write(
             f"{kind}: {result.created} created, {result.updated} updated, {result.duplicates} unchanged/duplicate"
         )
