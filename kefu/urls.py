@@ -21,3 +21,5 @@ urlpatterns = [
     path("orders/", include("kefu.orders.urls")),
     path("", include("kefu.web.urls")),
 ]
+
+handler500 = "kefu.web.views.server_error"

@@ -1,6 +1,6 @@
 from django.utils.functional import SimpleLazyObject
 
-from .nav import nav_items
+from .nav import nav_sections
 
 
 def nav(request):
@@ -14,7 +14,7 @@ def nav(request):
     shop = getattr(request, "shop", None)
     member = getattr(request, "member", None)
     return {
-        "nav_items": SimpleLazyObject(lambda: nav_items(member, request.path)),
+        "nav_sections": SimpleLazyObject(lambda: nav_sections(member, request.path)),
         "current_shop": shop,
         # Times on pages are shown in the shop's time zone (None = the default zone).
         "shop_tz": shop.tz if shop is not None else None,

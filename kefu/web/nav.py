@@ -22,6 +22,16 @@ class Section:
     SETTINGS = "settings"
 
 
+SECTION_ORDER = (Section.RECEPTION, Section.ORDERS, Section.AFTERSALES, Section.TEAM, Section.REPORTS,
+                 Section.SETTINGS)
+SECTION_ICONS = {  # names in the vendored Tabler icon sprite (scripts/vendor_tabler.py)
+    Section.RECEPTION: "message-circle",
+    Section.ORDERS: "package",
+    Section.AFTERSALES: "truck-return",
+    Section.TEAM: "users",
+    Section.REPORTS: "chart-bar",
+    Section.SETTINGS: "settings",
+}
 SECTION_LABELS = {
     Section.RECEPTION: _("接待"),
     Section.ORDERS: _("订单"),
@@ -62,13 +72,37 @@ NAV = [
 ]
 
 
+def _active(url: str, path: str) -> bool:
+    return path == url if url == "/" else path.startswith(url)
+
+
 def nav_items(member: Agent | None, path: str) -> list[dict]:
+    """The person's entries: the dashboard, their own figures (agents only), then NAV by role."""
     if member is None:
         return []
-    out = []
+    out = [{"name": "web:dashboard", "url": reverse("web:dashboard"), "label": _("看板"), "section": Section.REPORTS}]
+    if member.has_role(Role.AGENT):
+        # Someone without agent figures (a manager, the warehouse) would only see zeros here.
+        out.append({"name": "web:agent_detail", "url": reverse("web:agent_detail", args=[member.id]), "label": _("我的绩效"),
+                    "section": Section.REPORTS})
     for item in NAV:
         if item.roles and not member.has_role(*item.roles):
             continue
-        url = reverse(item.url_name)
-        out.append({"url": url, "label": item.label, "active": path.startswith(url), "section": item.section})
+        out.append({"name": item.url_name, "url": reverse(item.url_name), "label": item.label, "section": item.section})
+    # The longest matching URL is the active entry (/orders/warehouse/ over /orders/).
+    best = max((i["url"] for i in out if _active(i["url"], path)), key=len, default=None)
+    for i in out:
+        i["active"] = i["url"] == best
+    return out
+
+
+def nav_sections(member: Agent | None, path: str) -> list[dict]:
+    """nav_items grouped by section in SECTION_ORDER; empty sections are left out."""
+    items = nav_items(member, path)
+    out = []
+    for key in SECTION_ORDER:
+        entries = [i for i in items if i["section"] == key]
+        if entries:
+            out.append({"key": key, "label": SECTION_LABELS[key], "icon": SECTION_ICONS[key], "items": entries,
+                        "active": any(i["active"] for i in entries)})
     return out

@@ -246,3 +246,17 @@ def plotly_js(request):
     resp["ETag"] = etag
     resp["Cache-Control"] = "public, max-age=604800"
     return resp
+
+
+# ---------------------------------------------------------------- error pages
+
+def server_error(request):
+    """500 in the product's layout, rendered without the context processors (they query the
+    database, which may be what failed); the plain text answer if even that fails."""
+    from django.template import loader
+
+    try:
+        body = loader.get_template("500.html").render({"request": request, "shop_tz": None})
+    except Exception:  # noqa: BLE001 - the error page must never raise itself
+        body = "500 Server Error"
+    return HttpResponse(body, status=500)

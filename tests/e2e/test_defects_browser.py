@@ -48,7 +48,7 @@ def test_acknowledge_alert_and_read_report(live_server, shop_with_alert):
             page.fill("input[name=password]", "pass-word-1")
             page.click("button[type=submit]")
             page.wait_for_url(f"{live_server.url}/")
-            page.click("header nav a[href='/defects/']")
+            page.click("nav a[href='/defects/']")
             page.wait_for_url(f"{live_server.url}/defects/")
             row = page.locator("#alerts tbody tr").first
             assert "DRESS-M" in row.inner_text() and row.get_attribute("data-state") == "open"

@@ -3,6 +3,8 @@
 from decimal import Decimal, InvalidOperation
 
 from django import template
+from django.templatetags.static import static
+from django.utils.html import format_html
 
 from kefu.core.enums import Group
 from kefu.web.labels import KPI_LABELS, MONEY_KEYS, PAGE_TIME_LABELS, RATE_KEYS, SECONDS_KEYS
@@ -70,3 +72,11 @@ def kpi(row, key):
     if key == "score":
         return f"{float(value):.1f}"
     return value
+
+
+@register.simple_tag
+def icon(name: str, extra: str = ""):
+    """An icon of the vendored Tabler sprite (scripts/vendor_tabler.py lists the names)."""
+    href = static("vendor/tabler-icons/sprite.svg") + "#ti-" + name
+    return format_html('<svg class="icon{}" aria-hidden="true" focusable="false"><use href="{}"></use></svg>',
+                       f" {extra}" if extra else "", href)
