@@ -17,6 +17,15 @@ def shared_data(*parts: str) -> Path:
     return path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _data_dir(tmp_path_factory):
+    """Files (outbox, evidence, media) go to a directory of this test process, so parallel
+    workers (pytest-xdist) never share one; tests that need a clean one set their own."""
+    from django.conf import settings
+
+    settings.DATA_DIR = tmp_path_factory.mktemp("data")
+
+
 @pytest.fixture
 def shop(db):
     return shop_create(code="s1", name="测试旗舰店")
