@@ -67,3 +67,11 @@ def manager_client(manager):
 
 def pytest_report_header(config):
     return f"database: {os.environ.get('KEFU_DATABASE_URL', 'sqlite (default)').split('@')[-1]}"
+
+
+@pytest.fixture(autouse=True)
+def _facts_inline(settings):
+    """Ingestion rebuilds marked buyers inside its own transaction (kefu.metrics.queue.inline), so
+    tests see figures at once through the same rebuild code as the worker. Tests of the deferred
+    path itself set KEFU_FACTS_INLINE = False and drain explicitly."""
+    settings.KEFU_FACTS_INLINE = True

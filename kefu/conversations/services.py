@@ -1,21 +1,25 @@
-"""Message ingestion: validated, idempotent by the sender's message id, facts recorded at once."""
+"""Message ingestion: validated, idempotent by the sender's message id; buyers marked for the rebuild."""
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from kefu.core.access import sees_whole_shop, user_of
+from kefu.core.db import insert_new
 from kefu.core.errors import KefuError, NotFound, PermissionDenied, ValidationFailed
 from kefu.core.inputs import IngestResult, cell_text, clean_text
 from kefu.core.models import Agent, Shop
 from kefu.core.services import agents_resolve, audit_record
 from kefu.core.timeutil import parse_moment
 from kefu.customers.services import customers_lock, customers_resolve
+from kefu.metrics.queue import buyers_mark
+from kefu.metrics.rebuild import load_messages
 from kefu.metrics.services import facts_rebuild
 
 from . import routing
 from .enums import ConversationError, Sender
 from .enums import ConversationEventKind as EK
 from .models import AgentCap, Conversation, ConversationNote, Message, RoutingSettings, SavedView
+from .rebuild import conversations_rebuild
 
 MESSAGE_FIELDS = ("message_id", "channel", "buyer_id", "buyer_nick", "agent_id", "sender", "sent_at", "text", "order_id")
 LIMITS = {"message_id": 120, "channel": 40, "buyer_id": 120, "buyer_nick": 120, "agent_id": 120, "order_id": 64}
@@ -71,48 +75,69 @@ def _nicks(rows: list[dict]) -> dict[str, str]:
     return nicks
 
 
-def messages_ingest(*, shop: Shop, rows: list[dict], record_facts: bool = True, route: bool = False,
-                    now=None) -> IngestResult:
-    """Store clean message rows; resends are counted as duplicates and change nothing.
+def messages_ingest(*, shop: Shop, rows: list[dict], route: bool = False, now=None) -> IngestResult:
+    """Store clean message rows and mark their buyers for the rebuild (kefu.metrics.queue).
 
-    With record_facts=False the caller must call facts_rebuild for result.customer_ids in the
-    same transaction (a file import does it once at the end). route=True (live API messages
-    only, never imported history) routes buyer messages that name no agent (kefu.conversations.routing).
+    Idempotent by message_id: a resend, or a message id repeated in one batch (the first row
+    wins), is counted as a duplicate and changes nothing. `created` counts the rows this call
+    inserted, so concurrent batches of the same messages add up to what is stored. Facts,
+    roll-ups and conversations are rebuilt by the worker after the commit (ADR 0003).
+
+    route=True (live API messages only, never imported history) routes buyer messages that name
+    no agent (kefu.conversations.routing); their buyers' conversations are rebuilt at once, since
+    routing reads and writes them.
     """
     result = IngestResult()
+    received = timezone.now()
+    fresh, seen = [], set()
+    for r in rows:
+        if r["message_id"] in seen:
+            result.duplicates += 1
+            continue
+        seen.add(r["message_id"])
+        fresh.append(r)
     with transaction.atomic():
-        ids = {r["message_id"] for r in rows}
-        existing = set(Message.objects.filter(shop=shop, message_id__in=ids).values_list("message_id", flat=True))
-        seen, fresh = set(existing), []
-        for r in rows:
-            if r["message_id"] in seen:
-                result.duplicates += 1
-                continue
-            seen.add(r["message_id"])
-            fresh.append(r)
+        to_route = route and any(r["sender"] == Sender.BUYER and not r["agent_id"] for r in fresh)
+        if to_route:  # routing must not decide twice for a resent message
+            stored = set(Message.objects.filter(shop=shop, message_id__in=seen).values_list("message_id", flat=True))
+            result.duplicates += len(stored)
+            fresh = [r for r in fresh if r["message_id"] not in stored]
         if not fresh:
             return result
         customers = customers_resolve(shop=shop, nicks=_nicks(fresh))
         agents = agents_resolve(shop=shop, platform_ids={r["agent_id"] for r in fresh})
-        objs = [
+        msgs = [
             Message(
-                shop=shop, message_id=r["message_id"], channel=r["channel"],
+                shop_id=shop.id, message_id=r["message_id"], channel=r["channel"],
                 customer_id=customers[r["buyer_id"]], agent_id=agents.get(r["agent_id"]),
                 sender=r["sender"], sent_at=r["sent_at"], text=r["text"], order_ref=r["order_id"],
             )
             for r in fresh
         ]
+        unrouted = [m for m in msgs if m.sender == Sender.BUYER and m.agent_id is None] if to_route else []
         plans = []
-        unrouted = [m for m in objs if m.sender == Sender.BUYER and m.agent_id is None]
-        if route and unrouted:
+        if unrouted:
             now = now or timezone.now()
+            routed = sorted({m.customer_id for m in unrouted})
+            # Lock order of every writer: routing row, buyers, conversations. The conversations are
+            # brought up to date first: routing reads the buyer's current conversation.
+            routing.routing_lock(shop)
+            customers_lock(shop=shop, customer_ids=routed)
+            conversations_rebuild(shop, routed, load_messages(shop, routed))
             plans = routing.plan_messages(shop=shop, messages=unrouted, now=now)
-        Message.objects.bulk_create(objs, ignore_conflicts=True, batch_size=1000)
-        result.created = len(fresh)
-        result.customer_ids = {customers[r["buyer_id"]] for r in fresh}
-        if record_facts or plans:
-            facts_rebuild(shop=shop, customer_ids=result.customer_ids)
+        for m in msgs:
+            m.received_at = received
+        created = insert_new(Message, msgs, conflict=("shop", "message_id"), returning=("message_id", "customer"))
+        result.created = len(created)
+        result.duplicates += len(msgs) - len(created)
+        result.customer_ids = {cid for _mid, cid in created}
+        buyers_mark(shop=shop, customer_ids=result.customer_ids)
         if plans:
+            inserted = {mid for mid, _cid in created}
+            routed_in = {m.customer_id for m in unrouted if m.message_id in inserted}
+            plans = [p for p in plans if p.customer_id in routed_in]
+            ids = sorted(routed_in)
+            conversations_rebuild(shop, ids, load_messages(shop, ids))
             routing.plans_apply(shop=shop, plans=plans, now=now)
     return result
 

@@ -36,3 +36,44 @@ def bulk_update_rows(model, objs: list, fields: list[str]) -> None:
             params.extend(ids)
             placeholders = ", ".join(["%s"] * len(ids))
             cursor.execute(f"UPDATE {table} SET {', '.join(sets)} WHERE {pk_col} IN ({placeholders})", params)
+
+
+def insert_new(model, objs: list, *, conflict: tuple[str, ...], returning: tuple[str, ...]) -> list[tuple]:
+    """INSERT … ON CONFLICT (conflict) DO NOTHING RETURNING (returning), 500 rows per statement
+    (PostgreSQL; SQLite ≥ 3.35). Returns the rows this statement inserted: a true count of what
+    was new even when another transaction stores the same rows at the same moment (PostgreSQL
+    makes the later inserter wait for the earlier one's commit, then skips the row). Every
+    concrete field is written from the objects (auto_now fields too: set them first).
+    """
+    if not objs:
+        return []
+    meta = model._meta
+    qn = connection.ops.quote_name
+    columns = [f for f in meta.concrete_fields if not f.primary_key]
+    prep = []
+    for field in columns:
+        internal = field.get_internal_type()
+        if internal == "DateTimeField":
+            prep.append(connection.ops.adapt_datetimefield_value)
+        elif internal in ("CharField", "TextField", "BooleanField", "IntegerField", "BigIntegerField",
+                          "PositiveIntegerField", "ForeignKey", "BigAutoField", "AutoField"):
+            prep.append(None)  # the driver takes these as they are
+        else:
+            prep.append(lambda v, f=field: f.get_db_prep_save(v, connection))
+    attrs = [f.attname for f in columns]
+    head = (f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in columns)}) VALUES ")
+    tail = (f" ON CONFLICT ({', '.join(qn(meta.get_field(f).column) for f in conflict)}) DO NOTHING "
+            f"RETURNING {', '.join(qn(meta.get_field(f).column) for f in returning)}")
+    row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    out: list[tuple] = []
+    with connection.cursor() as cursor:
+        for i in range(0, len(objs), 500):
+            part = objs[i : i + 500]
+            params: list = []
+            for obj in part:
+                for attr, p in zip(attrs, prep, strict=True):
+                    v = getattr(obj, attr)
+                    params.append(v if p is None or v is None else p(v))
+            cursor.execute(head + ", ".join([row] * len(part)) + tail, params)
+            out += cursor.fetchall()
+    return out

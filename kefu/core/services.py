@@ -66,7 +66,8 @@ def shop_settings_update(*, shop: Shop, actor=None, **changes) -> Shop:
     if "score_weights" in changes:
         _check_weights(changes["score_weights"])
     with transaction.atomic():
-        shop = Shop.objects.select_for_update().get(pk=shop.pk)
+        # NO KEY UPDATE: messages and orders inserted meanwhile (a foreign key to the shop) do not wait.
+        shop = Shop.objects.select_for_update(no_key=True).get(pk=shop.pk)
         before = {k: getattr(shop, k) for k in changes}
         for k, v in changes.items():
             setattr(shop, k, v)

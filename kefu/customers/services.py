@@ -20,13 +20,28 @@ def customers_resolve(*, shop: Shop, nicks: dict[str, str]) -> dict[str, int]:
 
 def customers_lock(*, shop: Shop, customer_ids) -> set[int]:
     """Lock these buyers in id order — the one lock order of every writer of a buyer's rows (facts,
-    conversations, routing) — and return the ids of those flagged as spam."""
+    conversations, routing) — and return the ids of those flagged as spam.
+
+    FOR NO KEY UPDATE: it excludes the other lockers but not an INSERT of a message or order that
+    references the buyer (a foreign key takes KEY SHARE), so ingestion never waits for a rebuild.
+    """
+    return customers_lock_rows(shop=shop, customer_ids=customer_ids)[1]
+
+
+def customers_lock_rows(*, shop: Shop, customer_ids, skip_locked: bool = False) -> tuple[set[int], set[int]]:
+    """customers_lock returning (locked ids, spam ids among them); with skip_locked=True the buyers
+    another transaction holds are left out instead of waited for (the drain of marked buyers)."""
     ids = sorted(set(customer_ids))
+    got: set[int] = set()
     spam: set[int] = set()
     for i in range(0, len(ids), 500):
-        locked = Customer.objects.select_for_update().filter(shop=shop, id__in=ids[i : i + 500]).order_by("id")
-        spam |= {cid for cid, is_spam in locked.values_list("id", "is_spam") if is_spam}
-    return spam
+        locked = (Customer.objects.select_for_update(no_key=True, skip_locked=skip_locked)
+                  .filter(shop=shop, id__in=ids[i : i + 500]).order_by("id"))
+        for cid, is_spam in locked.values_list("id", "is_spam"):
+            got.add(cid)
+            if is_spam:
+                spam.add(cid)
+    return got, spam
 
 
 def customer_spam_set(*, shop: Shop, customer: Customer, spam: bool, actor=None) -> Customer:

@@ -16,7 +16,7 @@ from kefu.core.errors import KefuError
 from kefu.core.inputs import IngestResult
 from kefu.core.models import Agent, Shop
 from kefu.core.services import person_create, shop_create, shop_settings_update
-from kefu.metrics.services import facts_rebuild
+from kefu.metrics.queue import buyers_rebuild_now
 from kefu.orders.services import orders_clean, orders_upsert
 
 from . import phrases as P
@@ -99,8 +99,8 @@ def demo_load(*, code: str = "demo", seed: int = 2026, days: int = 30, scale: fl
               extensions: bool = True) -> DemoResult:
     """Create the demo shop and a month of its chats and orders, all in one transaction.
 
-    Messages go through messages_clean → messages_ingest(record_facts=False) and orders through
-    orders_clean → orders_upsert, then one facts_rebuild: the figures come from production code.
+    Messages go through messages_clean → messages_ingest and orders through orders_clean →
+    orders_upsert, then the marked buyers are rebuilt at once: the figures come from production code.
     """
     say = progress or (lambda _msg: None)
     validate_password(DEMO_PASSWORD)
@@ -129,19 +129,19 @@ def demo_load(*, code: str = "demo", seed: int = 2026, days: int = 30, scale: fl
         for m in world.messages():
             batch.append(m)
             if len(batch) >= BATCH:
-                total.add(messages_ingest(shop=shop, rows=messages_clean(batch, tz=shop.tz), record_facts=False))
+                total.add(messages_ingest(shop=shop, rows=messages_clean(batch, tz=shop.tz)))
                 n_messages += len(batch)
                 batch = []
         if batch:
-            total.add(messages_ingest(shop=shop, rows=messages_clean(batch, tz=shop.tz), record_facts=False))
+            total.add(messages_ingest(shop=shop, rows=messages_clean(batch, tz=shop.tz)))
             n_messages += len(batch)
         say(f"{n_messages} messages stored")
         orders = world.orders()
         for i in range(0, len(orders), BATCH):
             rows = orders_clean(orders[i : i + BATCH], tz=shop.tz, first_row=i + 1)
-            total.add(orders_upsert(shop=shop, rows=rows, record_facts=False))
+            total.add(orders_upsert(shop=shop, rows=rows))
         say(f"{len(orders)} orders stored; recording metric facts of {len(total.customer_ids)} buyers")
-        facts_rebuild(shop=shop, customer_ids=total.customer_ids)
+        buyers_rebuild_now(shop=shop, customer_ids=total.customer_ids)
         for path in DEMO_EXTENSIONS if extensions else ():
             import_string(path)(shop=shop, seed=seed, date_from=world.start, date_to=world.end, say=say)
     return DemoResult(shop=shop, messages=n_messages, orders=len(orders), buyers=len(total.customer_ids),

@@ -8,7 +8,7 @@ from django.db import transaction
 from kefu.conversations.services import messages_clean, messages_ingest
 from kefu.core.inputs import IngestResult
 from kefu.core.models import Shop
-from kefu.metrics.services import facts_rebuild
+from kefu.metrics.queue import buyers_rebuild_now
 from kefu.orders.services import orders_clean, orders_upsert
 
 from .files import read_table
@@ -33,8 +33,8 @@ def file_import(
     total = IngestResult()
     with transaction.atomic():
         for i in range(0, len(clean), BATCH):
-            total.add(ingest(shop=shop, rows=clean[i : i + BATCH], record_facts=False))
+            total.add(ingest(shop=shop, rows=clean[i : i + BATCH]))
             if progress:
                 progress(min(i + BATCH, len(clean)), len(clean))
-        facts_rebuild(shop=shop, customer_ids=total.customer_ids)
+        buyers_rebuild_now(shop=shop, customer_ids=total.customer_ids)
     return total, warnings

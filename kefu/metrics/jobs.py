@@ -20,4 +20,28 @@ def _enqueue_audit(shop: Shop) -> None:
     rollup_audit.enqueue(shop.id)
 
 
-JOBS = [Job("metrics.rollup_audit", _("绩效汇总核对"), _("每天 03:00 后一次"), _nightly, _enqueue_audit)]
+STALE_SECONDS = 30
+
+
+def _stale_minute(shop: Shop, now: dt.datetime) -> str | None:
+    """Each minute in which a change older than STALE_SECONDS is still not in the figures: the
+    drain an ingest queues normally runs within a second, so this catches what a crash or a stopped
+    worker left behind (ADR 0003)."""
+    from .queue import facts_lag
+
+    if facts_lag(shop=shop, now=now) < STALE_SECONDS:
+        return None
+    return now.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M")
+
+
+def _enqueue_drain(shop: Shop) -> None:
+    from .queue import drain_kick
+
+    drain_kick()
+
+
+JOBS = [
+    Job("metrics.rollup_audit", _("绩效汇总核对"), _("每天 03:00 后一次"), _nightly, _enqueue_audit),
+    Job("metrics.facts_drain", _("绩效数据补算"), _("有超过 30 秒未计入绩效的变更时（每分钟检查）"), _stale_minute,
+        _enqueue_drain),
+]

@@ -20,6 +20,7 @@ from kefu.core.models import Agent, Shop
 
 from . import facts as F
 from .models import AgentDay, AgentMonth, OrderCredit, ShopPeriod
+from .queue import facts_lag
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
@@ -213,7 +214,9 @@ def _split_months(date_from: dt.date, date_to: dt.date) -> tuple[list[dt.date], 
 def kpi_report(
     *, shop: Shop, date_from: dt.date, date_to: dt.date, by: str = "agent", agent_ids=None
 ) -> dict:
-    """The report of issue 2's JSON shape. `by` = agent | group | shop."""
+    """The report of issue 2's JSON shape. `by` = agent | group | shop.
+
+    `lag_seconds`: how old the oldest change not yet in these figures is (0 = current; ADR 0003)."""
     sums, hists, credits = _collect(shop, date_from, date_to, agent_ids)
     extra = [(fs, fs.sums(shop=shop, date_from=date_from, date_to=date_to, agent_ids=agent_ids))
              for fs in figure_sets()]
@@ -278,7 +281,7 @@ def kpi_report(
     if by == "shop":
         rows = [{"shop": shop.code, **totals}]
     return {"shop": shop.code, "from": date_from.isoformat(), "to": date_to.isoformat(), key: rows,
-            "shop_totals": totals}
+            "shop_totals": totals, "lag_seconds": facts_lag(shop=shop)}
 
 
 def _score(rows: list[dict], weights: dict) -> None:

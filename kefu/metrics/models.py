@@ -151,3 +151,21 @@ class ShopPeriod(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["shop", "period", "start"], name="shopperiod_unique")]
+
+
+class DirtyBuyer(models.Model):
+    """A buyer whose facts and roll-ups must be rebuilt (ADR 0003): written in the same transaction
+    as the messages or orders that changed them, deleted by the drain that rebuilt them.
+
+    Append-only for writers (an ingest only inserts, so it never waits on a row lock); a buyer may
+    have several marks, which one drain pass coalesces. The oldest mark of a shop tells how stale
+    its figures may be.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, db_index=False)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE)
+    marked_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["shop", "id"])]

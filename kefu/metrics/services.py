@@ -1,12 +1,10 @@
-"""Writes of metric facts and roll-ups. Called inside the ingestion transaction."""
+"""Writes of metric facts and roll-ups: a step of the buyers' rebuild (kefu.metrics.rebuild)."""
 
 from collections import defaultdict, namedtuple
 from collections.abc import Iterable
-from types import SimpleNamespace
 
 from django.db import transaction
 
-from kefu.conversations.models import Conversation, Message
 from kefu.core.db import bulk_update_rows
 from kefu.core.models import Shop
 from kefu.customers.models import Customer
@@ -20,27 +18,28 @@ CHUNK = 500
 
 
 def facts_rebuild(*, shop: Shop, customer_ids: Iterable[int]) -> None:
-    """Rebuild every fact of these buyers from their raw rows and move the roll-up by the change.
+    """Rebuild every derived row of these buyers (kefu.metrics.rebuild steps: conversations, facts,
+    roll-ups) now, in the caller's transaction. Idempotent: running it twice changes nothing.
 
-    Idempotent: running it twice changes nothing. Locks the buyers (then the roll-up rows, in id
-    order) so concurrent batches touching one buyer or one agent-day serialise.
+    For the few synchronous callers (spam flag, transfer, queue hand-out, a settings change);
+    ingestion marks buyers instead and the worker drains them (kefu.metrics.queue). Locks the
+    buyers (then the roll-up rows, in key order) so concurrent writers of one buyer or one
+    agent-day serialise and never deadlock.
     """
+    from .rebuild import buyers_rebuild
+
     ids = sorted(set(customer_ids))
     settings = F.Settings.for_shop(shop)
     with transaction.atomic():
-        # Lock every buyer first, in id order, then roll-up rows in (agent, day) order: one global
-        # lock order, so concurrent batches serialise per buyer and never deadlock.
         spam = customers_lock(shop=shop, customer_ids=ids)
         for i in range(0, len(ids), CHUNK):
-            _rebuild_chunk(shop, ids[i : i + CHUNK], settings, spam)
+            buyers_rebuild(shop=shop, ids=ids[i : i + CHUNK], spam=spam, settings=settings)
 
 
-def _rebuild_chunk(shop: Shop, ids: list[int], s: F.Settings, spam: set[int]) -> None:
-    msgs: dict[int, list[F.Msg]] = defaultdict(list)
-    for mid, cid, sent_at, sender, agent_id, order_ref, ext_id in Message.objects.filter(
-        shop=shop, customer_id__in=ids
-    ).values_list("id", "customer_id", "sent_at", "sender", "agent_id", "order_ref", "message_id"):
-        msgs[cid].append(F.Msg(mid, sent_at, sender, agent_id, order_ref, ext_id))
+def facts_step(batch) -> None:
+    """The metric facts of a BuyerBatch (kefu.metrics.rebuild): receptions, turns and order
+    credits recomputed from the buyers' raw rows; the roll-ups moved by the difference."""
+    shop, ids, s, spam, msgs = batch.shop, batch.ids, batch.settings, batch.spam, batch.messages
     orders: dict[int, list[F.Ord]] = defaultdict(list)
     for row in Order.objects.filter(shop=shop, customer_id__in=ids).values_list(
         "id", "customer_id", "created_at", "paid_at", "closed_at", "refunded_at", "paid_amount", "refund_amount"
@@ -92,7 +91,6 @@ def _rebuild_chunk(shop: Shop, ids: list[int], s: F.Settings, spam: set[int]) ->
     after = F.contributions(added_r, added_t, added_c, s.slow_seconds, s.tz)
 
     _apply_delta(shop, before, after, _paying(old_c), _paying(new_c), _silent(gone_c, added_c))
-    _conversations_rebuild(shop, ids, msgs)
 
 
 # (identity fields, value fields) of each fact: a fact is rewritten only when its values change.
@@ -270,59 +268,27 @@ def _move(model, period: str, shop: Shop, before: dict, after: dict, scalars, hi
         bulk_update_rows(model, changed, [*scalars, *hists])
 
 
-def _conversations_rebuild(shop: Shop, ids: list[int], msgs: dict[int, list[F.Msg]]) -> None:
-    gap = shop.conversation_gap_minutes * 60
-    fields = ("agent_id", "started_at", "ended_at", "message_count", "buyer_message_count", "waiting")
-    existing = {
-        row[1]: SimpleNamespace(id=row[0], pk=row[0], **dict(zip(fields, row[2:], strict=True)))
-        for row in Conversation.objects.filter(shop=shop, customer_id__in=ids).values_list(
-            "id", "first_message_id", *fields
-        )
-    }
-    keep, create, update = set(), [], []
-    for cid in ids:
-        groups: list[list[F.Msg]] = []
-        for m in sorted(msgs.get(cid, []), key=F.sort_key):
-            if groups and (m.sent_at - groups[-1][-1].sent_at).total_seconds() <= gap:
-                groups[-1].append(m)
-            else:
-                groups.append([m])
-        for g in groups:
-            agent_id = next((m.agent_id for m in reversed(g) if m.agent_id), None)
-            last_buyer = max((i for i, m in enumerate(g) if m.sender == F.BUYER), default=-1)
-            waiting = last_buyer >= 0 and not any(m.sender == F.AGENT for m in g[last_buyer + 1 :])
-            values = dict(
-                agent_id=agent_id, started_at=g[0].sent_at, ended_at=g[-1].sent_at, message_count=len(g),
-                buyer_message_count=sum(m.sender == F.BUYER for m in g), waiting=waiting,
-            )
-            conv = existing.get(g[0].id)
-            if conv is None:
-                create.append(Conversation(shop=shop, customer_id=cid, first_message_id=g[0].id, **values))
-                continue
-            keep.add(conv.id)
-            if any(getattr(conv, k) != v for k, v in values.items()):
-                for k, v in values.items():
-                    setattr(conv, k, v)
-                update.append(conv)
-    stale = [c.id for c in existing.values() if c.id not in keep]
-    if stale:
-        Conversation.objects.filter(id__in=stale).delete()
-    if update:
-        bulk_update_rows(
-            Conversation, update, ["agent", "started_at", "ended_at", "message_count", "buyer_message_count", "waiting"]
-        )
-    if create:
-        Conversation.objects.bulk_create(create, batch_size=1000)
-
-
 def rollups_rebuild(*, shop: Shop) -> None:
-    """Rebuild every fact and roll-up of a shop from raw rows (after a settings change)."""
+    """Rebuild every fact and roll-up of a shop from raw rows (after a settings change, or drift).
+
+    The buyers are locked before anything is deleted (the one lock order: buyers, then roll-up
+    rows), and their marks are cleared: they are rebuilt here."""
+    from .models import DirtyBuyer
+    from .rebuild import buyers_rebuild
+
     with transaction.atomic():
+        ids = list(Customer.objects.filter(shop=shop).order_by("id").values_list("id", flat=True))
+        spam = customers_lock(shop=shop, customer_ids=ids)
+        locked = set(ids)
+        marks = [m for m, c in DirtyBuyer.objects.filter(shop=shop).values_list("id", "customer_id") if c in locked]
         AgentDay.objects.filter(shop=shop).delete()
         AgentMonth.objects.filter(shop=shop).delete()
         ShopPeriod.objects.filter(shop=shop).delete()
         Reception.objects.filter(shop=shop).delete()
         Turn.objects.filter(shop=shop).delete()
         OrderCredit.objects.filter(shop=shop).delete()
-        ids = list(Customer.objects.filter(shop=shop).values_list("id", flat=True))
-        facts_rebuild(shop=shop, customer_ids=ids)
+        settings = F.Settings.for_shop(shop)
+        for i in range(0, len(ids), CHUNK):
+            buyers_rebuild(shop=shop, ids=ids[i : i + CHUNK], spam=spam, settings=settings)
+        for i in range(0, len(marks), 1000):
+            DirtyBuyer.objects.filter(id__in=marks[i : i + 1000]).delete()

@@ -1,18 +1,19 @@
-"""Order ingestion: upsert by the platform's order id; facts of the buyer recomputed at once."""
+"""Order ingestion: upsert by the platform's order id; the buyers marked for the rebuild."""
 
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
+from django.utils import timezone
 
 from kefu.catalog.models import Sku
-from kefu.core.db import bulk_update_rows
+from kefu.core.db import bulk_update_rows, insert_new
 from kefu.core.errors import KefuError, ValidationFailed
 from kefu.core.inputs import IngestResult, cell_text
 from kefu.core.models import Shop
 from kefu.core.timeutil import parse_moment
 from kefu.customers.services import customers_resolve
 from kefu.followups.services import followups_close_for_orders
-from kefu.metrics.services import facts_rebuild
+from kefu.metrics.queue import buyers_mark
 
 from .enums import OrderStatus
 from .models import Order, OrderItem
@@ -135,44 +136,55 @@ def orders_clean(raws: list[dict], *, tz, first_row: int = 1) -> list[dict]:
 ORDER_COLUMNS = ("status", *TIME_FIELDS, *MONEY_FIELDS, *TEXT_FIELDS)
 
 
-def orders_upsert(*, shop: Shop, rows: list[dict], record_facts: bool = True) -> IngestResult:
-    """Create or update orders by order id (a re-import updates, never duplicates)."""
+def orders_upsert(*, shop: Shop, rows: list[dict]) -> IngestResult:
+    """Create or update orders by order id (a re-import updates, never duplicates); mark their buyers
+    for the rebuild (kefu.metrics.queue).
+
+    An order id repeated in one batch: the last row wins. Counts are true under concurrency: new
+    orders are inserted with ON CONFLICT DO NOTHING, and an order another transaction created
+    meanwhile is compared and updated like any stored order (after that transaction committed).
+    """
     result = IngestResult()
-    # The last row of an order id wins within one batch.
     by_id = {r["order_id"]: r for r in rows}
+    result.duplicates = len(rows) - len(by_id)
     with transaction.atomic():
         customers = customers_resolve(shop=shop, nicks={r["buyer_id"]: r["buyer_nick"] for r in by_id.values()})
         existing = {o.order_id: o for o in Order.objects.select_for_update().filter(shop=shop, order_id__in=by_id)}
-        touched_customers, create, update = set(), [], []
-        for oid, r in by_id.items():
+        now = timezone.now()
+        fresh = [Order(shop_id=shop.id, order_id=oid, customer_id=customers[r["buyer_id"]], updated_at=now,
+                       **{f: r[f] for f in ORDER_COLUMNS})
+                 for oid, r in by_id.items() if oid not in existing]
+        inserted = {oid for (oid,) in insert_new(Order, fresh, conflict=("shop", "order_id"),
+                                                 returning=("order_id",))}
+        raced = [o.order_id for o in fresh if o.order_id not in inserted]
+        if raced:  # created by a concurrent request since the read above: now committed, so lock them
+            existing.update({o.order_id: o for o in Order.objects.select_for_update()
+                             .filter(shop=shop, order_id__in=raced)})
+        touched_customers = {o.customer_id for o in fresh if o.order_id in inserted}
+        update = []
+        for oid, o in existing.items():
+            r = by_id[oid]
             cid = customers[r["buyer_id"]]
-            touched_customers.add(cid)
-            o = existing.get(oid)
-            if o is None:
-                create.append(Order(shop=shop, order_id=oid, customer_id=cid, **{f: r[f] for f in ORDER_COLUMNS}))
-                continue
-            touched_customers.add(o.customer_id)
-            changed = o.customer_id != cid or any(getattr(o, f) != r[f] for f in ORDER_COLUMNS)
-            if changed:
+            if o.customer_id != cid or any(getattr(o, f) != r[f] for f in ORDER_COLUMNS):
+                touched_customers |= {o.customer_id, cid}
                 o.customer_id = cid
                 for f in ORDER_COLUMNS:
                     setattr(o, f, r[f])
+                o.updated_at = now
                 update.append(o)
             else:
                 result.duplicates += 1
-        Order.objects.bulk_create(create, batch_size=1000)
         if update:
-            bulk_update_rows(Order, update, ["customer", *ORDER_COLUMNS])
-        result.created, result.updated = len(create), len(update)
+            bulk_update_rows(Order, update, ["customer", "updated_at", *ORDER_COLUMNS])
+        result.created, result.updated = len(inserted), len(update)
         with_items = {oid: r["items"] for oid, r in by_id.items() if r["items"] is not None}
         if with_items:
             _items_replace(shop, with_items)
-        if create or update:
+        if touched_customers:
             result.customer_ids = touched_customers
-            if record_facts:
-                facts_rebuild(shop=shop, customer_ids=touched_customers)
+            buyers_mark(shop=shop, customer_ids=touched_customers)
             # 催付 tasks of paid or closed orders and leads turned into orders close with them.
-            changed = [o.order_id for o in (*create, *update)]
+            changed = [*inserted, *(o.order_id for o in update)]
             followups_close_for_orders(shop=shop, order_ids=changed)
             # Late-shipping rows of orders that shipped (or closed) close with them (SHIP-1).
             from kefu.shipping.services import issues_close_for_orders

@@ -30,7 +30,7 @@ def dashboard_today(*, shop: Shop, member: Agent) -> dict:
     today = shop_today(shop)
     report = kpi_report_for_viewer(shop=shop, member=member, date_from=today, date_to=today)
     rows = [r for r in report["agents"] if "receptions" in r]
-    return {"day": today, "rows": rows, "totals": report["shop_totals"]}
+    return {"day": today, "rows": rows, "totals": report["shop_totals"], "lag": report["lag_seconds"]}
 
 
 def ranking(*, shop: Shop, member: Agent, date_from: dt.date, date_to: dt.date) -> dict:

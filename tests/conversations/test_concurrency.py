@@ -66,7 +66,7 @@ def test_transfer_and_an_import_of_the_same_buyer_do_not_deadlock(monkeypatch, s
 
     from kefu.conversations.models import Conversation
     from kefu.conversations.services import conversation_transfer, messages_clean, messages_ingest
-    from kefu.metrics import services as metric_services
+    from kefu.metrics import rebuild
 
     settings.DATA_DIR = tmp_path
     shop = shop_create(code="race3", name="并发店")
@@ -75,7 +75,7 @@ def test_transfer_and_an_import_of_the_same_buyer_do_not_deadlock(monkeypatch, s
     on_shift(shop, [a])
     conv = Conversation.objects.get(shop=shop)
     # Hold each transaction's first lock a while, so the two interleave.
-    slow_rebuild, slow_event = metric_services._rebuild_chunk, routing.event
+    slow_rebuild, slow_event = rebuild.load_messages, routing.event
 
     def rebuild_slowly(*args):
         time.sleep(0.3)
@@ -86,7 +86,7 @@ def test_transfer_and_an_import_of_the_same_buyer_do_not_deadlock(monkeypatch, s
         time.sleep(0.3)
         return out
 
-    monkeypatch.setattr(metric_services, "_rebuild_chunk", rebuild_slowly)
+    monkeypatch.setattr(rebuild, "load_messages", rebuild_slowly)
     monkeypatch.setattr(routing, "event", event_slowly)
     # History of another agent's chat (so the transfer to 甲 is valid whichever commits first).
     history = messages_clean([{"message_id": "h1", "buyer_id": "q1", "agent_id": "店铺:乙", "sender": "buyer",

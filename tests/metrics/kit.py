@@ -7,6 +7,7 @@ from decimal import Decimal
 from kefu.conversations.services import messages_clean, messages_ingest
 from kefu.metrics.audit import rollup_differences
 from kefu.metrics.kpi import kpi_report
+from kefu.metrics.queue import facts_drain, facts_lag
 from kefu.orders.services import orders_clean, orders_upsert
 
 from . import oracle as O
@@ -102,7 +103,15 @@ def diff(have: dict, want: dict, prefix="") -> list[str]:
     return out
 
 
+def drained(shop) -> None:
+    """The figures once the deferred rebuild caught up (kefu.metrics.queue): a no-op when the test
+    rebuilds inline."""
+    facts_drain(shop=shop)
+    assert facts_lag(shop=shop) == 0
+
+
 def assert_matches_oracle(shop, messages, orders, date_from, date_to, spam=()):
+    drained(shop)
     cfg = config_of(shop)
     want = O.report(messages, orders, cfg, date_from, date_to, spam)
     agents, totals = report_by_agent(shop, date_from, date_to)
@@ -114,4 +123,5 @@ def assert_matches_oracle(shop, messages, orders, date_from, date_to, spam=()):
 
 
 def assert_rollup_clean(shop):
+    drained(shop)
     assert rollup_differences(shop=shop) == []

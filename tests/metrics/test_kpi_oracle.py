@@ -21,6 +21,14 @@ from kefu.customers.models import Customer
 from . import oracle as O
 from .kit import assert_matches_oracle, assert_rollup_clean, send_messages, send_orders
 
+
+@pytest.fixture(autouse=True)
+def _deferred(settings):
+    """These exactness tests run the production path: ingestion marks buyers, and the figures are
+    compared once the queue is drained (kit.assert_matches_oracle drains first)."""
+    settings.KEFU_FACTS_INLINE = False
+
+
 TZ = ZoneInfo("Asia/Shanghai")
 BASE = dt.datetime(2026, 3, 9, tzinfo=TZ)  # a Monday, shop time
 D0 = BASE.date()

@@ -9,6 +9,7 @@ from kefu.core.errors import KefuError
 from kefu.core.models import Shop
 from kefu.metrics.exports import COLUMN_LABELS, report_rows, to_csv, to_xlsx
 from kefu.metrics.kpi import kpi_report
+from kefu.metrics.queue import facts_drain
 from kefu.metrics.selectors import parse_range
 
 TABLE_COLUMNS = ("receptions", "reply_rate", "first_response_seconds", "response_seconds", "slow_turns",
@@ -17,7 +18,8 @@ TABLE_COLUMNS = ("receptions", "reply_rate", "first_response_seconds", "response
 
 
 class Command(BaseCommand):
-    help = "KPIs (SPEC §12): `kefu kpi --shop CODE --from DATE --to DATE [--by agent|group|shop] [--format table|json|csv|xlsx] [--out FILE]`"
+    help = ("KPIs (SPEC §12): `kefu kpi --shop CODE --from DATE --to DATE [--by agent|group|shop] "
+            "[--format table|json|csv|xlsx] [--out FILE] [--wait [SECONDS]]`")
 
     def add_arguments(self, parser):
         parser.add_argument("--shop", required=True)
@@ -26,8 +28,11 @@ class Command(BaseCommand):
         parser.add_argument("--by", choices=["agent", "group", "shop"], default="agent")
         parser.add_argument("--format", choices=["table", "json", "csv", "xlsx"], default="table")
         parser.add_argument("--out")
+        parser.add_argument("--wait", type=float, nargs="?", const=60.0, default=None, metavar="SECONDS",
+                            help="first bring the figures up to date: rebuild the buyers changed since the "
+                                 "last drain (with the worker, if it runs), waiting at most SECONDS (60)")
 
-    def handle(self, *args, shop, date_from, date_to, by, format, out, **o):
+    def handle(self, *args, shop, date_from, date_to, by, format, out, wait, **o):
         shop_obj = Shop.objects.filter(code=shop).first()
         if shop_obj is None:
             raise CommandError(f"no shop {shop!r}")
@@ -35,7 +40,12 @@ class Command(BaseCommand):
             d_from, d_to = parse_range(date_from, date_to, today=None)
         except KefuError as exc:
             raise CommandError(f"--{exc.field}: {exc.message}") from exc
+        if wait is not None:
+            facts_drain(shop=shop_obj, seconds=wait)
         report = kpi_report(shop=shop_obj, date_from=d_from, date_to=d_to, by=by)
+        if report["lag_seconds"]:
+            self.stderr.write(f"note: changes of the last {report['lag_seconds']:.0f} s are not in these figures yet "
+                              "(the worker adds them; --wait waits for them)")
         if format == "json":
             data = json.dumps(report, ensure_ascii=False, indent=2).encode()
         elif format in ("csv", "xlsx"):

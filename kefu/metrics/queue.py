@@ -1,0 +1,191 @@
+"""The deferred rebuild of buyers (ADR 0003): ingestion marks, the worker drains.
+
+An ingest writes its messages or orders and one `DirtyBuyer` row per buyer it touched, in one
+transaction, and answers. After the commit it makes sure a drain task is queued. The task worker
+drains: each pass is one short transaction that takes the oldest marks, locks their buyers
+(skipping buyers another transaction holds), rebuilds them (`kefu.metrics.rebuild`) and deletes
+exactly the marks it saw after locking them. So:
+
+- nothing is lost: a mark is deleted only by a pass that read the buyer's rows after the mark's
+  transaction committed (marks are read after the buyer lock, rows after the marks);
+- nothing is doubled: a rebuild recomputes the buyer from raw rows, so rebuilding twice is harmless;
+- a crash anywhere leaves the marks, and a later pass (after restart, or the scheduler's
+  minute check) rebuilds them;
+- two workers never rebuild one buyer at once (the buyer row lock) and never wait for each other
+  on buyers (SKIP LOCKED); roll-up rows are locked in key order, so they cannot deadlock.
+
+Reports say how fresh they are: `facts_lag` is the age of the shop's oldest mark.
+"""
+
+import logging
+import time
+
+from django.conf import settings
+from django.db import OperationalError, transaction
+from django.utils import timezone
+
+from kefu.core.models import Shop
+from kefu.customers.services import customers_lock_rows
+
+from .models import DirtyBuyer
+from .rebuild import buyers_rebuild
+
+log = logging.getLogger("kefu.metrics")
+
+BUYERS_PER_PASS = 100  # one short transaction: SQLite's writers wait for it
+MARKS_PER_PASS = 4 * BUYERS_PER_PASS
+TASK_SECONDS = 20.0  # a drain task hands the worker back after this long (and queues its successor)
+
+
+def inline() -> bool:
+    """Tests (tests/conftest.py) rebuild inside the ingest transaction, through the same code."""
+    return getattr(settings, "KEFU_FACTS_INLINE", False)
+
+
+def buyers_mark(*, shop: Shop, customer_ids, now=None) -> None:
+    """Record, in the caller's transaction, that these buyers' derived rows must be rebuilt."""
+    ids = sorted(set(customer_ids))
+    if not ids:
+        return
+    now = now or timezone.now()
+    DirtyBuyer.objects.bulk_create([DirtyBuyer(shop_id=shop.id, customer_id=c, marked_at=now) for c in ids],
+                                   batch_size=1000)
+    if inline():
+        buyers_rebuild_now(shop=shop, customer_ids=ids)
+    else:
+        transaction.on_commit(drain_kick)
+
+
+def buyers_rebuild_now(*, shop: Shop, customer_ids) -> None:
+    """Rebuild these buyers in the caller's transaction (waiting for their locks) and clear their
+    marks: for a caller that needs the figures before it commits (the demo loader, tests)."""
+    ids = sorted(set(customer_ids))
+    for i in range(0, len(ids), 500):
+        _rebuild_marked(shop.id, ids[i : i + 500], wait=True)
+
+
+def drain_kick() -> None:
+    """After an ingest committed: queue a drain unless one is queued and not yet started (that one
+    starts after this commit, so it sees these marks). Costs one indexed query."""
+    from .tasks import facts_drain_task
+
+    backend = facts_drain_task.get_backend()
+    try:
+        from django_tasks_db.backend import DatabaseBackend
+        from django_tasks_db.models import DBTaskResult
+    except ImportError:  # pragma: no cover - another task backend
+        DatabaseBackend = None
+    if DatabaseBackend is not None and isinstance(backend, DatabaseBackend):
+        if DBTaskResult.objects.ready().filter(task_path=facts_drain_task.module_path).exists():
+            return
+    facts_drain_task.enqueue()
+
+
+def _rebuild_marked(shop_id: int, ids: list[int], *, wait: bool) -> int:
+    """Lock these buyers (or those of them that are free), rebuild them, delete their marks.
+    Call inside a transaction. Returns how many buyers were rebuilt."""
+    shop = Shop.objects.filter(pk=shop_id).first()
+    if shop is None:
+        return 0
+    locked, spam = customers_lock_rows(shop=shop, customer_ids=ids, skip_locked=not wait)
+    if not locked:
+        return 0
+    locked_ids = sorted(locked)
+    # The marks visible now were committed before this statement, so the rows read below include
+    # everything they stand for; a mark committed later survives and brings the buyer back.
+    marks = list(DirtyBuyer.objects.select_for_update(skip_locked=True)
+                 .filter(customer_id__in=locked_ids).values_list("id", flat=True))
+    # The shop is read after the buyers are locked: a settings change that rebuilt them committed
+    # before, so its settings are the ones used here.
+    shop.refresh_from_db()
+    buyers_rebuild(shop=shop, ids=locked_ids, spam=spam)
+    for i in range(0, len(marks), 1000):
+        DirtyBuyer.objects.filter(id__in=marks[i : i + 1000]).delete()
+    return len(locked_ids)
+
+
+def drain_pass(*, shop_id: int | None = None, buyers: int = BUYERS_PER_PASS) -> tuple[int, int, int]:
+    """One transaction: the oldest marks (of one shop, or of the shop owning the oldest mark), up
+    to `buyers` distinct buyers of them rebuilt. Returns (marks seen, buyers rebuilt, buyers failed).
+
+    A rebuild that raises (a bug, bad data) must not stop the queue behind it: the pass retries
+    its buyers one by one and sends the marks of those that fail to the end of the queue (keeping
+    their time, so the lag still shows them), logged with the traceback.
+    """
+    with transaction.atomic():
+        qs = DirtyBuyer.objects.order_by("id")
+        if shop_id is not None:
+            qs = qs.filter(shop_id=shop_id)
+        rows = list(qs.select_for_update(skip_locked=True).values_list("shop_id", "customer_id")[: 4 * buyers])
+        if not rows:
+            return 0, 0, 0
+        by_shop: dict[int, dict[int, None]] = {}
+        for s, c in rows:
+            by_shop.setdefault(s, {})[c] = None
+        for s, cids in by_shop.items():  # the oldest shop first; the next if all its buyers are held
+            ids = list(cids)[:buyers]
+            try:
+                with transaction.atomic():
+                    rebuilt = _rebuild_marked(s, ids, wait=False)
+            except OperationalError:
+                raise
+            except Exception:
+                log.exception("rebuild of %d buyers of shop %s failed; retrying them one by one", len(ids), s)
+                return (len(rows), *_one_by_one(s, ids))
+            if rebuilt:
+                return len(rows), rebuilt, 0
+        return len(rows), 0, 0
+
+
+def _one_by_one(shop_id: int, ids: list[int]) -> tuple[int, int]:
+    rebuilt = failed = 0
+    for c in ids:
+        try:
+            with transaction.atomic():
+                rebuilt += _rebuild_marked(shop_id, [c], wait=False)
+        except OperationalError:
+            raise
+        except Exception:
+            log.exception("rebuild of buyer %s (shop %s) failed; its marks go to the end of the queue", c, shop_id)
+            failed += 1
+            marks = list(DirtyBuyer.objects.filter(customer_id=c).values_list("marked_at", flat=True))
+            DirtyBuyer.objects.filter(customer_id=c).delete()
+            DirtyBuyer.objects.create(shop_id=shop_id, customer_id=c, marked_at=min(marks))
+    return rebuilt, failed
+
+
+def facts_drain(*, shop: Shop | None = None, seconds: float | None = None, buyers: int = BUYERS_PER_PASS) -> int:
+    """Drain marks (of one shop, or all) in short transactions until none is left (or only buyers
+    whose rebuild fails) or `seconds` have passed. Buyers held by another transaction are retried
+    shortly after. Returns the buyers rebuilt. Used by the worker's task, imports, `kefu kpi
+    --wait` and tests."""
+    started = time.monotonic()
+    done = 0
+    while seconds is None or time.monotonic() - started < seconds:
+        try:
+            seen, rebuilt, failed = drain_pass(shop_id=shop.id if shop else None, buyers=buyers)
+        except OperationalError as exc:  # a deadlock victim or a busy database: the marks are intact
+            log.warning("facts drain pass failed, retrying: %s", exc)
+            time.sleep(0.2)
+            continue
+        done += rebuilt
+        if not seen or (failed and not rebuilt):
+            break
+        if not rebuilt:  # everything left is locked by someone else for the moment
+            time.sleep(0.05)
+    return done
+
+
+def facts_lag(*, shop: Shop, now=None) -> float:
+    """Seconds since the oldest change not yet in the shop's figures (0 when they are current)."""
+    oldest = DirtyBuyer.objects.filter(shop=shop).order_by("id").values_list("marked_at", flat=True).first()
+    if oldest is None:
+        return 0.0
+    return max(0.0, round(((now or timezone.now()) - oldest).total_seconds(), 1))
+
+
+def facts_pending(*, shop: Shop | None = None) -> bool:
+    qs = DirtyBuyer.objects.all()
+    if shop is not None:
+        qs = qs.filter(shop=shop)
+    return qs.exists()
