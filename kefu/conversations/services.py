@@ -127,6 +127,9 @@ def messages_ingest(*, shop: Shop, rows: list[dict], route: bool = False, now=No
             plans = routing.plan_messages(shop=shop, messages=unrouted, now=now)
         for m in msgs:
             m.received_at = received
+        # Key order: concurrent batches of overlapping messages then wait for each other in one
+        # order on the unique index instead of deadlocking.
+        msgs.sort(key=lambda m: m.message_id)
         created = insert_new(Message, msgs, conflict=("shop", "message_id"), returning=("message_id", "customer"))
         result.created = len(created)
         result.duplicates += len(msgs) - len(created)

@@ -132,11 +132,12 @@ def agents_resolve(*, shop: Shop, platform_ids: set[str]) -> dict[str, int]:
     missing = platform_ids - set(found)
     if missing:
         Agent.objects.bulk_create(
-            [Agent(shop=shop, name=p, roles=Role.AGENT) for p in missing], ignore_conflicts=True
+            [Agent(shop=shop, name=p, roles=Role.AGENT) for p in sorted(missing)], ignore_conflicts=True
         )
         by_name = dict(Agent.objects.filter(shop=shop, name__in=missing).values_list("name", "id"))
         AgentAccount.objects.bulk_create(
-            [AgentAccount(shop=shop, agent_id=by_name[p], platform_id=p) for p in missing], ignore_conflicts=True
+            [AgentAccount(shop=shop, agent_id=by_name[p], platform_id=p) for p in sorted(missing)],
+            ignore_conflicts=True
         )
         found.update(
             AgentAccount.objects.filter(shop=shop, platform_id__in=missing).values_list("platform_id", "agent_id")

@@ -153,7 +153,7 @@ def orders_upsert(*, shop: Shop, rows: list[dict]) -> IngestResult:
         now = timezone.now()
         fresh = [Order(shop_id=shop.id, order_id=oid, customer_id=customers[r["buyer_id"]], updated_at=now,
                        **{f: r[f] for f in ORDER_COLUMNS})
-                 for oid, r in by_id.items() if oid not in existing]
+                 for oid, r in sorted(by_id.items()) if oid not in existing]  # key order: no deadlock
         inserted = {oid for (oid,) in insert_new(Order, fresh, conflict=("shop", "order_id"),
                                                  returning=("order_id",))}
         raced = [o.order_id for o in fresh if o.order_id not in inserted]
