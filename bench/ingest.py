@@ -1,5 +1,5 @@
 """Batched API ingest vs the raw batched insert of the same rows into the same database (SPEC Q-2),
-the single-message endpoint vs a trivial view, and how far the figures lag behind (ADR 0003).
+the single-message endpoint vs a trivial view, and how far the figures lag behind (ADR 0004).
 
     .venv/bin/python bench/ingest.py --db sqlite|postgres [--messages 30000] [--clients 4] [--cycles 10]
 

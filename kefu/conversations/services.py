@@ -81,7 +81,7 @@ def messages_ingest(*, shop: Shop, rows: list[dict], route: bool = False, now=No
     Idempotent by message_id: a resend, or a message id repeated in one batch (the first row
     wins), is counted as a duplicate and changes nothing. `created` counts the rows this call
     inserted, so concurrent batches of the same messages add up to what is stored. Facts,
-    roll-ups and conversations are rebuilt by the worker after the commit (ADR 0003).
+    roll-ups and conversations are rebuilt by the worker after the commit (ADR 0004).
 
     route=True (live API messages only, never imported history) routes buyer messages that name
     no agent (kefu.conversations.routing); their buyers' conversations are rebuilt at once, since

@@ -26,7 +26,7 @@ STALE_SECONDS = 30
 def _stale_minute(shop: Shop, now: dt.datetime) -> str | None:
     """Each minute in which a change older than STALE_SECONDS is still not in the figures: the
     drain an ingest queues normally runs within a second, so this catches what a crash or a stopped
-    worker left behind (ADR 0003)."""
+    worker left behind (ADR 0004)."""
     from .queue import facts_lag
 
     if facts_lag(shop=shop, now=now) < STALE_SECONDS:

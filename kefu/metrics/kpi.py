@@ -216,7 +216,7 @@ def kpi_report(
 ) -> dict:
     """The report of issue 2's JSON shape. `by` = agent | group | shop.
 
-    `lag_seconds`: how old the oldest change not yet in these figures is (0 = current; ADR 0003)."""
+    `lag_seconds`: how old the oldest change not yet in these figures is (0 = current; ADR 0004)."""
     sums, hists, credits = _collect(shop, date_from, date_to, agent_ids)
     extra = [(fs, fs.sums(shop=shop, date_from=date_from, date_to=date_to, agent_ids=agent_ids))
              for fs in figure_sets()]

@@ -154,7 +154,7 @@ class ShopPeriod(models.Model):
 
 
 class DirtyBuyer(models.Model):
-    """A buyer whose facts and roll-ups must be rebuilt (ADR 0003): written in the same transaction
+    """A buyer whose facts and roll-ups must be rebuilt (ADR 0004): written in the same transaction
     as the messages or orders that changed them, deleted by the drain that rebuilt them.
 
     Append-only for writers (an ingest only inserts, so it never waits on a row lock); a buyer may

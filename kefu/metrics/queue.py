@@ -1,4 +1,4 @@
-"""The deferred rebuild of buyers (ADR 0003): ingestion marks, the worker drains.
+"""The deferred rebuild of buyers (ADR 0004): ingestion marks, the worker drains.
 
 An ingest writes its messages or orders and one `DirtyBuyer` row per buyer it touched, in one
 transaction, and answers. After the commit it makes sure a drain task is queued. The task worker

@@ -12,7 +12,7 @@ log = logging.getLogger("kefu.metrics")
 
 @task(priority=50)
 def facts_drain_task() -> int:
-    """Rebuild marked buyers (ADR 0003) until none is left; after TASK_SECONDS hand the worker back
+    """Rebuild marked buyers (ADR 0004) until none is left; after TASK_SECONDS hand the worker back
     to other tasks and queue the rest."""
     from .queue import TASK_SECONDS, drain_kick, facts_drain, facts_pending
 

@@ -1,4 +1,4 @@
-"""The deferred rebuild (ADR 0003): ingestion marks buyers, the worker drains them.
+"""The deferred rebuild (ADR 0004): ingestion marks buyers, the worker drains them.
 
 Figures are exact once drained, whatever the interleaving of ingests, drains and reports; a
 report says how stale it is; a crash between the commit and the rebuild, or inside a rebuild,
