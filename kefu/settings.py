@@ -61,6 +61,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "kefu.web.middleware.HtmxMessagesMiddleware",
     "kefu.core.middleware.ShopMiddleware",
+    "kefu.web.middleware.ShopTimezoneMiddleware",
 ]
 
 ROOT_URLCONF = "kefu.urls"

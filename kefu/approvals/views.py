@@ -4,6 +4,7 @@ import uuid
 from decimal import Decimal
 
 from django import forms
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect
@@ -108,6 +109,7 @@ def queue(request):
            "pending": list(sel.approvals_pending_for(shop=shop, member=member)),
            "above": list(sel.approvals_pending_above(shop=shop, member=member)),
            "mine": list(sel.approvals_requested_by(shop=shop, member=member))}
+    ctx["pending_count"] = len(ctx["pending"])
     return TemplateResponse(request, "approvals/queue.html", ctx)
 
 
@@ -128,10 +130,15 @@ def decide(request, approval_id: int):
                                            reason=request.POST.get("reason", ""))
         except KefuError as exc:
             error = _decide_error(exc)
+        else:
+            messages.success(request, (_("已批准 #%(id)s") if action == "approve" else _("已驳回 #%(id)s"))
+                             % {"id": req.pk})
         req = sel.approval_get_for_user(shop=shop, member=member, id=req.pk)
     if request.htmx:
-        return TemplateResponse(request, "approvals/queue.html#row", {"r": req, "error": error, "decidable": True},
-                                status=200)
+        # The row, and the 待我审批 count beside the heading (out of band).
+        count = sel.approvals_pending_for(shop=shop, member=member).count()
+        return TemplateResponse(request, "approvals/_decided.html",
+                                {"r": req, "error": error, "decidable": True, "pending_count": count}, status=200)
     return redirect("approvals:queue")
 
 

@@ -56,6 +56,11 @@ class Order(models.Model):
     def __str__(self) -> str:
         return self.order_id
 
+    @property
+    def net_amount(self):
+        """What the shop keeps: paid less refunded."""
+        return self.paid_amount - self.refund_amount
+
 
 class OrderItem(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")

@@ -77,3 +77,28 @@ def order_events(*, shop: Shop, order: Order) -> QuerySet[OrderEvent]:
 def open_requests_count(*, shop: Shop, order: Order) -> int:
     return OrderRequest.objects.filter(shop=shop, order=order).exclude(
         state__in=(RequestState.DONE, RequestState.REFUSED, RequestState.CANCELLED)).count()
+
+
+def orders_filter(*, shop: Shop, q: str = "", status: str = "", date_from: dt.date | None = None,
+                  date_to: dt.date | None = None, amount_min=None, amount_max=None, refund: str = "") -> QuerySet[Order]:
+    """The order list's filters: order id (prefix) or buyer (id or nick), state, order day in shop time
+    (inclusive), paid amount range, and whether any money was refunded. Newest first."""
+    qs = Order.objects.filter(shop=shop).select_related("customer")
+    q = q.strip()
+    if q:
+        qs = qs.filter(Q(order_id__startswith=q) | Q(customer__buyer_id__icontains=q) | Q(customer__nick__icontains=q))
+    if status:
+        qs = qs.filter(status=status)
+    if date_from is not None:
+        qs = qs.filter(created_at__gte=day_bounds(date_from, shop.tz)[0])
+    if date_to is not None:
+        qs = qs.filter(created_at__lt=day_bounds(date_to, shop.tz)[1])
+    if amount_min is not None:
+        qs = qs.filter(paid_amount__gte=amount_min)
+    if amount_max is not None:
+        qs = qs.filter(paid_amount__lte=amount_max)
+    if refund == "yes":
+        qs = qs.filter(refund_amount__gt=0)
+    elif refund == "no":
+        qs = qs.filter(refund_amount=0)
+    return qs.order_by("-created_at", "-id")

@@ -4,6 +4,7 @@ from . import views
 
 app_name = "orders"
 urlpatterns = [
+    path("", views.order_list, name="list"),
     path("requests/", views.request_list, name="requests"),
     path("requests/<int:request_id>/act/", views.order_request_act, name="request_act"),
     path("warehouse/", views.warehouse, name="warehouse"),

@@ -1,5 +1,8 @@
 """Pages: an order (items, requests, remarks, money, timeline), the request list, the warehouse worklist."""
 
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -16,7 +19,7 @@ from kefu.web.views import shop_page
 from . import requests as svc
 from . import selectors as sel
 from .adjust import payable
-from .enums import RequestKind, RequestState, TaskKind, TaskOutcome, TaskState
+from .enums import OrderStatus, RequestKind, RequestState, TaskKind, TaskOutcome, TaskState
 from .remarks import order_remark_add, remark_types_for, remarks_text
 from .replies import suggested_reply
 
@@ -74,7 +77,59 @@ def _order_context(request, order, error=None) -> dict:
         "money_actions": list(MoneyAction.objects.filter(shop=shop, order=order)
                               .select_related("requested_by", "approved_by")),
         "adjustments": list(order.adjustments.all()), "error": error,
+        "case_refunds": _case_refunds(shop, order),
     }
+
+
+def _case_refunds(shop, order) -> list:
+    """Money the shop paid the buyer through after-sales cases on this order (refund history)."""
+    from kefu.aftersales.enums import Direction
+    from kefu.aftersales.models import CaseMoneyLine
+
+    return list(CaseMoneyLine.objects.filter(shop=shop, case__order=order, direction=Direction.SHOP_TO_BUYER)
+                .select_related("case").order_by("created_at", "id"))
+
+
+def _list_filters(request) -> tuple[dict, list[str]]:
+    """The order list's query string, parsed; bad values are named and left out, never a 500."""
+    g, errors = request.GET, []
+    f = {"q": g.get("q", "").strip()[:100], "status": g.get("status", ""), "refund": g.get("refund", "")}
+    if f["status"] not in OrderStatus.values:
+        f["status"] = ""
+    if f["refund"] not in ("yes", "no"):
+        f["refund"] = ""
+    for key, label in (("from", _("下单日期从")), ("to", _("到"))):
+        raw = g.get(key, "").strip()
+        try:
+            f[key] = dt.date.fromisoformat(raw) if raw else None
+        except ValueError:
+            f[key] = None
+            errors.append(_("%(field)s：不是日期（YYYY-MM-DD）：%(value)s") % {"field": label, "value": raw})
+    for key, label in (("min", _("实付金额从")), ("max", _("实付金额到"))):
+        raw = g.get(key, "").strip()
+        try:
+            f[key] = Decimal(raw) if raw else None
+            if f[key] is not None and not f[key].is_finite():
+                raise InvalidOperation
+        except InvalidOperation:
+            f[key] = None
+            errors.append(_("%(field)s：不是金额：%(value)s") % {"field": label, "value": raw})
+    return f, errors
+
+
+@shop_page
+def order_list(request):
+    """Find an order: by id or buyer, state, order day, paid amount, refunded or not."""
+    f, errors = _list_filters(request)
+    qs = sel.orders_filter(shop=request.shop, q=f["q"], status=f["status"], date_from=f["from"], date_to=f["to"],
+                           amount_min=f["min"], amount_max=f["max"], refund=f["refund"])
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return TemplateResponse(request, "orders/list.html", {
+        "page": page, "f": f, "errors": errors, "statuses": OrderStatus.choices, "query": query.urlencode(),
+        "filtered": any(v not in ("", None) for v in f.values()),
+    })
 
 
 @shop_page

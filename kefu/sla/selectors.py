@@ -1,8 +1,11 @@
 """SLA reads, each scoped to the shop and to what the person may see (agents: their own clocks)."""
 
 
+import datetime as dt
+
 from django.db.models import Count, Q
 from django.http import Http404
+from django.utils import timezone
 
 from kefu.core.access import sees_whole_shop
 from kefu.core.models import Agent, Shop
@@ -49,14 +52,27 @@ def clocks_for(*, shop: Shop, member: Agent | None, agent_id: int | None = None,
     return qs
 
 
-def board(*, shop: Shop, member: Agent | None, agent_id: int | None = None, group: str | None = None,
-          limit: int = 200) -> list[SlaClock]:
-    """Running clocks soonest due first (already missed ones lead)."""
-    return list(clocks_for(shop=shop, member=member, agent_id=agent_id, group=group, running=True)[:limit])
+BOARD_RECENT_DAYS = 7  # an open breach older than this is stale: shown only when asked for ("全部")
 
 
-def board_counts(*, shop: Shop, member: Agent | None, agent_id=None, group=None) -> dict:
+def _board_qs(*, shop, member, agent_id, group, open_only: bool):
     qs = clocks_for(shop=shop, member=member, agent_id=agent_id, group=group, running=True)
+    if open_only:
+        # What someone can still act on: the conversation or case is open and the clock fell due recently.
+        qs = qs.filter(Q(conversation__isnull=True) | Q(conversation__closed_at__isnull=True),
+                       Q(case__isnull=True) | ~Q(case__state="closed"),
+                       due_at__gte=timezone.now() - dt.timedelta(days=BOARD_RECENT_DAYS))
+    return qs
+
+
+def board(*, shop: Shop, member: Agent | None, agent_id: int | None = None, group: str | None = None,
+          limit: int = 200, open_only: bool = True) -> list[SlaClock]:
+    """Running clocks soonest due first (already missed ones lead)."""
+    return list(_board_qs(shop=shop, member=member, agent_id=agent_id, group=group, open_only=open_only)[:limit])
+
+
+def board_counts(*, shop: Shop, member: Agent | None, agent_id=None, group=None, open_only: bool = True) -> dict:
+    qs = _board_qs(shop=shop, member=member, agent_id=agent_id, group=group, open_only=open_only)
     return qs.aggregate(active=Count("id", filter=Q(state=ClockState.ACTIVE)),
                         warned=Count("id", filter=Q(state=ClockState.WARNED)),
                         missed=Count("id", filter=Q(state=ClockState.MISSED)))

@@ -23,10 +23,10 @@ BOARD_LIMIT = 300
 
 
 def decorate(clocks, now) -> None:
-    """Seconds left (negative when overdue) for the countdowns."""
+    """Seconds left (negative when overdue) for the countdowns; shown as a positive 剩余/超时 duration."""
     for c in clocks:
         c.left = int((c.due_at - now).total_seconds())
-        c.left_abs_min = abs(c.left) // 60
+        c.left_abs = abs(c.left)
 
 
 def _board_ctx(request) -> dict:
@@ -37,10 +37,14 @@ def _board_ctx(request) -> dict:
         group = ""
     if whole and request.GET.get("agent", "").isdigit():
         agent_id = int(request.GET["agent"])
-    clocks = sel.board(shop=shop, member=member, agent_id=agent_id, group=group or None, limit=BOARD_LIMIT)
+    open_only = request.GET.get("scope", "open") != "all"
+    clocks = sel.board(shop=shop, member=member, agent_id=agent_id, group=group or None, limit=BOARD_LIMIT,
+                       open_only=open_only)
     decorate(clocks, timezone.now())
     return {"clocks": clocks, "whole_shop": whole, "agent_id": agent_id, "group": group,
-            "counts": sel.board_counts(shop=shop, member=member, agent_id=agent_id, group=group or None),
+            "scope": "open" if open_only else "all", "recent_days": sel.BOARD_RECENT_DAYS,
+            "counts": sel.board_counts(shop=shop, member=member, agent_id=agent_id, group=group or None,
+                                       open_only=open_only),
             "groups": [(g, label) for g, label in Group.choices if g], "limit": BOARD_LIMIT}
 
 

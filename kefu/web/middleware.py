@@ -1,8 +1,9 @@
-"""Django messages queued during an htmx request reach the page as toasts (HX-Trigger)."""
+"""Request-wide page behaviour: htmx messages as toasts, shop time for every rendering."""
 
 import json
 
 from django.contrib import messages
+from django.utils import timezone
 
 EVENT = "kefu:messages"
 
@@ -34,3 +35,21 @@ class HtmxMessagesMiddleware:
         events[EVENT] = {"items": items}
         response["HX-Trigger"] = json.dumps(events, ensure_ascii=True)
         return response
+
+
+class ShopTimezoneMiddleware:
+    """Times render in the shop's time zone everywhere — full pages, htmx partials, forms — not only
+    inside base.html's {% timezone %} block (an htmx approve showed 提交时间 in UTC)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        shop = getattr(request, "shop", None)
+        if shop is None:
+            return self.get_response(request)
+        timezone.activate(shop.tz)
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

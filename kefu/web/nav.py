@@ -56,6 +56,7 @@ SHOP_WIDE = (Role.SUPERVISOR, Role.MANAGER, Role.ADMIN)
 NAV = [
     NavItem("web:conversations", _("会话"), section=Section.RECEPTION),
     NavItem("followups:worklist", _("跟进"), section=Section.RECEPTION),
+    NavItem("orders:list", _("订单查询"), section=Section.ORDERS),
     NavItem("orders:requests", _("订单申请"), (Role.AGENT, *SHOP_WIDE), Section.ORDERS),
     NavItem("orders:warehouse", _("仓库任务"), (Role.WAREHOUSE, *SHOP_WIDE), Section.ORDERS),
     NavItem("shipping:list", _("发货"), (Role.AGENT, Role.WAREHOUSE, *SHOP_WIDE), Section.ORDERS),

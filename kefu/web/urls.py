@@ -13,6 +13,7 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("agents/<int:agent_id>/", views.agent_detail, name="agent_detail"),
     path("settings/", settings_views.shop_settings, name="settings"),
+    path("search/", views.search, name="search"),
     path("conversations/", conv_views.conversations, name="conversations"),
     path("conversations/views/", conv_views.view_save, name="conversation_view_save"),
     path("conversations/views/<int:view_id>/delete/", conv_views.view_delete, name="conversation_view_delete"),

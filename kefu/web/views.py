@@ -248,6 +248,19 @@ def plotly_js(request):
     return resp
 
 
+# ---------------------------------------------------------------- search
+
+@shop_page
+def search(request):
+    """The header's search: an exact order id opens the order; anything else lists what matched."""
+    from .search import search_everything
+
+    results = search_everything(shop=request.shop, member=request.member, q=request.GET.get("q", ""))
+    if results.only_order is not None and request.GET.get("list") != "1":
+        return redirect("orders:detail", order_id=results.only_order.order_id)
+    return TemplateResponse(request, "web/search.html", {"r": results, "search_q": results.q})
+
+
 # ---------------------------------------------------------------- error pages
 
 def server_error(request):

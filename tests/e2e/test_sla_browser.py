@@ -58,7 +58,10 @@ def test_board_countdown_and_policy_form(live_server, shop_with_clocks):
             assert rows.count() == 2
             assert rows.nth(0).get_attribute("class") == "sla-missed" and "late" in rows.nth(0).inner_text()
             countdown = rows.nth(1).locator(".countdown")
-            page.wait_for_function("document.querySelectorAll('.countdown')[1].textContent.includes(':')")
+            # The countdown reads as a duration ("剩余 4 分 12 秒"), the overdue one positively ("超时 …").
+            page.wait_for_function("document.querySelectorAll('.countdown')[1].textContent.includes('秒')")
+            assert rows.nth(0).locator(".countdown").inner_text().startswith("超时 ")
+            assert "-" not in rows.nth(0).locator(".countdown").inner_text()
             first = countdown.inner_text()
             page.wait_for_timeout(1500)
             assert countdown.inner_text() != first  # it ticks

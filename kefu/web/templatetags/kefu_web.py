@@ -7,6 +7,7 @@ from django.templatetags.static import static
 from django.utils.html import format_html
 
 from kefu.core.enums import Group
+from kefu.web.formatting import duration_text
 from kefu.web.labels import KPI_LABELS, MONEY_KEYS, PAGE_TIME_LABELS, RATE_KEYS, SECONDS_KEYS
 
 register = template.Library()
@@ -32,17 +33,10 @@ def pct(value):
 
 @register.filter
 def secs(value):
+    """A duration as a 千牛 user reads it: "44 秒", "3 分 12 秒", "2 小时 5 分", "3 天 4 小时"."""
     if value is None or value == "":
         return DASH
-    s = int(round(float(value)))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}:{s % 60:02d}"
-    h, rest = divmod(s, 3600)
-    if h < 24:
-        return f"{h}:{rest // 60:02d}:{rest % 60:02d}"
-    return f"{h // 24}d {h % 24}h"
+    return duration_text(int(round(float(value))))
 
 
 @register.filter

@@ -6,6 +6,27 @@
   function bs() { return window.tabler && window.tabler.bootstrap; }
   function text(key, fallback) { return (body && body.dataset[key]) || fallback; }
 
+  // ---------------------------------------------------------------- durations
+  // The same reading as kefu.web.formatting.duration_text: "44 秒", "3 分 12 秒", "5 分钟", "2 小时 5 分".
+  var UNITS = (body.dataset.lang || "zh-hans").indexOf("zh") === 0
+    ? { s: "秒", ms: "分", m: "分钟", h: "小时", hm: "分", d: "天" }
+    : { s: "s", ms: "min", m: "min", h: "h", hm: "min", d: "d" };
+  function duration(seconds) {
+    var sign = seconds < 0 ? "-" : "", s = Math.abs(Math.trunc(seconds)), a, b;
+    if (s < 60) return sign + s + " " + UNITS.s;
+    if (s < 3600) {
+      a = Math.floor(s / 60); b = s % 60;
+      return sign + (b ? a + " " + UNITS.ms + " " + b + " " + UNITS.s : a + " " + UNITS.m);
+    }
+    if (s < 86400) {
+      a = Math.floor(s / 3600); b = Math.floor((s % 3600) / 60);
+      return sign + a + " " + UNITS.h + (b ? " " + b + " " + UNITS.hm : "");
+    }
+    a = Math.floor(s / 86400); b = Math.floor((s % 86400) / 3600);
+    return sign + a + " " + UNITS.d + (b ? " " + b + " " + UNITS.h : "");
+  }
+  window.kefuDuration = duration;
+
   // ---------------------------------------------------------------- toasts
   function showToast(el) {
     var B = bs();
