@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "kefu.sla",
     "kefu.defects",
     "kefu.complaints",
+    "kefu.quality",
     "kefu.web",
 ]
 

@@ -69,6 +69,7 @@ class ConversationFilter(Schema):
     waiting: bool | None = None
     group: str | None = None
     status: str | None = None
+    flag: str | None = None
     q: str = ""
     limit: int = 50
     offset: int = 0
@@ -88,11 +89,13 @@ def _conv_out(c) -> dict:
 @router.get("/conversations", response=list[ConversationOut])
 def conversations_get(request, filters: Query[ConversationFilter]):
     """Conversations, newest first. `view`: all, unassigned, waiting, mine, group (CONV-6);
-    `status`: open, closed, queued; `group`: presales, aftersales."""
+    `status`: open, closed, queued; `group`: presales, aftersales; `flag`: a QA-3 automatic flag
+    (unanswered, slow_turn, anger, rude, banned, promise, after_hours)."""
     shop, member = request.auth.shop_for(filters.shop)
     limit = max(1, min(filters.limit, 500))
     f = clean_filters({"view": filters.view, "waiting": filters.waiting if filters.waiting is None else int(filters.waiting),
-                       "agent": filters.agent_id, "q": filters.q, "group": filters.group, "status": filters.status})
+                       "agent": filters.agent_id, "q": filters.q, "group": filters.group, "status": filters.status,
+                       "flag": filters.flag})
     qs = conversation_list(shop=shop, member=member, **f)
     return [_conv_out(c) for c in qs[max(0, filters.offset) : max(0, filters.offset) + limit]]
 

@@ -37,7 +37,7 @@ BUILTIN_VIEWS = [
 VIEW_KEYS = {v.key for v in BUILTIN_VIEWS}
 STATUS_VALUES = ("open", "closed", "queued")
 # What a saved view may store (the list's filter parameters).
-SAVED_PARAMS = {"view", "q", "waiting", "agent", "group", "status"}
+SAVED_PARAMS = {"view", "q", "waiting", "agent", "group", "status", "flag"}
 
 
 def visible_q(member: Agent | None) -> Q:
@@ -107,12 +107,18 @@ def clean_filters(params: dict) -> dict:
     if status not in ("", *STATUS_VALUES):
         raise KefuError(f"must be one of {'|'.join(STATUS_VALUES)}", field="status", code=ConversationError.INVALID)
     out["status"] = status
+    from kefu.quality.enums import FlagKind
+
+    flag = params.get("flag") or ""
+    if flag not in ("", *FlagKind.values):
+        raise KefuError(f"must be one of {'|'.join(FlagKind.values)}", field="flag", code=ConversationError.INVALID)
+    out["flag"] = flag
     return out
 
 
 def conversation_list(*, shop: Shop, member: Agent | None, agent_id: int | None = None,
                       waiting: bool | None = None, q: str = "", view: str = "all", group: str = "",
-                      status: str = "", include_merged: bool = False):
+                      status: str = "", flag: str = "", include_merged: bool = False):
     qs = (Conversation.objects.filter(shop=shop).filter(visible_q(member))
           .select_related("customer", "agent", "assignee"))
     if not include_merged:
@@ -133,6 +139,11 @@ def conversation_list(*, shop: Shop, member: Agent | None, agent_id: int | None 
         qs = qs.filter(queued_at__isnull=False, assignee__isnull=True)
     if q:
         qs = qs.filter(Q(customer__buyer_id__icontains=q) | Q(customer__nick__icontains=q))
+    if flag:
+        # QA-3 automatic flags (kefu/quality/flags.py) on the conversation's messages.
+        from kefu.quality.models import ConversationFlag
+
+        qs = qs.filter(pk__in=ConversationFlag.objects.filter(shop=shop, kind=flag).values("conversation_id"))
     return qs.order_by("-ended_at", "-id")
 
 

@@ -18,6 +18,7 @@ from kefu.core.errors import KefuError
 from kefu.core.models import Agent
 from kefu.customers.selectors import buyer_card
 from kefu.customers.services import customer_spam_set
+from kefu.quality.enums import FlagKind
 from kefu.web import selectors as WS
 from kefu.web.labels import CONVERSATION_LABELS
 from kefu.web.views import _export_format, export_response, shop_page
@@ -99,7 +100,7 @@ def conversations(request):
     ctx = {"page": page, "filters": filters, "agents": WS.agents_for_filter(shop=shop, member=member),
            "query": params.urlencode(), "waiting_raw": request.GET.get("waiting", ""),
            "builtin_views": builtin, "saved_views": saved, "active_saved": active_saved,
-           "current_params": current, **_status_ctx(member)}
+           "current_params": current, "flag_choices": FlagKind.choices, **_status_ctx(member)}
     if request.htmx and request.htmx.target == "conversations":
         return TemplateResponse(request, "web/conversations.html#table", ctx)
     return TemplateResponse(request, "web/conversations.html", ctx)

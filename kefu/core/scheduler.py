@@ -31,6 +31,7 @@ JOB_MODULES = [
     "kefu.shipping.jobs",
     "kefu.aftersales.jobs",
     "kefu.sla.jobs",
+    "kefu.quality.jobs",
 ]
 
 

@@ -59,6 +59,7 @@ FIGURE_SETS = [
     "kefu.followups.figures.FIGURES",
     "kefu.complaints.figures.FIGURES",
     "kefu.sla.figures.FIGURES",
+    "kefu.quality.figures.FIGURES",
 ]
 
 

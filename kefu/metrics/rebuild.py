@@ -26,6 +26,7 @@ from . import facts as F
 # The per-buyer steps, in order (dotted paths; see the module docstring).
 REBUILD_STEPS = [
     "kefu.conversations.rebuild.conversations_step",
+    "kefu.quality.flags.flags_step",
     "kefu.metrics.services.facts_step",
 ]
 

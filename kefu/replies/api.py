@@ -72,5 +72,5 @@ def script_render_post(request, script_id: int, payload: RenderIn, shop: str | N
             raise Http404("order")
     values = sel.script_context(shop=shop_obj, member=member, conversation=conv, order=order)
     if payload.count_use:
-        services.script_use(shop=shop_obj, script_id=s.pk)
+        services.script_use(shop=shop_obj, script_id=s.pk, agent=member, conversation=conv)
     return {"id": s.pk, "text": services.script_fill(script_body=s.body, values=values)}

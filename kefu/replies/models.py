@@ -51,11 +51,30 @@ class ScriptVersion(models.Model):
     title = models.CharField(max_length=80)
     body = models.TextField()
     editor = models.ForeignKey(Agent, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # Where this text came from when not typed in the library, e.g. a typical case of QA (SCR-3).
+    source = models.CharField(_("来源"), max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-version"]
         constraints = [models.UniqueConstraint(fields=["script", "version"], name="scriptversion_once")]
+
+
+class ScriptUse(models.Model):
+    """One insertion of a script into a reply to a buyer (SCR-3: what followed is measured per use)."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE)
+    script = models.ForeignKey(Script, on_delete=models.CASCADE, related_name="uses")
+    agent = models.ForeignKey(Agent, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    conversation = models.ForeignKey("conversations.Conversation", on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="+")
+    used_at = models.DateTimeField()
+    day = models.DateField()  # shop day of the use: the reception it belongs to is (agent, buyer, day)
+
+    class Meta:
+        ordering = ["-used_at", "-id"]
+        indexes = [models.Index(fields=["shop", "script", "used_at"])]
 
 
 def default_courier_fees() -> dict:

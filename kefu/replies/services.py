@@ -6,16 +6,18 @@ import re
 
 from django.db import connection, transaction
 from django.db.models import F
+from django.utils import timezone
 
 from kefu.core.access import sees_whole_shop
 from kefu.core.errors import KefuError, PermissionDenied
 from kefu.core.inputs import clean_text
 from kefu.core.models import Agent, Shop
 from kefu.core.services import audit_record
+from kefu.core.timeutil import shop_day
 
 from .defaults import DEFAULT_SCRIPTS, DEFAULTS_BY_KEY
 from .enums import ScriptCategory, ScriptErrorCode
-from .models import Script, ScriptSettings, ScriptVersion
+from .models import Script, ScriptSettings, ScriptUse, ScriptVersion
 from .variables import variables_check, variables_fill
 
 FTS_TABLE = "replies_script_fts"
@@ -96,8 +98,9 @@ def _clean(shop: Shop, data: dict, *, script: Script | None) -> dict:
 # ---------------------------------------------------------------- library
 
 def script_create(*, shop: Shop, actor: Agent | None, category: str, title: str, body: str, key: str = "",
-                  starts_on=None, ends_on=None, active: bool = True) -> Script:
-    """A shop script (supervisors and up, or the shop's integration)."""
+                  starts_on=None, ends_on=None, active: bool = True, source: str = "") -> Script:
+    """A shop script (supervisors and up, or the shop's integration). `source` names where the text came
+    from (a QA typical case) in the version history."""
     if not _may_edit_shop_scripts(actor):
         raise PermissionDenied("only supervisors and managers edit the shop's scripts", field="script")
     data = _clean(shop, {"category": category, "title": title, "body": body, "key": key, "starts_on": starts_on,
@@ -105,7 +108,7 @@ def script_create(*, shop: Shop, actor: Agent | None, category: str, title: str,
     with transaction.atomic():
         script = Script.objects.create(shop=shop, **data)
         ScriptVersion.objects.create(shop=shop, script=script, version=1, title=script.title, body=script.body,
-                                     editor=actor)
+                                     editor=actor, source=source[:200])
         audit_record(shop=shop, actor=_actor_user(actor), action="script.create", entity=script,
                      after={k: str(v) for k, v in data.items()})
         _fts_sync([script.pk])
@@ -181,9 +184,15 @@ def opening_line_set(*, shop: Shop, member: Agent, body: str, title: str = "") -
     return mine
 
 
-def script_use(*, shop: Shop, script_id: int) -> None:
-    """Count one use (the picker inserted it into a reply)."""
-    Script.objects.filter(shop=shop, pk=script_id).update(usage_count=F("usage_count") + 1)
+def script_use(*, shop: Shop, script_id: int, agent: Agent | None = None, conversation=None, now=None) -> None:
+    """Count one use (the picker inserted it into a reply). With the conversation, the use is also
+    recorded against that buyer so what followed can be measured (quality.effectiveness)."""
+    with transaction.atomic():
+        Script.objects.filter(shop=shop, pk=script_id).update(usage_count=F("usage_count") + 1)
+        if conversation is not None:
+            now = now or timezone.now()
+            ScriptUse.objects.create(shop=shop, script_id=script_id, agent=agent, customer_id=conversation.customer_id,
+                                     conversation=conversation, used_at=now, day=shop_day(now, shop.tz))
 
 
 def scripts_install_defaults(shop: Shop) -> int:

@@ -143,12 +143,17 @@ def picker(request):
                                category=request.GET.get("category") or None, limit=PICKER_LIMIT)
     found.sort(key=lambda s: s.owner_id is None)  # the agent's own opening line first (stable sort)
     items = [{"script": s, "text": services.script_fill(script_body=s.body, values=values)} for s in found]
-    return TemplateResponse(request, "replies/_picker.html#list", {"items": items})
+    return TemplateResponse(request, "replies/_picker.html#list",
+                            {"items": items, "conversation_id": conv.pk if conv else ""})
 
 
 @require_POST
 @shop_page
 def use(request, script_id: int):
     sel.script_get_for_user(shop=request.shop, member=request.member, id=script_id)
-    services.script_use(shop=request.shop, script_id=script_id)
+    conv = None
+    cid = request.POST.get("conversation", "")
+    if cid.isdigit():
+        conv = conversation_get_for_user(shop=request.shop, member=request.member, id=int(cid))
+    services.script_use(shop=request.shop, script_id=script_id, agent=request.member, conversation=conv)
     return HttpResponse(status=204)

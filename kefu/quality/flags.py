@@ -1,0 +1,252 @@
+"""Automatic flags on conversations (QA-3), computed when messages arrive.
+
+The detectors are plain functions of a message's text (measured against the labelled set in
+tests/quality/flag_labels.json, README "Automatic flags"); `conversation_flags` applies them and
+the turn rules to one conversation's messages; `flags_refresh` stores the result for the buyers
+a rebuild touched (`flags_step`, a step of kefu.metrics.rebuild after the conversations).
+"""
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.utils import timezone
+
+from kefu.complaints.sentiment import analyse
+from kefu.conversations.models import Conversation, Message
+from kefu.core.models import Shop
+from kefu.core.timeutil import ServiceHours, shop_day
+
+from .enums import FlagKind
+from .models import ConversationFlag, QaSettings
+
+BUYER, AGENT = "buyer", "agent"
+
+# A promise of an answer at a later time (seed 000: 主动说明回复时间和回复方式, within 24 h).
+_REPLY_TIME = re.compile(
+    r"(稍后|稍等.{0,4}|晚点|晚些|回头|等会|一会儿?|明天|今天|今晚|尽快|第一时间|\d+\s*(个)?(小时|分钟|天)内?)"
+    r".{0,8}(回复|答复|联系|告知|通知|回电|给(您|你)回|回(您|你)|发(您|你)|告诉)"
+    r"|(核实|确认|查询|查看|查一下|问一下|咨询一下|反馈).{0,10}(后|之后|好了?|完).{0,8}(回复|答复|告诉|联系|通知|给(您|你))")
+# A compensation or a free service promised to the buyer.
+_COMPENSATION = re.compile(
+    r"补偿|赔偿|赔付|返现|返还|补(给|偿)?(您|你)|退(给|还)?(您|你).{0,6}(元|块|差价|运费)|给(您|你).{0,4}(补发|重发|退)"
+    r"|补发|包邮|免运费|免邮|运费.{0,6}(我们|这边|本店|店铺)(来)?(承担|出)|(我们|这边)(来)?承担.{0,4}运费"
+    r"|送(您|你)|赠送|给(您|你).{0,4}(优惠券|红包|礼品|小礼物)")
+_GUARANTEE = re.compile(r"保证|包您|包你|一定(会|给|帮)|肯定(会|给|帮)")
+_HOURS = re.compile(r"(\d+)\s*(个)?(小时|分钟|天)")
+
+
+@dataclass(frozen=True)
+class Hit:
+    kind: str
+    detail: str
+
+
+def _norm(text: str) -> str:
+    # Word-segmented corpora (taobao_ecd) put spaces between words; the detectors read joined text.
+    return re.sub(r"\s+", "", text or "")
+
+
+def word_hits(text: str, words: list[str]) -> list[str]:
+    t = _norm(text).lower()
+    return [w for w in words if w.lower() in t]
+
+
+# Words that contain a banned character but are not a claim (最近 = recently, 第一次 = first time …).
+BANNED_EXCEPTIONS = ("最近", "最后", "最晚", "最迟", "最早", "最少", "最多", "第一次", "第一时间", "第一件", "第一个",
+                     "第一单", "第一天")
+
+
+def banned_hits(text: str, words: list[str]) -> list[str]:
+    t = _norm(text).lower()
+    for e in BANNED_EXCEPTIONS:
+        t = t.replace(e, "　")
+    return [w for w in words if w.lower() in t]
+
+
+def promise_hits(text: str) -> list[str]:
+    """What the agent promised: 'reply_time', 'compensation', 'guarantee' (in that order)."""
+    t = _norm(text)
+    out = []
+    if _REPLY_TIME.search(t):
+        out.append("reply_time")
+    if _COMPENSATION.search(t):
+        out.append("compensation")
+    if _GUARANTEE.search(t):
+        out.append("guarantee")
+    return out
+
+
+def promised_hours(text: str) -> float | None:
+    """The delay a promise names ('2小时内' → 2, '30分钟' → 0.5, '明天' → 24), None when it names none."""
+    t = _norm(text)
+    m = _HOURS.search(t)
+    if m:
+        n, unit = int(m.group(1)), m.group(3)
+        return n / 60 if unit == "分钟" else n * 24 if unit == "天" else float(n)
+    if "明天" in t:
+        return 24.0
+    if "今天" in t or "今晚" in t:
+        return 8.0
+    return None
+
+
+def is_angry(text: str, threshold: Decimal | float = 5) -> tuple[bool, float]:
+    s = analyse(_norm(text))
+    return (s.anger >= float(threshold) and s.score > 0), s.anger
+
+
+@dataclass
+class FlagSpec:
+    rude: list[str]
+    banned: list[str]
+    anger_threshold: float
+    slow_seconds: int
+    hours: ServiceHours
+    tz: object
+
+    @classmethod
+    def for_shop(cls, shop: Shop) -> "FlagSpec":
+        qs = qa_settings(shop)
+        return cls(rude=QaSettings.words(qs.rude_words), banned=QaSettings.words(qs.banned_words),
+                   anger_threshold=float(qs.anger_threshold), slow_seconds=shop.slow_turn_seconds,
+                   hours=ServiceHours(shop.service_hours, shop.tz), tz=shop.tz)
+
+
+def qa_settings(shop: Shop) -> QaSettings:
+    qs = QaSettings.objects.filter(shop=shop).first()
+    if qs is None:
+        qs, _ = QaSettings.objects.get_or_create(shop=shop)
+    return qs
+
+
+def _inside_hours(hours: ServiceHours, tz, moment: dt.datetime) -> bool:
+    if hours.always and not hours.holidays:
+        return True
+    return any(s <= moment < e for s, e in hours.intervals_on(shop_day(moment, tz)))
+
+
+def message_hits(m, spec: FlagSpec) -> list[Hit]:
+    """Text flags of one message (buyer: anger; agent: rude, banned, promise, after hours)."""
+    out = []
+    if m.sender == BUYER:
+        angry, anger = is_angry(m.text, spec.anger_threshold)
+        if angry:
+            out.append(Hit(FlagKind.ANGER, f"{anger:.1f}"))
+    elif m.sender == AGENT:
+        rude = word_hits(m.text, spec.rude)
+        if rude:
+            out.append(Hit(FlagKind.RUDE, ",".join(rude)))
+        banned = banned_hits(m.text, spec.banned)
+        if banned:
+            out.append(Hit(FlagKind.BANNED, ",".join(banned)))
+        promises = promise_hits(m.text)
+        if promises:
+            out.append(Hit(FlagKind.PROMISE, ",".join(promises)))
+        if not _inside_hours(spec.hours, spec.tz, m.sent_at):
+            out.append(Hit(FlagKind.AFTER_HOURS, ""))
+    return out
+
+
+def conversation_flags(messages: list, spec: FlagSpec) -> list[tuple[object, Hit]]:
+    """(message, hit) of every flag of one conversation, messages in time order.
+
+    Turns follow SPEC §12 inside the conversation: from the oldest unanswered buyer message to the
+    next human reply (bots never answer); slow when its business seconds pass the shop's target;
+    unanswered when the conversation holds no reply after it."""
+    out: list[tuple[object, Hit]] = []
+    start = None
+    for m in messages:
+        for h in message_hits(m, spec):
+            out.append((m, h))
+        if m.sender == BUYER:
+            if start is None:
+                start = m
+        elif m.sender == AGENT and start is not None:
+            secs = spec.hours.business_seconds(start.sent_at, m.sent_at)
+            if secs > spec.slow_seconds:
+                out.append((start, Hit(FlagKind.SLOW_TURN, str(secs))))
+            start = None
+    if start is not None:
+        out.append((start, Hit(FlagKind.UNANSWERED, "")))
+    return out
+
+
+def flags_step(batch) -> None:
+    """The rebuild step (kefu.metrics.rebuild.REBUILD_STEPS, after the conversations): the QA-3 flags
+    of the locked buyers' conversations, recomputed whenever their messages change."""
+    flags_refresh(shop=batch.shop, customer_ids=[i for i in batch.ids if i not in batch.spam])
+
+
+def flags_refresh(*, shop: Shop, customer_ids, since: dt.datetime | None = None, now: dt.datetime | None = None) -> int:
+    """Recompute the flags of these buyers' conversations (those ending at or after `since`, all when
+    None) and store the difference. Idempotent. Promises made in the last 24 hours create the
+    follow-up that keeps them (a 待查问题 for the agent), once per message. Returns flags stored."""
+    ids = sorted(set(customer_ids))
+    if not ids:
+        return 0
+    now = now or timezone.now()
+    spec = FlagSpec.for_shop(shop)
+    convs = Conversation.objects.filter(shop=shop, customer_id__in=ids)
+    if since is not None:
+        convs = convs.filter(ended_at__gte=since)
+    convs = list(convs.values_list("id", "customer_id", "started_at", "ended_at"))
+    if not convs:
+        return 0
+    lo = min(c[2] for c in convs)
+    msgs: dict[int, list] = {}
+    for m in (Message.objects.filter(shop=shop, customer_id__in=ids, sent_at__gte=lo)
+              .only("id", "customer_id", "agent_id", "sender", "sent_at", "text", "message_id")
+              .order_by("customer_id", "sent_at", "id")):
+        msgs.setdefault(m.customer_id, []).append(m)
+    wanted: dict[tuple[int, str], tuple] = {}
+    for conv_id, cid, started, ended in convs:
+        in_conv = [m for m in msgs.get(cid, []) if started <= m.sent_at <= ended]
+        in_conv.sort(key=lambda m: (m.sent_at, m.sender != BUYER, m.message_id))
+        for m, hit in conversation_flags(in_conv, spec):
+            wanted[(m.id, hit.kind)] = (conv_id, m, hit)
+    conv_ids = [c[0] for c in convs]
+    existing = {(f.message_id, f.kind): f for f in ConversationFlag.objects.filter(conversation_id__in=conv_ids)}
+    stale = [f.pk for key, f in existing.items() if key not in wanted]
+    if stale:
+        ConversationFlag.objects.filter(pk__in=stale).delete()
+    # A message may already carry the flag under a conversation id that was rebuilt: re-point it.
+    moved = ConversationFlag.objects.filter(shop=shop, message_id__in=[k[0] for k in wanted if k not in existing])
+    moved_keys = {(f.message_id, f.kind): f for f in moved}
+    create, update = [], []
+    for key, (conv_id, m, hit) in wanted.items():
+        f = existing.get(key) or moved_keys.get(key)
+        agent_id = m.agent_id
+        if f is None:
+            create.append(ConversationFlag(shop=shop, customer_id=m.customer_id, conversation_id=conv_id, message=m,
+                                           agent_id=agent_id, kind=hit.kind, detail=hit.detail[:200], at=m.sent_at,
+                                           day=shop_day(m.sent_at, shop.tz)))
+        elif f.conversation_id != conv_id or f.detail != hit.detail[:200]:
+            f.conversation_id, f.detail = conv_id, hit.detail[:200]
+            update.append(f)
+    if update:
+        ConversationFlag.objects.bulk_update(update, ["conversation", "detail"])
+    if create:
+        ConversationFlag.objects.bulk_create(create, batch_size=500)
+        _promise_followups(shop=shop, flags=[f for f in create if f.kind == FlagKind.PROMISE], now=now)
+    return len(wanted)
+
+
+def _promise_followups(*, shop: Shop, flags: list, now: dt.datetime) -> None:
+    """The follow-up a fresh promise should create: 待查问题 for the promising agent, due when promised
+    (at most 24 h). Promises older than a day (imports of history) create none."""
+    from kefu.followups.enums import FollowUpKind
+    from kefu.followups.services import PROMISED_ANSWER_MAX, followup_create
+
+    for f in flags:
+        if f.agent_id is None or f.at < now - PROMISED_ANSWER_MAX:
+            continue
+        hours = promised_hours(f.message.text)
+        due = f.at + (dt.timedelta(hours=hours) if hours else PROMISED_ANSWER_MAX)
+        due = min(max(due, now + dt.timedelta(minutes=5)), now + PROMISED_ANSWER_MAX)
+        if f.agent is None or not f.agent.active:
+            continue
+        fu = followup_create(shop=shop, kind=FollowUpKind.PROMISED_ANSWER, customer=f.customer, owner=f.agent,
+                             actor=None, note=("承诺: " + _norm(f.message.text))[:500], due_at=due, now=now)
+        ConversationFlag.objects.filter(pk=f.pk).update(followup=fu)
