@@ -17,6 +17,7 @@ from kefu.followups.api import router as followups_router
 from kefu.metrics.api import router as metrics_router
 from kefu.orders.api import router as orders_router
 from kefu.outbound.api import router as outbound_router
+from kefu.quality.api import router as quality_router
 from kefu.replies.api import router as replies_router
 from kefu.shipping.api import router as shipping_router
 from kefu.sla.api import router as sla_router
@@ -39,6 +40,7 @@ api.add_router("", crm_router)
 api.add_router("", sla_router)
 api.add_router("", defects_router)
 api.add_router("", complaints_router)
+api.add_router("", quality_router)
 
 
 def _loc(loc) -> str:

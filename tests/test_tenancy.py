@@ -126,6 +126,20 @@ BODIES = {
     "/api/v1/defects/alerts/{alert_id}/close": {},
     "/api/v1/defects/rule": {"threshold": 3},
     "/api/v1/defects/batches": {"case_id": 1, "sku": "A", "batch": "B1"},
+    # quality
+    "/api/v1/qa/rubric": {"name": "x", "weight": 1},
+    "/api/v1/qa/rubric/{category_id}": {"name": "x", "weight": 1},
+    "/api/v1/qa/settings": {"per_agent": 2},
+    "/api/v1/qa/sampling/run": {},
+    "/api/v1/qa/reviews": {"conversation_id": 1},
+    "/api/v1/qa/reviews/{review_id}": {"scores": []},
+    "/api/v1/qa/reviews/{review_id}/acknowledge": {},
+    "/api/v1/qa/reviews/{review_id}/appeal": {"reason": "r"},
+    "/api/v1/qa/appeals/{appeal_id}/decide": {"accept": False, "note": "n"},
+    "/api/v1/qa/cases": {"kind": "good", "title": "t", "note": "n", "conversation_id": 1},
+    "/api/v1/qa/cases/{case_id}/script": {"category": "opening", "title": "t", "body": "b"},
+    "/api/v1/products/{product_id}/knowledge": {"fabric": "棉"},
+    "/api/v1/complaints/{complaint_id}/knowledge-fault": {"note": "n"},
 }
 
 

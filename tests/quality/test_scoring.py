@@ -5,7 +5,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kefu.quality.scoring import Item, category_score, mean_score, review_score
@@ -40,6 +40,7 @@ items = st.builds(
     st.integers(-10, 10), st.integers(1, 10), st.integers(0, 100), st.integers(0, 100), st.booleans())
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(items, min_size=1, max_size=8))
 def test_review_score_matches_fraction_recompute(its):
     total_w = sum(i.weight for i in its)
