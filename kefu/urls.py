@@ -18,6 +18,7 @@ urlpatterns = [
     path("sla/", include("kefu.sla.urls")),
     path("defects/", include("kefu.defects.urls")),
     path("complaints/", include("kefu.complaints.urls")),
+    path("quality/", include("kefu.quality.urls")),
     path("orders/", include("kefu.orders.urls")),
     path("", include("kefu.web.urls")),
 ]

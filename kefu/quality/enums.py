@@ -14,6 +14,14 @@ class ReviewState(models.TextChoices):
 VISIBLE_STATES = (ReviewState.SUBMITTED, ReviewState.ACKNOWLEDGED, ReviewState.APPEALED, ReviewState.DECIDED)
 
 
+class ReviewAction(models.TextChoices):
+    CREATED = "created", _("开始质检")
+    SUBMITTED = "submitted", _("提交")
+    ACKNOWLEDGED = "acknowledged", _("客服确认")
+    APPEALED = "appealed", _("申诉")
+    DECIDED = "decided", _("裁定")
+
+
 class SampleState(models.TextChoices):
     PENDING = "pending", _("待质检")
     REVIEWED = "reviewed", _("已质检")

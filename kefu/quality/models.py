@@ -13,7 +13,7 @@ from kefu.conversations.models import Conversation, Message
 from kefu.core.models import Agent, Shop
 from kefu.customers.models import Customer
 
-from .enums import AppealState, CaseKind, FlagKind, ReviewState, SampleState
+from .enums import AppealState, CaseKind, FlagKind, ReviewAction, ReviewState, SampleState
 
 SCORE = {"max_digits": 6, "decimal_places": 2}
 
@@ -159,7 +159,7 @@ class QaEvent(models.Model):
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+")
     review = models.ForeignKey(QaReview, on_delete=models.CASCADE, related_name="events")
-    action = models.CharField(max_length=20)
+    action = models.CharField(max_length=20, choices=ReviewAction.choices)
     actor = models.ForeignKey(Agent, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     note = models.CharField(max_length=1000, blank=True)
     at = models.DateTimeField()

@@ -64,6 +64,8 @@ NAV = [
     NavItem("complaints:list", _("投诉与评价"), section=Section.AFTERSALES),
     NavItem("sla:board", _("SLA 计时"), section=Section.AFTERSALES),
     NavItem("replies:library", _("话术"), section=Section.RECEPTION),
+    NavItem("quality:knowledge", _("商品知识"), section=Section.RECEPTION),
+    NavItem("quality:home", _("质检"), section=Section.TEAM),
     NavItem("approvals:queue", _("审批"), section=Section.TEAM),
     NavItem("workforce:roster", _("排班"), section=Section.TEAM),
     NavItem("crm:grades", _("客户分级"), SHOP_WIDE, Section.RECEPTION),
