@@ -23,18 +23,29 @@ from .models import ConversationFlag, QaSettings
 
 BUYER, AGENT = "buyer", "agent"
 
-# A promise of an answer at a later time (seed 000: 主动说明回复时间和回复方式, within 24 h).
+# A promise of an answer or an action at a later time (seed 000: 主动说明回复时间和回复方式, ≤ 24 h),
+# addressed to the buyer: "联系您", "给您回电", "明天给您配送", "有结果告知您", "帮您催一下".
+_TO_YOU = r"(联系|回复|通知|告知|告诉|答复|回电)(您|你|亲)|给(您|你|亲)(回复|答复|回电|打电话|电话|配送|发货|发走|送|安排|处理|取消|短信)"
+_WHEN = r"(稍后|稍等.{0,4}|晚点|晚些|回头|等会|一会儿?|明天|今天|今晚|尽快|第一时间|马上|\d+\s*(个)?(小时|分钟|天|工作日|点|时效)内?|时效内?)"
 _REPLY_TIME = re.compile(
-    r"(稍后|稍等.{0,4}|晚点|晚些|回头|等会|一会儿?|明天|今天|今晚|尽快|第一时间|\d+\s*(个)?(小时|分钟|天)内?)"
-    r".{0,8}(回复|答复|联系|告知|通知|回电|给(您|你)回|回(您|你)|发(您|你)|告诉)"
-    r"|(核实|确认|查询|查看|查一下|问一下|咨询一下|反馈).{0,10}(后|之后|好了?|完).{0,8}(回复|答复|告诉|联系|通知|给(您|你))")
-# A compensation or a free service promised to the buyer.
+    _WHEN + r".{0,12}(" + _TO_YOU + r")"
+    r"|(核实|确认|查询|查看|查一下|问一下|咨询一下|反馈|升级|结果)" + r".{0,12}(后|之后|好了?|完|有结果).{0,10}(" + _TO_YOU + r")"
+    r"|有结果.{0,8}(" + _TO_YOU + r")|帮(您|你|亲)?催(促)?|(稍后|明天|马上)(会|再)?(帮您|为您|给您)?(取消|处理|操作|安排|配送)")
+# A compensation, a price difference, a gift or free shipping granted or offered to the buyer.
 _COMPENSATION = re.compile(
-    r"补偿|赔偿|赔付|返现|返还|补(给|偿)?(您|你)|退(给|还)?(您|你).{0,6}(元|块|差价|运费)|给(您|你).{0,4}(补发|重发|退)"
+    r"补偿|赔偿|赔付|返现|返(您|你)|退(给|还)?(您|你).{0,6}(元|块|差价|运费)|差价|价保.{0,12}(成功|金额|申请)|应价保"
     r"|补发|包邮|免运费|免邮|运费.{0,6}(我们|这边|本店|店铺)(来)?(承担|出)|(我们|这边)(来)?承担.{0,4}运费"
-    r"|送(您|你)|赠送|给(您|你).{0,4}(优惠券|红包|礼品|小礼物)")
-_GUARANTEE = re.compile(r"保证|包您|包你|一定(会|给|帮)|肯定(会|给|帮)")
+    r"|送(给)?(您|你|亲)|赠送|给(您|你).{0,4}(优惠券|红包|礼品|小礼物)|返还.{0,6}(京豆|运费|差价|元)")
+_NEGATED_GUARANTEE = re.compile(r"(不能|没办法|无法|不敢|不|没法).{0,6}保证|保证不了")
+_GUARANTEE = re.compile(r"(跟|向|和)(您|你|亲)保证|一定(会|不会|给|帮)|肯定(会|给|帮)|绝对(会|不会|给)")
 _HOURS = re.compile(r"(\d+)\s*(个)?(小时|分钟|天)")
+# Buyer phrases that carry anger the sentiment lexicon misses (accusations, 凭什么, 到底, slowness).
+ANGER_CUES = ("骗子", "骗人", "忽悠", "坑我", "坑人", "凭什么", "到底", "太差", "这么差", "太慢", "这么慢", "超慢",
+              "不能不解决", "什么破", "垃圾", "投诉你", "差评", "举报", "???", "？？？")
+# A buyer's closing line needs no answer: the unanswered flag skips a conversation ending on one.
+_CLOSING = re.compile(r"^(没有?了?|暂时?没有?(其他问题)?了?|没(有)?问题了?|谢谢|多谢了?|感谢|好的?|好吧|好呢|嗯+|哦+|恩|en|ok|可以了?|"
+                      r"知道了|明白了?|再见|拜拜|不客气|不用了?|暂不用了|美了|哦了|行|收到|辛苦了?|辛苦辛苦|麻烦了|"
+                      r"\d*分?好评|你|您|啦|呢|呀|的|，|,|。|!|！|~|\s|\(.*?\)|[^\w\s])+$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -45,7 +56,8 @@ class Hit:
 
 def _norm(text: str) -> str:
     # Word-segmented corpora (taobao_ecd) put spaces between words; the detectors read joined text.
-    return re.sub(r"\s+", "", text or "")
+    # Desensitised numbers ([数字x], JDDC) read as a number.
+    return re.sub(r"\s+", "", text or "").replace("[数字x]", "9")
 
 
 def word_hits(text: str, words: list[str]) -> list[str]:
@@ -53,15 +65,20 @@ def word_hits(text: str, words: list[str]) -> list[str]:
     return [w for w in words if w.lower() in t]
 
 
-# Words that contain a banned character but are not a claim (最近 = recently, 第一次 = first time …).
-BANNED_EXCEPTIONS = ("最近", "最后", "最晚", "最迟", "最早", "最少", "最多", "第一次", "第一时间", "第一件", "第一个",
-                     "第一单", "第一天")
+# Words that hold a banned word but make no claim: 最近 (recently), 最好不要 (advice), 第一款 (an ordinal),
+# 最大的动力 (a courtesy) …
+BANNED_EXCEPTIONS = re.compile(r"最近|最后|最晚|最迟|最早|最少|最多|最快|最好(不要|别|先|还是|是)|最大的动力|最大支持"
+                               r"|第一(次|时间|[款笔盒件个天单批位步项条期]|车队)")
+RUDE_EXCEPTIONS = re.compile(r"财源滚滚|滚动|打滚|滚筒|无语言")
 
 
 def banned_hits(text: str, words: list[str]) -> list[str]:
-    t = _norm(text).lower()
-    for e in BANNED_EXCEPTIONS:
-        t = t.replace(e, "　")
+    t = BANNED_EXCEPTIONS.sub("　", _norm(text).lower())
+    return [w for w in words if w.lower() in t]
+
+
+def rude_hits(text: str, words: list[str]) -> list[str]:
+    t = RUDE_EXCEPTIONS.sub("　", _norm(text).lower())
     return [w for w in words if w.lower() in t]
 
 
@@ -73,9 +90,14 @@ def promise_hits(text: str) -> list[str]:
         out.append("reply_time")
     if _COMPENSATION.search(t):
         out.append("compensation")
-    if _GUARANTEE.search(t):
+    if _GUARANTEE.search(_NEGATED_GUARANTEE.sub("", t)):
         out.append("guarantee")
     return out
+
+
+def is_closing(text: str) -> bool:
+    t = (text or "").strip()
+    return bool(t) and len(t) <= 30 and bool(_CLOSING.match(t))
 
 
 def promised_hours(text: str) -> float | None:
@@ -93,8 +115,10 @@ def promised_hours(text: str) -> float | None:
 
 
 def is_angry(text: str, threshold: Decimal | float = 5) -> tuple[bool, float]:
-    s = analyse(_norm(text))
-    return (s.anger >= float(threshold) and s.score > 0), s.anger
+    """The complaints' sentiment scorer (anger ≥ threshold on a negative message), or an anger cue."""
+    t = _norm(text)
+    s = analyse(t)
+    return (s.anger >= float(threshold) and s.score > 0) or any(c in t for c in ANGER_CUES), s.anger
 
 
 @dataclass
@@ -135,7 +159,7 @@ def message_hits(m, spec: FlagSpec) -> list[Hit]:
         if angry:
             out.append(Hit(FlagKind.ANGER, f"{anger:.1f}"))
     elif m.sender == AGENT:
-        rude = word_hits(m.text, spec.rude)
+        rude = rude_hits(m.text, spec.rude)
         if rude:
             out.append(Hit(FlagKind.RUDE, ",".join(rude)))
         banned = banned_hits(m.text, spec.banned)
@@ -156,8 +180,10 @@ def conversation_flags(messages: list, spec: FlagSpec) -> list[tuple[object, Hit
     next human reply (bots never answer); slow when its business seconds pass the shop's target;
     unanswered when the conversation holds no reply after it."""
     out: list[tuple[object, Hit]] = []
-    start = None
+    start = last_buyer = None
     for m in messages:
+        if m.sender == BUYER:
+            last_buyer = m
         for h in message_hits(m, spec):
             out.append((m, h))
         if m.sender == BUYER:
@@ -168,7 +194,7 @@ def conversation_flags(messages: list, spec: FlagSpec) -> list[tuple[object, Hit
             if secs > spec.slow_seconds:
                 out.append((start, Hit(FlagKind.SLOW_TURN, str(secs))))
             start = None
-    if start is not None:
+    if start is not None and not is_closing(last_buyer.text):
         out.append((start, Hit(FlagKind.UNANSWERED, "")))
     return out
 

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from kefu.conversations.models import Conversation
 from kefu.core.services import person_create
-from kefu.metrics.kpi import kpi_report
 from kefu.core.timeutil import shop_day
+from kefu.metrics.kpi import kpi_report
 from kefu.quality import services
 
 from .conftest import chat
