@@ -28,7 +28,7 @@ def test_appeal_is_decided_once():
         r = services.review_save(shop=shop, review=r, reviewer=reviewer, submit=True,
                                  scores=[{"category_id": c.pk, "chosen": 2} for c in cats])
         appeal = services.appeal_open(shop=shop, review=r, agent=agent, reason="不服")
-        results = race(lambda who, accept, a=appeal: services.appeal_decide(
+        results = race(lambda who, accept, a=appeal, cats=cats: services.appeal_decide(
             shop=shop, appeal=a, decider=who, accept=accept, note="裁定",
             scores=[{"category_id": c.pk, "chosen": 5} for c in cats] if accept else None),
             [(deciders[0], True), (deciders[1], False)])
