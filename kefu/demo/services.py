@@ -35,6 +35,7 @@ DEMO_EXTENSIONS: list[str] = [
     "kefu.shipping.demo.demo_extend",
     "kefu.orders.demo.demo_extend",
     "kefu.conversations.demo.demo_extend",
+    "kefu.quality.demo.demo_extend",
     "kefu.sla.demo.demo_extend",  # last: it times the cases and chats the others create
 ]
 BATCH = 2000
