@@ -98,3 +98,11 @@ def test_list_pages_query_counts_do_not_grow(shop, reviewed, supervisor, agent_p
         services.review_save(shop=shop, review=r, reviewer=supervisor, submit=True,
                              scores=[{"category_id": cat.pk, "chosen": 3} for cat in services.rubric_ensure(shop)])
     assert [_count(c, u) for u in urls] == before
+
+
+def test_english_pages(shop, reviewed, supervisor):
+    c = login(supervisor)
+    c.post("/i18n/setlang/", {"language": "en", "next": "/quality/"})
+    body = c.get(f"/quality/reviews/{reviewed.pk}/").content.decode()
+    assert "Mark as a typical case" in body and "Scores" in body and "质检员" not in body
+    assert "My review queue" in c.get("/quality/").content.decode()
