@@ -67,7 +67,7 @@ def demo_extend(*, shop: Shop, seed: int, date_from: dt.date, date_to: dt.date, 
     rounds = [d for d in (date_from + dt.timedelta(days=i) for i in range(2, (today - date_from).days + 1))
               if is_round_day(shop, d)]
     reviews = []
-    for n, day in enumerate(rounds):
+    for day in rounds:
         samples = sampling_run(shop=shop, round_day=day, now=_now_at(day, shop, 9))
         if day == rounds[-1]:
             break  # the newest round stays in the supervisor's queue
