@@ -14,6 +14,8 @@ from kefu.crm.api import router as crm_router
 from kefu.customers.api import router as customers_router
 from kefu.defects.api import router as defects_router
 from kefu.followups.api import router as followups_router
+from kefu.integrations.api import public as integrations_public
+from kefu.integrations.api import router as integrations_router
 from kefu.metrics.api import router as metrics_router
 from kefu.orders.api import router as orders_router
 from kefu.outbound.api import router as outbound_router
@@ -23,7 +25,12 @@ from kefu.shipping.api import router as shipping_router
 from kefu.sla.api import router as sla_router
 from kefu.workforce.api import router as workforce_router
 
-api = NinjaAPI(title="Kefu API", version="1", urls_namespace="api", docs_url="/docs")
+api = NinjaAPI(
+    title="Kefu API", version="1", urls_namespace="api", docs_url="/docs",
+    description="Webhook payloads: every event type with its JSON Schema at "
+                "[/api/v1/webhooks/event-types](/api/v1/webhooks/event-types) and on the page "
+                "[/integrations/events/](/integrations/events/); signatures and a receiver example in the README.",
+)
 api.add_router("", core_router)
 api.add_router("", conversations_router)
 api.add_router("", orders_router)
@@ -41,6 +48,8 @@ api.add_router("", sla_router)
 api.add_router("", defects_router)
 api.add_router("", complaints_router)
 api.add_router("", quality_router)
+api.add_router("", integrations_public)
+api.add_router("", integrations_router)
 
 
 def _loc(loc) -> str:

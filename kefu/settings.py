@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "kefu.crm",
     "kefu.sla",
     "kefu.defects",
+    "kefu.integrations",
     "kefu.complaints",
     "kefu.quality",
     "kefu.web",

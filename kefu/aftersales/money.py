@@ -324,6 +324,12 @@ def on_approval_decided(*, req, actor: Agent | None = None, **_ignored) -> None:
             after_refund(shop=shop, case=case)
         CaseEvent.objects.create(shop=shop, case=case, actor=actor, from_state=from_state, to_state=case.state,
                                  note=f"审批 #{req.pk} 已批准，¥{link.amount} 已执行")
+        from kefu.integrations import hooks
+
+        hooks.case_transitioned(case=case, from_state=from_state, to_state=case.state, actor=actor,
+                                note=f"审批 #{req.pk}")
+        hooks.refund_executed(case=case, amount=link.amount, kind=",".join(sorted({ln.kind for ln in lines})),
+                              actor=actor)
         audit_record(shop=shop, actor=user_of(actor), action=f"case.{case.state}", entity=case,
                      before={"state": from_state}, after={"state": case.state, "version": case.version,
                                                           "paid": str(link.amount), "approval": req.pk})

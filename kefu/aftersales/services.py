@@ -21,6 +21,7 @@ from kefu.core.inputs import clean_text
 from kefu.core.models import Agent, Shop
 from kefu.core.services import audit_record
 from kefu.core.timeutil import shop_day
+from kefu.integrations import hooks
 from kefu.orders.models import Order
 
 from .enums import (
@@ -229,6 +230,10 @@ def case_transition(
             after_refund(shop=shop, case=locked)
         CaseEvent.objects.create(shop=shop, case=locked, actor=actor_agent, from_state=from_state, to_state=to,
                                  note=note)
+        hooks.case_transitioned(case=locked, from_state=from_state, to_state=to, actor=actor_agent, note=note)
+        if done:
+            hooks.refund_executed(case=locked, amount=sum((Decimal(a) for _k, a in done), Decimal("0.00")),
+                                  kind=",".join(sorted({k for k, _a in done})), actor=actor_agent)
         audit_record(shop=shop, actor=user_of(actor_agent), action=f"case.{to}", entity=locked,
                      before={"state": from_state, "version": expected_version},
                      after={"state": to, "version": locked.version, "note": note,

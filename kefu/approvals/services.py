@@ -93,6 +93,11 @@ def approval_transition(*, req: ApprovalRequest, action: str, actor: Agent | Non
     audit_record(shop=req.shop, actor=user_of(actor), action=f"approval.{action}", entity=req,
                  before={"state": from_state},
                  after={"state": to_state, "reason": reason, "by": actor.name if actor else None})
+    if action in (A.APPROVE, A.REJECT, A.CANCEL):
+        from kefu.integrations import hooks
+
+        hooks.approval_decided(req=req, decision={A.APPROVE: "approved", A.REJECT: "rejected"}.get(action, "cancelled"),
+                               actor=actor, reason=reason)
     return req
 
 

@@ -70,6 +70,10 @@ def _can_act(c: Complaint, actor: Agent | None) -> bool:
 def _event(c: Complaint, action: str, *, from_state: str = "", actor: Agent | None, note: str = "") -> None:
     ComplaintEvent.objects.create(shop_id=c.shop_id, complaint=c, action=action, from_state=from_state,
                                   to_state=c.state, actor=actor, note=note[:500])
+    if from_state:
+        from kefu.integrations import hooks
+
+        hooks.complaint_staged(c=c, from_state=from_state, actor=actor)
 
 
 def _revisit(value, *, shop: Shop, now: dt.datetime) -> dt.date | None:

@@ -59,6 +59,8 @@ class Conversation(models.Model):
     queue_reason = models.CharField(_("排队原因"), max_length=10, choices=QueueReason.choices, blank=True, default="")
     closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
     merged_into = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # 0 normal, 1 high, 2 urgent: set by automation rules (set priority, escalate) or a supervisor
+    priority = models.PositiveSmallIntegerField(_("优先级"), default=0)
 
     class Meta:
         ordering = ["-ended_at", "-id"]

@@ -142,6 +142,10 @@ def messages_ingest(*, shop: Shop, rows: list[dict], route: bool = False, now=No
             ids = sorted(routed_in)
             conversations_rebuild(shop, ids, load_messages(shop, ids))
             routing.plans_apply(shop=shop, plans=plans, now=now)
+        if route:  # live messages (the API); imported history emits no events
+            from kefu.integrations import hooks
+
+            hooks.messages_created(shop=shop, messages=objs)
     return result
 
 

@@ -32,6 +32,7 @@ JOB_MODULES = [
     "kefu.aftersales.jobs",
     "kefu.sla.jobs",
     "kefu.quality.jobs",
+    "kefu.integrations.jobs",
 ]
 
 

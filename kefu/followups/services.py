@@ -120,6 +120,9 @@ def followup_transition(*, fu: FollowUp, action: str, actor: Agent | None = None
     FollowUpEvent.objects.create(shop_id=fu.shop_id, followup=fu, action=action, from_state=from_state,
                                  to_state=to_state, actor=actor, reason=reason or "", note=(note or outcome)[:500],
                                  created_at=now)
+    from kefu.integrations import hooks
+
+    hooks.followup_transitioned(fu=fu, from_state=from_state, to_state=to_state)
     audit_record(shop=fu.shop, actor=user_of(actor), action=f"followup.{action}", entity=fu, before=before,
                  after={"state": to_state, "reason": fu.reason, "outcome": fu.outcome, "note": note,
                         "next_contact_at": _iso(fu.next_contact_at), "by": actor.name if actor else "system"})

@@ -161,12 +161,14 @@ def orders_upsert(*, shop: Shop, rows: list[dict]) -> IngestResult:
             existing.update({o.order_id: o for o in Order.objects.select_for_update()
                              .filter(shop=shop, order_id__in=raced)})
         touched_customers = {o.customer_id for o in fresh if o.order_id in inserted}
-        update = []
+        update, changes = [], {}
         for oid, o in existing.items():
             r = by_id[oid]
             cid = customers[r["buyer_id"]]
-            if o.customer_id != cid or any(getattr(o, f) != r[f] for f in ORDER_COLUMNS):
+            fields_changed = [f for f in ORDER_COLUMNS if getattr(o, f) != r[f]]
+            if o.customer_id != cid or fields_changed:
                 touched_customers |= {o.customer_id, cid}
+                changes[oid] = fields_changed or ["buyer_id"]
                 o.customer_id = cid
                 for f in ORDER_COLUMNS:
                     setattr(o, f, r[f])
@@ -190,6 +192,11 @@ def orders_upsert(*, shop: Shop, rows: list[dict]) -> IngestResult:
             from kefu.shipping.services import issues_close_for_orders
 
             issues_close_for_orders(shop=shop, order_ids=changed)
+            # order.created / order.updated for webhooks and rules (file imports write through their own path)
+            from kefu.integrations import hooks
+
+            hooks.orders_changed(shop=shop, created=sorted(inserted),
+                                 updated={o.order_id: changes[o.order_id] for o in update})
     return result
 
 

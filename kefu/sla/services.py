@@ -31,6 +31,7 @@ from kefu.core.models import Agent, Shop
 from kefu.core.selectors import supervisors_of
 from kefu.core.services import audit_record
 from kefu.core.timeutil import ServiceHours
+from kefu.integrations import hooks
 from kefu.orders.models import Order
 
 from . import clock as C
@@ -496,6 +497,8 @@ def sla_alerts(*, shop: Shop, now: dt.datetime) -> int:
             with transaction.atomic():
                 SlaAlert.objects.create(shop=shop, clock_key=c.key, kind=kind, clock=c, recipients=len(recipients))
                 notify(shop=shop, recipients=recipients, text=_alert_text(c, kind, shop.tz), link=f"{link}#clock-{c.pk}")
+                if kind == AlertKind.BREACH:
+                    hooks.sla_breached(shop=shop, clocks=[c])
         except IntegrityError:  # another scan sent it first
             continue
         n += 1

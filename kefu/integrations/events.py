@@ -1,0 +1,117 @@
+"""Events: one call, `event_emit(...)`, records what happened for webhooks (the outbox) and runs
+the shop's automation rules, inside the caller's transaction.
+
+Every event type is declared with a JSON Schema of its `data` (served at
+/api/v1/webhooks/event-types and linked from the API docs). Apps declare theirs in a module
+listed in EVENT_MODULES (`EVENTS = [EventType(...)]`), as the scheduler's JOB_MODULES do
+(docs/adr/0002-registries.md), and emit with
+
+    event_emit(shop=shop, type="qa.reviewed", subject=("conversation", conv.pk), data={...})
+
+Nothing is sent from inside the transaction: delivery starts on commit, and the scheduler's
+sweep picks up any event whose dispatch was lost (a crash right after the commit).
+"""
+
+import contextvars
+import functools
+import importlib
+import json
+import uuid
+from dataclasses import dataclass, field
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+
+from kefu.core.models import Shop
+
+# The apps whose event types webhooks and rules know, in the order the docs list them.
+EVENT_MODULES = [
+    "kefu.integrations.event_types",
+]
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str  # "message.created": stable, what subscriptions and rules name
+    label: str  # shown on pages (translatable)
+    subject: str  # the kind of object it is about (its timeline shows rule firings)
+    schema: dict  # JSON Schema of the event's `data`
+    example: dict = field(default_factory=dict)
+
+
+@functools.cache
+def event_types() -> dict[str, EventType]:
+    out: dict[str, EventType] = {}
+    for module in EVENT_MODULES:
+        for et in importlib.import_module(module).EVENTS:
+            out[et.name] = et
+    return out
+
+
+def envelope_schema(et: EventType) -> dict:
+    """The JSON Schema of the whole POST body of one event type."""
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": et.name,
+        "description": str(et.label),
+        "type": "object",
+        "required": ["id", "type", "created_at", "shop", "data"],
+        "properties": {
+            "id": {"type": "string", "format": "uuid", "description": "the event id: de-duplicate on it"},
+            "type": {"const": et.name},
+            "created_at": {"type": "string", "format": "date-time"},
+            "shop": {"type": "string", "description": "the shop's code"},
+            "subject": {"type": "object", "properties": {"kind": {"type": "string"}, "id": {"type": ["integer", "null"]}}},
+            "data": et.schema,
+        },
+    }
+
+
+# The rules whose actions are running now (see rules.py): events they cause carry the chain.
+RULE_CHAIN: contextvars.ContextVar[tuple[int, ...]] = contextvars.ContextVar("kefu_rule_chain", default=())
+
+
+def event_emit(*, shop: Shop, type: str, data: dict, subject: tuple[str, int | None] = ("", None)) -> list:
+    """Record one event in the caller's transaction. See events_emit."""
+    return events_emit(shop=shop, type=type, items=[(subject, data)])
+
+
+def events_emit(*, shop: Shop, type: str, items: list[tuple[tuple[str, int | None], dict]]) -> list:
+    """Record events of one type (items: (subject, data)) in the caller's transaction.
+
+    An outbox row is written for each when a subscription of the shop wants the type or a rule
+    of the shop runs on it; nothing otherwise (two queries per call, however many items). After
+    the commit the rules run and delivery is queued (outbox_process); if the process dies first,
+    the scheduler's sweep does it. Returns the rows written.
+    """
+    from .models import OutboxEvent
+
+    if not items or not listening(shop=shop, type=type):
+        return []
+    chain = list(RULE_CHAIN.get())
+    rows = [OutboxEvent(shop=shop, event_id=uuid.uuid4(), type=type, subject=subject[0], subject_id=subject[1],
+                        # money as "12.50", times as ISO 8601 (what the schemas say)
+                        data=json.loads(json.dumps(data, cls=DjangoJSONEncoder)), caused_by=chain)
+            for subject, data in items]
+    with transaction.atomic():
+        OutboxEvent.objects.bulk_create(rows)
+        ids = [r.event_id for r in rows]
+        transaction.on_commit(lambda: _process(ids))
+    return rows
+
+
+def listening(*, shop: Shop, type: str) -> bool:
+    """Does a subscription or a rule of the shop want events of this type? (at most two queries)"""
+    from .models import AutomationRule, WebhookSubscription
+
+    if type not in event_types():
+        raise ValueError(f"unknown event type {type!r}: declare it in a module of EVENT_MODULES")
+    if any(s.wants(type) for s in WebhookSubscription.objects.filter(shop=shop, active=True).only("event_types")):
+        return True
+    return AutomationRule.objects.filter(shop=shop, event_type=type, active=True).exists()
+
+
+def _process(event_ids: list[uuid.UUID]) -> None:
+    from .outbox import outbox_process
+
+    outbox_process(event_ids=event_ids)
