@@ -14,7 +14,6 @@ from kefu.crm.api import router as crm_router
 from kefu.customers.api import router as customers_router
 from kefu.defects.api import router as defects_router
 from kefu.followups.api import router as followups_router
-from kefu.integrations.api import public as integrations_public
 from kefu.integrations.api import router as integrations_router
 from kefu.metrics.api import router as metrics_router
 from kefu.orders.api import router as orders_router
@@ -48,7 +47,6 @@ api.add_router("", sla_router)
 api.add_router("", defects_router)
 api.add_router("", complaints_router)
 api.add_router("", quality_router)
-api.add_router("", integrations_public)
 api.add_router("", integrations_router)
 
 

@@ -17,6 +17,7 @@ urlpatterns = [
     path("crm/", include("kefu.crm.urls")),
     path("sla/", include("kefu.sla.urls")),
     path("defects/", include("kefu.defects.urls")),
+    path("integrations/", include("kefu.integrations.urls")),
     path("complaints/", include("kefu.complaints.urls")),
     path("quality/", include("kefu.quality.urls")),
     path("orders/", include("kefu.orders.urls")),

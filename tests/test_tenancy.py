@@ -140,6 +140,18 @@ BODIES = {
     "/api/v1/qa/cases/{case_id}/script": {"category": "opening", "title": "t", "body": "b"},
     "/api/v1/products/{product_id}/knowledge": {"fabric": "棉"},
     "/api/v1/complaints/{complaint_id}/knowledge-fault": {"note": "n"},
+    # integrations
+    "/api/v1/webhooks": {"name": "x", "url": "http://127.0.0.1:9/", "event_types": ["*"]},
+    "/api/v1/webhooks/{webhook_id}": {"name": "x", "url": "http://127.0.0.1:9/", "event_types": ["*"]},
+    "/api/v1/webhooks/{webhook_id}/delete": {},
+    "/api/v1/webhooks/deliveries/{delivery_id}/redeliver": {},
+    "/api/v1/automation-rules": {"name": "x", "event_type": "message.created", "actions": [{"type": "escalate"}]},
+    "/api/v1/automation-rules/dry-run": {"event_type": "message.created", "conditions": []},
+    "/api/v1/automation-rules/{rule_id}": {"name": "x", "event_type": "message.created",
+                                           "actions": [{"type": "escalate"}]},
+    "/api/v1/automation-rules/{rule_id}/delete": {},
+    "/api/v1/automation-rules/{rule_id}/dry-run": {},
+    "/api/v1/tracking/push": {"events": [{"number": "n1", "state": "3", "time": "2026-11-01T10:00:00"}]},
 }
 
 

@@ -26,7 +26,6 @@ from .schemas import (
 from .tracking import events_clean, push_parse, tracking_ingest
 
 router = Router(tags=["integrations"], auth=AUTH)
-public = Router(tags=["integrations"])
 
 
 def _shop_wide(request, shop):
@@ -57,19 +56,21 @@ def type_out(et) -> dict:
 
 # ---------------------------------------------------------------- event types (public documentation)
 
-@public.get("/webhooks/event-types", response=list[EventTypeOut], auth=None)
-def event_types_get(request):
+@router.get("/webhooks/event-types", response=list[EventTypeOut])
+def event_types_get(request, shop: str | None = None):
     """Every event type with the JSON Schema of its `data` (the whole body: `…/{name}/schema`).
 
     Each POST is `{"id", "type", "created_at", "shop", "subject", "data"}` with the headers
     X-Kefu-Event, X-Kefu-Event-Id (de-duplicate on it), X-Kefu-Delivery, X-Kefu-Timestamp and
     X-Kefu-Signature = "v1=" + hex HMAC-SHA256(secret, timestamp + "." + raw body)."""
+    request.auth.shop_for(shop)
     return [type_out(et) for et in event_types().values()]
 
 
-@public.get("/webhooks/event-types/{name}/schema", response=dict, auth=None)
-def event_type_schema(request, name: str):
+@router.get("/webhooks/event-types/{name}/schema", response=dict)
+def event_type_schema(request, name: str, shop: str | None = None):
     """The JSON Schema (draft 2020-12) of the whole POST body of one event type."""
+    request.auth.shop_for(shop)
     et = event_types().get(name)
     if et is None:
         raise Http404("event type")
@@ -100,7 +101,7 @@ def webhook_get(request, webhook_id: int, shop: str | None = None):
     return webhook_out(sel.subscription_get(shop=shop_obj, id=webhook_id))
 
 
-@router.put("/webhooks/{webhook_id}", response=WebhookOut)
+@router.post("/webhooks/{webhook_id}", response=WebhookOut)
 def webhook_put(request, webhook_id: int, payload: WebhookIn, shop: str | None = None):
     """Change a subscription; `active: true` re-enables one that was disabled after failures."""
     shop_obj, member = _shop_wide(request, shop)
@@ -110,7 +111,7 @@ def webhook_put(request, webhook_id: int, payload: WebhookIn, shop: str | None =
     return webhook_out(s)
 
 
-@router.delete("/webhooks/{webhook_id}", response={204: None})
+@router.post("/webhooks/{webhook_id}/delete", response={204: None})
 def webhook_delete(request, webhook_id: int, shop: str | None = None):
     shop_obj, member = _shop_wide(request, shop)
     webhooks.subscription_delete(shop=shop_obj, actor=member, subscription=sel.subscription_get(shop=shop_obj, id=webhook_id))
@@ -165,14 +166,14 @@ def rule_get(request, rule_id: int, shop: str | None = None):
     return rules_mod.rule_dict(sel.rule_get(shop=shop_obj, id=rule_id))
 
 
-@router.put("/automation-rules/{rule_id}", response=RuleOut)
+@router.post("/automation-rules/{rule_id}", response=RuleOut)
 def rule_put(request, rule_id: int, payload: RuleIn, shop: str | None = None):
     shop_obj, member = _shop_wide(request, shop)
     r = rules_mod.rule_save(shop=shop_obj, actor=member, rule=sel.rule_get(shop=shop_obj, id=rule_id), **payload.dict())
     return rules_mod.rule_dict(r)
 
 
-@router.delete("/automation-rules/{rule_id}", response={204: None})
+@router.post("/automation-rules/{rule_id}/delete", response={204: None})
 def rule_delete(request, rule_id: int, shop: str | None = None):
     shop_obj, member = _shop_wide(request, shop)
     rules_mod.rule_delete(shop=shop_obj, actor=member, rule=sel.rule_get(shop=shop_obj, id=rule_id))

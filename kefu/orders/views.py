@@ -4,6 +4,8 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
+
+from kefu.integrations.selectors import order_tracking
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect
@@ -78,6 +80,7 @@ def _order_context(request, order, error=None) -> dict:
                               .select_related("requested_by", "approved_by")),
         "adjustments": list(order.adjustments.all()), "error": error,
         "case_refunds": _case_refunds(shop, order),
+        "tracking": order_tracking(order=order),
     }
 
 

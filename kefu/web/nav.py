@@ -71,6 +71,7 @@ NAV = [
     NavItem("crm:grades", _("客户分级"), SHOP_WIDE, Section.RECEPTION),
     NavItem("defects:list", _("生产预警"), SHOP_WIDE, Section.AFTERSALES),
     NavItem("outbound:outbox", _("发件箱"), SHOP_WIDE, Section.SETTINGS),
+    NavItem("integrations:overview", _("集成与规则"), SHOP_WIDE, Section.SETTINGS),
     NavItem("web:settings", _("设置"), SHOP_WIDE, Section.SETTINGS),
 ]
 
