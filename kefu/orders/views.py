@@ -4,8 +4,6 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
-
-from kefu.integrations.selectors import order_tracking
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect
@@ -16,6 +14,7 @@ from django.views.decorators.http import require_POST
 from kefu.approvals.models import MoneyAction
 from kefu.core.access import mask_address, sees_contacts, sees_whole_shop
 from kefu.core.errors import KefuError, NotFound, http_status
+from kefu.integrations.selectors import order_tracking
 from kefu.web.views import shop_page
 
 from . import requests as svc
