@@ -120,3 +120,20 @@ def test_push_is_per_shop(shop, other_shop, order):
     other.post("/api/v1/tracking/push", data=body, content_type="application/json")
     order.refresh_from_db()
     assert order.status == "paid"  # the other shop's scans never touch this shop's order
+
+
+def test_import_command_names_the_bad_row(shop, order, tmp_path):
+    import io
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    path = tmp_path / "bad.csv"
+    path.write_text("number,state,time\nZT7510001,3,2026-11-03 15:20:00\nZT7510001,3,not a time\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="row 3, time"):
+        call_command("import_tracking", str(path), shop="s1")
+    assert not TrackingEvent.objects.exists()
+    path.write_text("number,state,time\nZT7510001,3,2026-11-03 15:20:00\n", encoding="utf-8")
+    out = io.StringIO()
+    call_command("import_tracking", str(path), shop="s1", stdout=out)
+    assert "1 created" in out.getvalue() and "1 order(s) moved" in out.getvalue()
