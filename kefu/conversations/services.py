@@ -145,7 +145,8 @@ def messages_ingest(*, shop: Shop, rows: list[dict], route: bool = False, now=No
         if route:  # live messages (the API); imported history emits no events
             from kefu.integrations import hooks
 
-            hooks.messages_created(shop=shop, messages=objs)
+            inserted_ids = {mid for mid, _cid in created}
+            hooks.messages_created(shop=shop, messages=[m for m in msgs if m.message_id in inserted_ids])
     return result
 
 

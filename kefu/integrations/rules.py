@@ -224,9 +224,30 @@ def context_for(*, shop: Shop, type: str, subject: str, subject_id: int | None, 
         ref = data.get("order_id") or (ctx.message.order_ref if ctx.message else "")
         qs = Order.objects.filter(shop=shop, customer=ctx.customer)
         ctx.order = (qs.filter(order_id=ref).first() if ref else None) or qs.order_by("-created_at", "-id").first()
+    if ctx.conversation is None and ctx.message is not None:
+        ctx.conversation = _message_conversation(shop, ctx.message)
     if ctx.conversation is None:
         ctx.conversation = _latest_conversation(shop, ctx.customer)
     return ctx
+
+
+def _message_conversation(shop: Shop, m: Message) -> Conversation | None:
+    """The message's conversation; the buyer's conversations are brought up to date first when the
+    deferred rebuild (kefu.metrics.queue) has not reached them yet."""
+    def find():
+        return (Conversation.objects.select_related("customer")
+                .filter(shop=shop, customer_id=m.customer_id, started_at__lte=m.sent_at, ended_at__gte=m.sent_at).first())
+
+    conv = find()
+    if conv is None:
+        from kefu.conversations.rebuild import conversations_rebuild
+        from kefu.customers.services import customers_lock
+        from kefu.metrics.rebuild import load_messages
+
+        customers_lock(shop=shop, customer_ids=[m.customer_id])
+        conversations_rebuild(shop, [m.customer_id], load_messages(shop, [m.customer_id]))
+        conv = find()
+    return conv
 
 
 def _holds(c: dict, ctx: Ctx) -> bool:
