@@ -147,6 +147,17 @@ class IntegrationToken(models.Model):
 ZERO = Decimal("0.00")
 
 
+class LoginThrottle(models.Model):
+    """Login tries of one (address, normalised username) in the current lock window.
+
+    One row per key, moved by single UPDATE statements so concurrent tries are counted exactly.
+    """
+
+    key = models.CharField(max_length=220, unique=True)
+    tries = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+
 class SchedulerRun(models.Model):
     """One row per (job, period) the scheduler has fired: survives restarts, never fires twice."""
 

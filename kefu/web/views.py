@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from kefu.core.access import sees_whole_shop
 from kefu.core.errors import KefuError
-from kefu.core.ratelimit import login_allowed, login_failed, login_succeeded
+from kefu.core.ratelimit import login_succeeded, login_try_begin
 from kefu.metrics.exports import to_csv, to_xlsx
 from kefu.metrics.kpi import report_keys
 from kefu.metrics.selectors import parse_range
@@ -104,7 +104,8 @@ def login_view(request):
     locked = False
     if request.method == "POST":
         username = request.POST.get("username", "")
-        if not login_allowed(request, username):
+        # The try is taken before the password is checked: a failure keeps it, a success resets.
+        if not login_try_begin(request, username):
             locked = True
         elif form.is_valid():
             login_succeeded(request, username)
@@ -113,8 +114,6 @@ def login_view(request):
             if nxt and url_has_allowed_host_and_scheme(nxt, {request.get_host()}, request.is_secure()):
                 return redirect(nxt)
             return redirect("web:dashboard")
-        else:
-            login_failed(request, username)
     return TemplateResponse(request, "web/login.html", {"form": form, "locked": locked}, status=429 if locked else 200)
 
 
