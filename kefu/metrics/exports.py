@@ -19,6 +19,20 @@ COLUMN_LABELS = {
 }
 
 
+def safe_cell(value):
+    """Text a spreadsheet would run as a formula (=, +, -, @, tab, CR first) gets a leading quote.
+
+    Agent names, buyer nicks and notes come from buyers and platforms; every CSV/XLSX Kefu writes
+    (web exports, `kefu kpi`) passes through to_csv/to_xlsx, which apply this to each cell.
+    """
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        try:
+            float(value)
+        except ValueError:
+            return "'" + value
+    return value
+
+
 def report_rows(report: dict) -> tuple[list[str], list[dict]]:
     key = next(k for k in ("agents", "groups", "shops") if k in report)
     rows = [{k: v for k, v in r.items() if k != "agent_id"} for r in report[key]]
@@ -32,7 +46,7 @@ def to_csv(columns: list[str], rows: list[dict], labels: dict | None = None) -> 
     w = csv.writer(out)
     w.writerow([labels.get(c, c) for c in columns])
     for r in rows:
-        w.writerow(["" if r.get(c) is None else r.get(c) for c in columns])
+        w.writerow(["" if r.get(c) is None else safe_cell(r.get(c)) for c in columns])
     return out.getvalue().encode("utf-8-sig")
 
 
@@ -50,7 +64,7 @@ def to_xlsx(columns: list[str], rows: list[dict], labels: dict | None = None, ti
             v = r.get(c)
             if isinstance(v, str) and c in ("sales", "net_sales", "avg_order_value", "refunds", "silent_sales"):
                 v = Decimal(v)
-            line.append(v)
+            line.append(safe_cell(v))
         ws.append(line)
     buf = io.BytesIO()
     wb.save(buf)

@@ -52,19 +52,8 @@ def shop_page(view):
     return wrapped
 
 
-def _safe_cell(value):
-    """Neutralise spreadsheet formulas in text that came from buyers or platforms."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        try:
-            float(value)
-        except ValueError:
-            return "'" + value
-    return value
-
-
 def export_response(fmt: str, columns: list[str], rows: list[dict], name: str, labels: dict) -> HttpResponse:
     labels = {c: str(labels.get(c, c)) for c in columns}
-    rows = [{c: _safe_cell(r.get(c)) for c in columns} for r in rows]
     body = to_csv(columns, rows, labels) if fmt == "csv" else to_xlsx(columns, rows, labels, title=name[:31])
     resp = HttpResponse(body, content_type=EXPORT_FORMATS[fmt])
     resp["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
