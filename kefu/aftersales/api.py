@@ -1,13 +1,12 @@
 """After-sales cases (AFT-1, AFT-2, AFT-3, AFT-11) under /api/v1/."""
 
-import datetime as dt
-
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from ninja import Query, Router, Status
 
 from kefu.core.api_auth import AUTH
 from kefu.core.errors import KefuError
 from kefu.core.models import Agent
+from kefu.core.timeutil import parse_day
 
 from . import evidence, logistics, money, rules, services
 from . import selectors as sel
@@ -353,9 +352,9 @@ def _period(value: str | None, field: str):
     if not value:
         return None
     try:
-        return dt.date.fromisoformat(value)
+        return parse_day(value)
     except ValueError as exc:
-        raise KefuError("a date YYYY-MM-DD", field=field) from exc
+        raise KefuError(str(exc), field=field) from exc
 
 
 @router.get("/evidence", response=list[EvidenceOut])

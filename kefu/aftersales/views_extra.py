@@ -5,7 +5,6 @@ Every case action posts the case version it showed; the answer (htmx) is the cas
 the error in words when the case changed meanwhile or the step is not allowed.
 """
 
-import datetime as dt
 from decimal import Decimal, InvalidOperation
 
 from django.http import Http404
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from kefu.core.access import sees_whole_shop
 from kefu.core.errors import KefuError, http_status
+from kefu.core.timeutil import parse_day
 from kefu.web.views import shop_page
 
 from . import api as case_api
@@ -159,7 +159,7 @@ def evidence_file(request, evidence_id: int):
 
 def _date(value: str):
     try:
-        return dt.date.fromisoformat(value) if value else None
+        return parse_day(value) if value else None
     except ValueError:
         return None
 

@@ -19,6 +19,30 @@ def day_bounds(day: dt.date, tz: zoneinfo.ZoneInfo) -> tuple[dt.datetime, dt.dat
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
+# Times and days Kefu accepts from outside (API, files, query strings). Python's own range (years
+# 1–9999) overflows as soon as a shop's offset or a window of days is applied at its ends.
+MIN_YEAR, MAX_YEAR = 1970, 2100
+
+
+def check_year(value: dt.date) -> None:
+    """ValueError when a date/time lies outside the years Kefu accepts."""
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValueError(f"year {value.year} is out of range ({MIN_YEAR}–{MAX_YEAR})")
+
+
+def parse_day(value) -> dt.date:
+    """A YYYY-MM-DD day from outside; ValueError with a readable message."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        day = value
+    else:
+        try:
+            day = dt.date.fromisoformat(str(value).strip())
+        except ValueError as exc:
+            raise ValueError(f"not a date (YYYY-MM-DD): {value!r}") from exc
+    check_year(day)
+    return day
+
+
 _FORMATS = (
     "%Y-%m-%d %H:%M:%S",
     "%Y-%m-%d %H:%M",
@@ -53,6 +77,7 @@ def parse_moment(value, tz: zoneinfo.ZoneInfo) -> dt.datetime:
                     continue
         if moment is None:
             raise ValueError(f"not a date/time: {text!r}")
+    check_year(moment)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
     return moment.astimezone(UTC)

@@ -15,6 +15,7 @@ from kefu.core.errors import KefuError, PermissionDenied
 from kefu.core.inputs import clean_text
 from kefu.core.models import Agent, Shop
 from kefu.core.services import audit_record
+from kefu.core.timeutil import parse_day
 from kefu.customers.models import Customer
 from kefu.orders.enums import OrderStatus
 from kefu.orders.models import Order
@@ -223,12 +224,10 @@ def grade_override_set(*, shop: Shop, customer: Customer, grade: str, reason: st
 def _date(v, field: str) -> dt.date | None:
     if v in (None, ""):
         return None
-    if isinstance(v, dt.date):
-        return v
     try:
-        return dt.date.fromisoformat(str(v))
+        return parse_day(v)
     except ValueError as exc:
-        raise KefuError("a date like 2026-11-11", field=field) from exc
+        raise KefuError(f"a date like 2026-11-11: {exc}", field=field) from exc
 
 
 def _products(shop: Shop, ids) -> list[Product]:

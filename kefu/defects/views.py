@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from kefu.aftersales.enums import CaseReason, Party
 from kefu.core.errors import KefuError
-from kefu.core.timeutil import shop_day
+from kefu.core.timeutil import parse_day, shop_day
 from kefu.web.views import EXPORT_FORMATS, export_response, shop_page
 
 from . import selectors as sel
@@ -136,9 +136,9 @@ def _date(raw: str | None, field: str) -> dt.date | None:
     if not raw:
         return None
     try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        raise KefuError("a date YYYY-MM-DD", field=field) from None
+        return parse_day(raw)
+    except ValueError as exc:
+        raise KefuError(str(exc), field=field) from None
 
 
 @shop_page

@@ -5,6 +5,7 @@ import datetime as dt
 from kefu.core.access import sees_whole_shop
 from kefu.core.errors import KefuError
 from kefu.core.models import Agent, Shop
+from kefu.core.timeutil import parse_day
 
 from .kpi import kpi_report
 
@@ -14,13 +15,13 @@ RANKING_KEYS = ("agent", "agent_id", "group", "score", "rank")
 
 def parse_range(date_from: str | None, date_to: str | None, *, today: dt.date) -> tuple[dt.date, dt.date]:
     try:
-        d_from = dt.date.fromisoformat(date_from) if date_from else today
+        d_from = parse_day(date_from) if date_from else today
     except ValueError as exc:
-        raise KefuError(f"not a date (YYYY-MM-DD): {date_from!r}", field="from") from exc
+        raise KefuError(str(exc), field="from") from exc
     try:
-        d_to = dt.date.fromisoformat(date_to) if date_to else d_from
+        d_to = parse_day(date_to) if date_to else d_from
     except ValueError as exc:
-        raise KefuError(f"not a date (YYYY-MM-DD): {date_to!r}", field="to") from exc
+        raise KefuError(str(exc), field="to") from exc
     if d_to < d_from:
         raise KefuError("'to' is before 'from'", field="to")
     if (d_to - d_from).days > MAX_RANGE_DAYS:

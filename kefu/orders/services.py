@@ -22,6 +22,8 @@ TIME_FIELDS = ("created_at", "paid_at", "printed_at", "shipped_at", "signed_at",
 MONEY_FIELDS = ("total_amount", "paid_amount", "refund_amount")
 TEXT_FIELDS = {"title": 255, "courier": 40, "tracking_no": 64, "address": 255, "buyer_note": 500, "seller_remark": 500}
 CENT = Decimal("0.01")
+# One line of an order: far above any real order, far below the column's limit (2,147,483,647).
+MAX_QUANTITY = 1_000_000
 
 
 def parse_money(value, field: str) -> Decimal:
@@ -50,10 +52,16 @@ def parse_items(text: str) -> list[dict]:
             qty = int(bits[1])
         except ValueError as exc:
             raise KefuError(f"item {n + 1}: quantity {bits[1]!r} is not a whole number", field="items") from exc
-        if qty <= 0:
-            raise KefuError(f"item {n + 1}: quantity must be positive", field="items")
+        _check_quantity(qty, n)
         items.append({"sku": bits[0].strip(), "quantity": qty, "price": parse_money(bits[2], "items")})
     return items
+
+
+def _check_quantity(qty, n: int) -> None:
+    if isinstance(qty, bool) or not isinstance(qty, int) or qty <= 0:
+        raise KefuError(f"item {n + 1}: quantity must be a positive whole number", field="items")
+    if qty > MAX_QUANTITY:
+        raise KefuError(f"item {n + 1}: quantity {qty} is above {MAX_QUANTITY:,}", field="items")
 
 
 def derive_status(row: dict) -> str:
@@ -110,8 +118,7 @@ def order_clean(raw: dict, *, tz) -> dict:
             if not isinstance(i, dict):
                 raise KefuError(f"item {n + 1} must be an object", field="items")
             qty = i.get("quantity", 1)
-            if isinstance(qty, bool) or not isinstance(qty, int) or qty <= 0:
-                raise KefuError(f"item {n + 1}: quantity must be a positive whole number", field="items")
+            _check_quantity(qty, n)
             row["items"].append({"sku": cell_text(i, "sku"), "quantity": qty, "price": parse_money(i.get("price"), "items")})
     else:
         row["items"] = parse_items(cell_text(raw, "items")) if cell_text(raw, "items") else None

@@ -1,7 +1,6 @@
 """Writes of the scripts domain: the library, personal opening lines, defaults, usage, settings —
 and script_render(), which other apps call to get a shop's script filled for a buyer."""
 
-import datetime as dt
 import re
 
 from django.db import connection, transaction
@@ -13,7 +12,7 @@ from kefu.core.errors import KefuError, PermissionDenied
 from kefu.core.inputs import clean_text
 from kefu.core.models import Agent, Shop
 from kefu.core.services import audit_record
-from kefu.core.timeutil import shop_day
+from kefu.core.timeutil import parse_day, shop_day
 
 from .defaults import DEFAULT_SCRIPTS, DEFAULTS_BY_KEY
 from .enums import ScriptCategory, ScriptErrorCode
@@ -77,13 +76,11 @@ def _clean(shop: Shop, data: dict, *, script: Script | None) -> dict:
             v = data[f]
             if v in ("", None):
                 out[f] = None
-            elif isinstance(v, dt.date):
-                out[f] = v
             else:
                 try:
-                    out[f] = dt.date.fromisoformat(str(v))
+                    out[f] = parse_day(v)
                 except ValueError as exc:
-                    raise KefuError("a date like 2026-11-11", field=f) from exc
+                    raise KefuError(f"a date like 2026-11-11: {exc}", field=f) from exc
     if "active" in data:
         if not isinstance(data["active"], bool):
             raise KefuError("must be true or false", field="active")

@@ -1,7 +1,6 @@
 """Pages: the daily shipping-audit list grouped by kind (actions per row via htmx, hard-limit rows
 highlighted), and the SKU stock page (stock, delist/relist, ratings import)."""
 
-import datetime as dt
 import tempfile
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from django.utils.translation import gettext as _
 from kefu.catalog import selectors as catalog_sel
 from kefu.catalog import services as catalog
 from kefu.core.errors import KefuError, ValidationFailed
-from kefu.core.timeutil import shop_day
+from kefu.core.timeutil import parse_day, shop_day
 from kefu.web.views import shop_page
 
 from . import selectors as sel
@@ -48,7 +47,7 @@ def issue_list(request):
     day_param = request.GET.get("day", "")
     if day_param:
         try:
-            day = dt.date.fromisoformat(day_param)
+            day = parse_day(day_param)
         except ValueError:
             error = _("日期格式不对")
     kind = request.GET.get("kind", "")

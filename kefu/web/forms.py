@@ -1,12 +1,12 @@
 """Forms of the shop settings page: the §12 settings, service hours as a weekly grid, score weights."""
 
-import datetime as dt
 import re
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kefu.core.enums import AttributionBasis
+from kefu.core.timeutil import parse_day
 from kefu.metrics.kpi import SCORE_COMPONENTS
 
 WEEKDAYS = [_("周一"), _("周二"), _("周三"), _("周四"), _("周五"), _("周六"), _("周日")]
@@ -73,7 +73,7 @@ class ShopSettingsForm(forms.Form):
         holidays = []
         for line in (data.get("holidays") or "").split():
             try:
-                holidays.append(dt.date.fromisoformat(line).isoformat())
+                holidays.append(parse_day(line).isoformat())
             except ValueError:
                 self.add_error("holidays", _("日期格式应为 YYYY-MM-DD：%(value)s") % {"value": line})
         all_day = all(weekly[str(i)] == [["00:00", "24:00"]] for i in range(7))
