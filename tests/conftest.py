@@ -75,3 +75,27 @@ def _facts_inline(settings):
     tests see figures at once through the same rebuild code as the worker. Tests of the deferred
     path itself set KEFU_FACTS_INLINE = False and drain explicitly."""
     settings.KEFU_FACTS_INLINE = True
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flush_past_the_audit_guard():
+    """Transactional tests end by emptying every table (Django's flush, DELETE FROM on SQLite), which
+    the audit log's append-only triggers refuse; the triggers step aside for that flush only."""
+    from django.db import connection
+    from django.db.backends.base.operations import BaseDatabaseOperations
+
+    from kefu.core.db import audit_guard
+
+    original = BaseDatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self, sql_list):
+        audit_guard(self.connection, "drop")
+        try:
+            original(self, sql_list)
+        finally:
+            audit_guard(self.connection, "create")
+
+    assert "execute_sql_flush" not in type(connection.ops).__dict__  # patched where every backend finds it
+    BaseDatabaseOperations.execute_sql_flush = execute_sql_flush
+    yield
+    BaseDatabaseOperations.execute_sql_flush = original

@@ -9,13 +9,14 @@ from .models import Agent, Shop
 def membership_for(user, shop: Shop) -> Agent | None:
     if not user or not user.is_authenticated:
         return None
-    return Agent.objects.filter(user=user, shop=shop, active=True).first()
+    return Agent.objects.filter(user=user, shop=shop, active=True, shop__archived_at__isnull=True).first()
 
 
 def shop_for_user(*, user, code: str) -> tuple[Shop, Agent]:
     """The shop with this code if the user works there; 404 otherwise (no hint it exists)."""
     member = (
-        Agent.objects.select_related("shop").filter(user=user, shop__code=code, active=True).first()
+        Agent.objects.select_related("shop")
+        .filter(user=user, shop__code=code, active=True, shop__archived_at__isnull=True).first()
         if user and user.is_authenticated
         else None
     )

@@ -77,3 +77,40 @@ def insert_new(model, objs: list, *, conflict: tuple[str, ...], returning: tuple
             cursor.execute(head + ", ".join([row] * len(part)) + tail, params)
             out += cursor.fetchall()
     return out
+
+
+# The audit log is append-only in the database itself: UPDATE and DELETE of its rows are refused by
+# triggers, whoever connects (a script, the admin, a raw SQL console of the app's own user).
+AUDIT_TABLE = "core_auditlog"
+AUDIT_GUARD_SQL = {
+    "postgresql": {
+        "create": [
+            """CREATE OR REPLACE FUNCTION kefu_audit_append_only() RETURNS trigger AS $$
+               BEGIN RAISE EXCEPTION 'audit rows are append-only (% refused)', TG_OP
+                     USING ERRCODE = 'insufficient_privilege'; END; $$ LANGUAGE plpgsql""",
+            f"""CREATE TRIGGER kefu_audit_append_only BEFORE UPDATE OR DELETE ON {AUDIT_TABLE}
+                FOR EACH ROW EXECUTE FUNCTION kefu_audit_append_only()""",
+        ],
+        "drop": [
+            f"DROP TRIGGER IF EXISTS kefu_audit_append_only ON {AUDIT_TABLE}",
+            "DROP FUNCTION IF EXISTS kefu_audit_append_only()",
+        ],
+    },
+    "sqlite": {
+        "create": [
+            f"""CREATE TRIGGER IF NOT EXISTS kefu_audit_no_update BEFORE UPDATE ON {AUDIT_TABLE}
+                BEGIN SELECT RAISE(ABORT, 'audit rows are append-only (UPDATE refused)'); END""",
+            f"""CREATE TRIGGER IF NOT EXISTS kefu_audit_no_delete BEFORE DELETE ON {AUDIT_TABLE}
+                BEGIN SELECT RAISE(ABORT, 'audit rows are append-only (DELETE refused)'); END""",
+        ],
+        "drop": ["DROP TRIGGER IF EXISTS kefu_audit_no_update", "DROP TRIGGER IF EXISTS kefu_audit_no_delete"],
+    },
+}
+
+
+def audit_guard(schema_connection, action: str) -> None:
+    """Create or drop the audit triggers ("create" | "drop") on this connection's database."""
+    statements = AUDIT_GUARD_SQL.get(schema_connection.vendor, {}).get(action, [])
+    with schema_connection.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql)

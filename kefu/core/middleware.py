@@ -17,7 +17,8 @@ class ShopMiddleware:
         request.member = None
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and not request.path.startswith("/api/"):
-            members = Agent.objects.select_related("shop").filter(user=user, active=True).order_by("shop__code")
+            members = (Agent.objects.select_related("shop")
+                       .filter(user=user, active=True, shop__archived_at__isnull=True).order_by("shop__code"))
             wanted = request.session.get("shop_id")
             member = next((m for m in members if m.shop_id == wanted), None) or next(iter(members), None)
             if member is not None:

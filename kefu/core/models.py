@@ -23,8 +23,17 @@ def validate_timezone(value: str) -> None:
         raise ValidationError(_("未知时区 %(tz)s"), params={"tz": value}) from exc
 
 
+class ShopQuerySet(models.QuerySet):
+    def active(self):
+        """Shops not archived: the ones people log in to, integrations call and the scheduler runs."""
+        return self.filter(archived_at__isnull=True)
+
+
 class Shop(models.Model):
-    """The tenant. Every domain row carries its shop. Metric settings of SPEC §12 live here."""
+    """The tenant. Every domain row carries its shop. Metric settings of SPEC §12 live here.
+
+    A shop is archived, never deleted: its audit trail must outlive it (AuditLog protects it).
+    """
 
     code = models.SlugField(_("代码"), max_length=40, unique=True)
     name = models.CharField(_("名称"), max_length=120)
@@ -45,6 +54,9 @@ class Shop(models.Model):
     )
     score_weights = models.JSONField(_("绩效权重"), default=default_score_weights, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    archived_at = models.DateTimeField(_("归档时间"), null=True, blank=True)
+
+    objects = ShopQuerySet.as_manager()
 
     class Meta:
         ordering = ["code"]
@@ -103,11 +115,34 @@ class AgentAccount(models.Model):
         return self.platform_id
 
 
-class AuditLog(models.Model):
-    """Append-only record of every write of people, settings and money."""
+class AuditLogQuerySet(models.QuerySet):
+    """Rows are only ever added: bulk changes are refused here, and by triggers in the database."""
 
-    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, null=True, blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    def update(self, **kwargs):
+        raise ValueError("audit rows are append-only")
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise ValueError("audit rows are append-only")
+
+    def delete(self):
+        raise ValueError("audit rows are append-only")
+
+    delete.queryset_only = True
+
+    def _raw_delete(self, using):
+        raise ValueError("audit rows are append-only")
+
+
+class AuditLog(models.Model):
+    """Append-only record of every write of people, settings and money.
+
+    Append-only three times over: save()/delete() of a row and the QuerySet's update/delete refuse,
+    and triggers (migration core 0006) refuse UPDATE and DELETE in the database itself. The shop and
+    the acting login are PROTECTed: a shop is archived instead of deleted.
+    """
+
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, null=True, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
     actor_label = models.CharField(max_length=120, blank=True)
     action = models.CharField(max_length=60)
     entity_type = models.CharField(max_length=60)
@@ -115,6 +150,8 @@ class AuditLog(models.Model):
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = AuditLogQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

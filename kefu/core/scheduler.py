@@ -54,7 +54,7 @@ def tick(now: dt.datetime | None = None) -> list[tuple[str, str, str]]:
     now = now or timezone.now()
     fired = []
     all_jobs = jobs()
-    for shop in Shop.objects.all():
+    for shop in Shop.objects.active():
         for job in all_jobs:
             period = job.period(shop, now)
             if period is None:

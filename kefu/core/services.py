@@ -43,6 +43,21 @@ def shop_create(*, code: str, name: str, timezone_name: str = "Asia/Shanghai", a
     return shop
 
 
+def shop_archive(*, shop: Shop, actor=None) -> Shop:
+    """Archive a shop: it leaves login, the shop switcher, the API and the scheduler; every row
+    and its audit trail stay (a shop is never deleted). Archiving twice is an error."""
+    with transaction.atomic():
+        shop = Shop.objects.select_for_update().get(pk=shop.pk)
+        if shop.archived_at is not None:
+            raise KefuError(f"shop {shop.code!r} is already archived", field="code", code="already_done")
+        shop.archived_at = timezone.now()
+        shop.save(update_fields=["archived_at"])
+        IntegrationToken.objects.filter(shop=shop, revoked_at__isnull=True).update(revoked_at=shop.archived_at)
+        audit_record(shop=shop, actor=actor, action="shop.archive", entity=shop,
+                     after={"archived_at": shop.archived_at.isoformat()})
+    return shop
+
+
 SETTINGS_FIELDS = (
     "name", "timezone", "service_hours", "attribution_window_days", "attribution_basis",
     "slow_turn_seconds", "aftersales_lookback_days", "takeback_days", "conversation_gap_minutes",
@@ -163,7 +178,7 @@ def token_authenticate(raw: str) -> IntegrationToken | None:
         return None
     tok = (
         IntegrationToken.objects.select_related("shop")
-        .filter(token_hash=token_hash(raw), revoked_at__isnull=True)
+        .filter(token_hash=token_hash(raw), revoked_at__isnull=True, shop__archived_at__isnull=True)
         .first()
     )
     if tok is not None:

@@ -96,11 +96,11 @@ def shops_of_user(user) -> list[tuple[int, str]]:
     if not user.is_authenticated:
         return []
     return list(
-        Agent.objects.filter(user=user, active=True)
+        Agent.objects.filter(user=user, active=True, shop__archived_at__isnull=True)
         .order_by("shop__code")
         .values_list("shop_id", "shop__name")
     )
 
 
 def user_works_in(user, shop_id: int) -> bool:
-    return Agent.objects.filter(user=user, shop_id=shop_id, active=True).exists()
+    return Agent.objects.filter(user=user, shop_id=shop_id, active=True, shop__archived_at__isnull=True).exists()

@@ -7,6 +7,7 @@ from kefu.core.models import Shop
 from kefu.core.services import (
     SETTINGS_FIELDS,
     person_create,
+    shop_archive,
     shop_create,
     shop_settings_update,
     token_create,
@@ -14,7 +15,7 @@ from kefu.core.services import (
 
 
 class Command(BaseCommand):
-    help = "Shops: add, list, show, set (settings), token (API), person (login accounts)"
+    help = "Shops: add, list, show, set (settings), token (API), person (login accounts), archive"
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
@@ -22,7 +23,9 @@ class Command(BaseCommand):
         add.add_argument("code")
         add.add_argument("--name", required=True)
         add.add_argument("--timezone", default="Asia/Shanghai")
-        sub.add_parser("list", help="list shops")
+        sub.add_parser("list", help="list shops (archived ones marked)")
+        arch = sub.add_parser("archive", help="archive a shop: no more logins, API or scheduler; data and audit kept")
+        arch.add_argument("code")
         tok = sub.add_parser("token", help="create an API token for an integration (printed once)")
         tok.add_argument("code")
         tok.add_argument("name")
@@ -53,7 +56,12 @@ class Command(BaseCommand):
                 self.stdout.write(f"created shop {shop.code} ({shop.name}, {shop.timezone})")
             elif o["action"] == "list":
                 for s in Shop.objects.all():
-                    self.stdout.write(f"{s.code}\t{s.name}\t{s.timezone}")
+                    archived = f"\tarchived {s.archived_at:%Y-%m-%d}" if s.archived_at else ""
+                    self.stdout.write(f"{s.code}\t{s.name}\t{s.timezone}{archived}")
+            elif o["action"] == "archive":
+                shop = shop_archive(shop=self._shop(o["code"]))
+                self.stdout.write(f"archived shop {shop.code}: its people can no longer log in to it, its tokens "
+                                  "are revoked; every row and the audit log are kept")
             elif o["action"] == "token":
                 tok, raw = token_create(shop=self._shop(o["code"]), name=o["name"])
                 self.stdout.write(f"token for {tok.name} (shown once): {raw}")
