@@ -10,7 +10,40 @@ BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("KEFU_DATA_DIR", Path.cwd() / "data"))
 
 DEBUG = os.environ.get("KEFU_DEBUG", "0") == "1"
-SECRET_KEY = os.environ.get("KEFU_SECRET_KEY") or "kefu-dev-only-secret-change-me-in-production-0123456789"
+
+
+def _secret_key() -> str:
+    """KEFU_SECRET_KEY, or a key generated once into the data directory (mode 600) and read back.
+
+    Every process of one installation (web, worker, scheduler) reads the same file; O_EXCL makes the
+    first writer win when several start at once. There is no key in the source.
+    """
+    given = os.environ.get("KEFU_SECRET_KEY")
+    if given:
+        return given
+    import secrets
+
+    path = DATA_DIR / "secret_key"
+    if not path.exists():
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(50))
+    import time
+
+    for _attempt in range(50):  # another process may be between creating the file and writing it
+        key = path.read_text().strip()
+        if key:
+            return key
+        time.sleep(0.02)
+    raise RuntimeError(f"{path} is empty: delete it or set KEFU_SECRET_KEY")
+
+
+SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = [h for h in os.environ.get("KEFU_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 
 INSTALLED_APPS = [
@@ -118,8 +151,13 @@ LOGIN_REDIRECT_URL = "web:dashboard"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = os.environ.get("KEFU_SECURE_COOKIES", "0") == "1"
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# KEFU_HTTPS=1: served over HTTPS (usually behind a reverse proxy that sets X-Forwarded-Proto).
+HTTPS = os.environ.get("KEFU_HTTPS", "0") == "1"
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+if HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = int(os.environ.get("KEFU_HSTS_SECONDS", str(365 * 24 * 3600)))
 SESSION_COOKIE_AGE = 12 * 3600
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -17,6 +17,8 @@ BODIES = {
     "/api/v1/orders": {"order_id": "o9", "buyer_id": "b9", "created_at": "2026-11-01T10:00:00"},
     "/api/v1/customers/{buyer_id}/spam": {"spam": True},
     "/api/v1/shop/settings": {"slow_turn_seconds": 120},
+    "/api/v1/tokens": {"name": "erp"},
+    "/api/v1/tokens/{token_id}/revoke": {},
     # workforce
     "/api/v1/shifts": {"name": "白班", "start": "08:00", "end": "17:00"},
     "/api/v1/shifts/{shift_id}": {"name": "x"},

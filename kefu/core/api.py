@@ -8,8 +8,8 @@ from .access import edits_settings, user_of
 from .api_auth import AUTH
 from .enums import AttributionBasis
 from .errors import PermissionDenied
-from .selectors import rules_status
-from .services import shop_settings_update
+from .selectors import rules_status, tokens_of
+from .services import shop_settings_update, token_create, token_revoke
 
 router = Router(tags=["shop"], auth=AUTH)
 
@@ -77,3 +77,50 @@ def rules_get(request, shop: str | None = None):
     """The time-based rules the scheduler runs (AUTO-2) and when each last fired for the shop."""
     shop_obj, _member = request.auth.shop_for(shop)
     return [r.__dict__ for r in rules_status(shop=shop_obj)]
+
+
+class TokenIn(Schema):
+    name: str
+
+
+class TokenOut(Schema):
+    id: int
+    name: str
+    prefix: str
+    created_at: dt.datetime
+    last_used_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+
+
+class TokenCreatedOut(TokenOut):
+    token: str  # the only time the raw token is shown
+
+
+def _token_admin(request, shop: str | None):
+    """Managers and admins (logged in) manage tokens; a token cannot list or mint tokens."""
+    shop_obj, member = request.auth.shop_for(shop)
+    if not edits_settings(member):
+        raise PermissionDenied("managers and admins only", field="shop")
+    return shop_obj, member
+
+
+@router.get("/tokens", response=list[TokenOut])
+def tokens_get(request, shop: str | None = None):
+    """The shop's API tokens: name, prefix, created, last used, revoked (never the token itself)."""
+    shop_obj, _member = _token_admin(request, shop)
+    return tokens_of(shop_obj)
+
+
+@router.post("/tokens", response=TokenCreatedOut)
+def tokens_post(request, payload: TokenIn, shop: str | None = None):
+    """Create a token for an integration; the answer carries the token, shown this once."""
+    shop_obj, member = _token_admin(request, shop)
+    tok, raw = token_create(shop=shop_obj, name=payload.name, actor=user_of(member))
+    return {**{f: getattr(tok, f) for f in TokenOut.model_fields}, "token": raw}
+
+
+@router.post("/tokens/{token_id}/revoke", response=TokenOut)
+def tokens_revoke(request, token_id: int, shop: str | None = None):
+    """Revoke a token: it stops working at once."""
+    shop_obj, member = _token_admin(request, shop)
+    return token_revoke(shop=shop_obj, token_id=token_id, actor=user_of(member))

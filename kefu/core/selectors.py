@@ -7,7 +7,7 @@ from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from .enums import Role
-from .models import Agent, SchedulerRun, Shop
+from .models import Agent, IntegrationToken, SchedulerRun, Shop
 from .scheduler import jobs
 
 
@@ -36,3 +36,9 @@ def supervisors_of(shop: Shop) -> list[Agent]:
     """The shop's active supervisors: who is told when something has no owner or is escalated."""
     return [a for a in Agent.objects.filter(shop=shop, active=True, roles__contains=Role.SUPERVISOR)
             if a.has_role(Role.SUPERVISOR)]
+
+
+def tokens_of(shop: Shop, *, include_revoked: bool = True) -> list[IntegrationToken]:
+    """The shop's API tokens, newest first (the hash is never read out)."""
+    qs = IntegrationToken.objects.filter(shop=shop).defer("token_hash").order_by("-created_at", "-id")
+    return list(qs if include_revoked else qs.filter(revoked_at__isnull=True))

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .enums import Group, Role
-from .errors import KefuError
+from .errors import KefuError, NotFound
 from .models import Agent, AgentAccount, AuditLog, IntegrationToken, Shop, validate_timezone
 
 
@@ -166,11 +166,29 @@ def token_hash(raw: str) -> str:
 
 def token_create(*, shop: Shop, name: str, actor=None) -> tuple[IntegrationToken, str]:
     """Returns the token row and the raw token, shown once."""
+    name = (name or "").strip()
+    if not name or len(name) > 80:
+        raise KefuError("a name of 1–80 characters (what the integration is)", field="name")
     raw = "kf_" + secrets.token_urlsafe(32)
     with transaction.atomic():
         tok = IntegrationToken.objects.create(shop=shop, name=name, prefix=raw[:11], token_hash=token_hash(raw))
         audit_record(shop=shop, actor=actor, action="token.create", entity=tok, after={"name": name})
     return tok, raw
+
+
+def token_revoke(*, shop: Shop, token_id: int, actor=None) -> IntegrationToken:
+    """Revoke a token of this shop: it stops working at once. Another shop's id is NotFound."""
+    with transaction.atomic():
+        tok = IntegrationToken.objects.select_for_update().filter(shop=shop, pk=token_id).first()
+        if tok is None:
+            raise NotFound("no such token", field="token")
+        if tok.revoked_at is not None:
+            raise KefuError("this token is already revoked", field="token", code="already_done")
+        tok.revoked_at = timezone.now()
+        tok.save(update_fields=["revoked_at"])
+        audit_record(shop=shop, actor=actor, action="token.revoke", entity=tok,
+                     after={"name": tok.name, "prefix": tok.prefix})
+    return tok
 
 
 def token_authenticate(raw: str) -> IntegrationToken | None:

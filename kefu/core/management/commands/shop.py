@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from kefu.core.errors import KefuError
 from kefu.core.models import Shop
+from kefu.core.selectors import tokens_of
 from kefu.core.services import (
     SETTINGS_FIELDS,
     person_create,
@@ -11,6 +12,7 @@ from kefu.core.services import (
     shop_create,
     shop_settings_update,
     token_create,
+    token_revoke,
 )
 
 
@@ -29,6 +31,11 @@ class Command(BaseCommand):
         tok = sub.add_parser("token", help="create an API token for an integration (printed once)")
         tok.add_argument("code")
         tok.add_argument("name")
+        toks = sub.add_parser("tokens", help="list a shop's API tokens: id, name, prefix, created, last used, revoked")
+        toks.add_argument("code")
+        rev = sub.add_parser("token-revoke", help="revoke an API token (by id or prefix, as `tokens` lists them)")
+        rev.add_argument("code")
+        rev.add_argument("token", help="the token's id or its prefix (kf_…)")
         setp = sub.add_parser("set", help="change settings: kefu shop set CODE slow_turn_seconds=120 service_hours='{...}'")
         setp.add_argument("code")
         setp.add_argument("pairs", nargs="+", metavar="KEY=VALUE", help=f"keys: {', '.join(SETTINGS_FIELDS)}")
@@ -65,6 +72,24 @@ class Command(BaseCommand):
             elif o["action"] == "token":
                 tok, raw = token_create(shop=self._shop(o["code"]), name=o["name"])
                 self.stdout.write(f"token for {tok.name} (shown once): {raw}")
+            elif o["action"] == "tokens":
+                shop = self._shop(o["code"])
+                rows = tokens_of(shop)
+                if not rows:
+                    self.stdout.write(f"no tokens; create one with `kefu shop token {shop.code} NAME`")
+                for t in rows:
+                    state = f"revoked {_when(t.revoked_at)}" if t.revoked_at else "active"
+                    self.stdout.write(f"{t.id}\t{t.name}\t{t.prefix}…\tcreated {_when(t.created_at)}\t"
+                                      f"last used {_when(t.last_used_at)}\t{state}")
+            elif o["action"] == "token-revoke":
+                shop = self._shop(o["code"])
+                ref = o["token"].strip().rstrip("…")
+                match = [t for t in tokens_of(shop) if str(t.id) == ref or (len(ref) >= 6 and t.prefix.startswith(ref))]
+                if len(match) != 1:
+                    raise CommandError(f"{'no' if not match else 'more than one'} token of {shop.code} matches "
+                                       f"{ref!r}; see `kefu shop tokens {shop.code}`")
+                tok = token_revoke(shop=shop, token_id=match[0].id)
+                self.stdout.write(f"revoked token {tok.id} ({tok.name}, {tok.prefix}…)")
             elif o["action"] == "set":
                 changes = {}
                 for pair in o["pairs"]:
@@ -89,3 +114,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"added {a.name} ({a.roles}) to {a.shop.code}")
         except KefuError as exc:
             raise CommandError(f"{exc.field}: {exc.message}" if exc.field else exc.message) from exc
+
+
+def _when(moment) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else "never"
