@@ -1,5 +1,6 @@
 """The JSON API under /api/v1/ (OpenAPI docs at /api/v1/docs)."""
 
+from django.db import OperationalError
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
@@ -9,6 +10,7 @@ from kefu.approvals.api import router as approvals_router
 from kefu.complaints.api import router as complaints_router
 from kefu.conversations.api import router as conversations_router
 from kefu.core.api import router as core_router
+from kefu.core.busy import busy_response, is_busy
 from kefu.core.errors import KefuError, ValidationFailed, http_status
 from kefu.crm.api import router as crm_router
 from kefu.customers.api import router as customers_router
@@ -77,6 +79,14 @@ def on_failed(request, exc: ValidationFailed):
 @api.exception_handler(KefuError)
 def on_kefu_error(request, exc: KefuError):
     return api.create_response(request, exc.as_dict(), status=http_status(exc))
+
+
+@api.exception_handler(OperationalError)
+def on_database_busy(request, exc: OperationalError):
+    """A locked or unreachable database answers 503 with Retry-After; any other error stays a 500."""
+    if is_busy(exc):
+        return busy_response(request)
+    raise exc
 
 
 @api.exception_handler(Http404)

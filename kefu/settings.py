@@ -124,13 +124,19 @@ TEMPLATES = [
 def _database():
     url = os.environ.get("KEFU_DATABASE_URL") or f"sqlite:///{DATA_DIR / 'kefu.sqlite3'}"
     db = dj_database_url.parse(url, conn_max_age=0 if url.startswith("sqlite") else 60)
+    # How long a write waits for another's lock before the request answers 503 (kefu.core.busy):
+    # below gunicorn's 30 s worker timeout, so the answer is a clear "busy", not a killed worker.
+    wait = float(os.environ.get("KEFU_DB_LOCK_WAIT", "20"))
     if db["ENGINE"].endswith("sqlite3"):
         # WAL lets readers go on while the worker writes; IMMEDIATE avoids upgrade deadlocks.
         db["OPTIONS"] = {
             "transaction_mode": "IMMEDIATE",
-            "timeout": 30,
+            "timeout": wait,
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
+    elif db["ENGINE"].endswith("postgresql"):
+        options = db.setdefault("OPTIONS", {})
+        options["options"] = f"{options.get('options', '')} -c lock_timeout={int(wait * 1000)}".strip()
     return db
 
 

@@ -253,8 +253,16 @@ def search(request):
 
 def server_error(request):
     """500 in the product's layout, rendered without the context processors (they query the
-    database, which may be what failed); the plain text answer if even that fails."""
+    database, which may be what failed); the plain text answer if even that fails. A busy database
+    (locked, lock timeout) is no server error: 503 with Retry-After, wherever it was met."""
+    import sys
+
     from django.template import loader
+
+    from kefu.core.busy import busy_response, is_busy
+
+    if is_busy(sys.exc_info()[1]):
+        return busy_response(request)
 
     try:
         body = loader.get_template("500.html").render({"request": request, "shop_tz": None})
