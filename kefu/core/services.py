@@ -124,16 +124,48 @@ def person_create(
             if password:
                 user.set_password(password)
                 user.save(update_fields=["password"])
+        platform_ids = list(dict.fromkeys(p.strip() for p in platform_ids or [] if p.strip()))
+        taken = _agent_of_platform_ids(shop, platform_ids)
         try:
             with transaction.atomic():
-                agent = Agent.objects.create(shop=shop, user=user, name=name, group=group, roles=",".join(roles))
+                if taken is None:
+                    agent = Agent.objects.create(shop=shop, user=user, name=name, group=group, roles=",".join(roles))
+                else:
+                    # An import met this platform id first and created a bare agent for it: the person
+                    # takes that agent over, with every message and figure already recorded for it.
+                    agent, former = taken, taken.name
+                    agent.name, agent.user, agent.group, agent.roles = name, user, group, ",".join(roles)
+                    agent.save(update_fields=["name", "user", "group", "roles"])
         except IntegrityError as exc:
             raise KefuError(f"a person named {name!r} already works in this shop", field="name") from exc
-        for pid in platform_ids or []:
-            AgentAccount.objects.create(shop=shop, agent=agent, platform_id=pid)
-        audit_record(shop=shop, actor=actor, action="person.create", entity=agent,
-                     after={"name": name, "username": username, "roles": roles, "group": group})
+        known = set(agent.accounts.values_list("platform_id", flat=True)) if taken else set()
+        for pid in platform_ids:
+            if pid not in known:
+                AgentAccount.objects.create(shop=shop, agent=agent, platform_id=pid)
+        after = {"name": name, "username": username, "roles": roles, "group": group}
+        if taken is not None:
+            after["took_over"] = former
+        audit_record(shop=shop, actor=actor, action="person.create", entity=agent, after=after)
     return agent
+
+
+def _agent_of_platform_ids(shop: Shop, platform_ids: list[str]) -> Agent | None:
+    """The agent an import already created for these platform ids, if any (KefuError when they
+    belong to different agents, or to a person who has a login)."""
+    if not platform_ids:
+        return None
+    accounts = list(AgentAccount.objects.select_related("agent").filter(shop=shop, platform_id__in=platform_ids))
+    agents = {a.agent_id: a.agent for a in accounts}
+    if len(agents) > 1:
+        names = ", ".join(sorted(f"{a.platform_id} → {a.agent.name}" for a in accounts))
+        raise KefuError(f"these platform ids belong to different agents ({names})", field="platform_id")
+    if not agents:
+        return None
+    agent = next(iter(agents.values()))
+    if agent.user_id is not None:
+        raise KefuError(f"platform id {accounts[0].platform_id!r} already belongs to {agent.name}, who has a login",
+                        field="platform_id")
+    return Agent.objects.select_for_update().get(pk=agent.pk)
 
 
 def agents_resolve(*, shop: Shop, platform_ids: set[str]) -> dict[str, int]:
