@@ -102,10 +102,10 @@ def test_orders_upsert(api, shop):
 
 
 @pytest.mark.django_db
-def test_nul_characters_are_dropped(api, shop):
+def test_nul_characters_are_refused_naming_the_field(api, shop):
     r = post(api, "messages", msg(1, text="a\u0000b"))
-    assert r.status_code == 200
-    assert Message.objects.get(shop=shop).text == "ab"
+    assert r.status_code == 400 and "text" in r.content.decode()
+    assert not Message.objects.filter(shop=shop).exists()
 
 
 @pytest.mark.django_db

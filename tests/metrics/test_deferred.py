@@ -228,13 +228,14 @@ def test_single_message_post_costs_a_fixed_handful_of_queries(shop, django_captu
         r = post(1, "b0")
     assert r.status_code == 200 and r.json()["created"] == 1
     sql = [q["sql"] for q in ctx.captured_queries]
-    # token; savepoint; buyer; agent; INSERT message RETURNING; INSERT mark; release; drain-task check
-    # (+ its INSERT: no drain queued yet)
-    assert len(sql) == 9, "\n".join(sql)
+    # token; savepoint; buyer; agent; INSERT message RETURNING; INSERT mark; the shop's webhook
+    # subscriptions and automation rules for message.created; release; drain-task check (+ its
+    # INSERT: no drain queued yet)
+    assert len(sql) == 11, "\n".join(sql)
     assert sum(s.lstrip().upper().startswith("INSERT") for s in sql) == 3
     with CaptureQueriesContext(connection) as ctx, django_capture_on_commit_callbacks(execute=True):
         r = post(2, "b0")
-    assert len(ctx.captured_queries) == 8, "\n".join(q["sql"] for q in ctx.captured_queries)  # a drain waits: no INSERT
+    assert len(ctx.captured_queries) == 10, "\n".join(q["sql"] for q in ctx.captured_queries)  # a drain waits: no INSERT
     with CaptureQueriesContext(connection) as ctx, django_capture_on_commit_callbacks(execute=True):
         r = post(2, "b0")  # a resend
     assert r.json() == {"created": 0, "duplicates": 1, "updated": 0}

@@ -122,10 +122,20 @@ def test_policy_change_rebuild_keeps_the_roll_up_right(shop, loaded):
     assert reported(shop, *WEEK) == direct(shop, *WEEK)
 
 
-def test_deleting_a_shop_with_clocks_leaves_no_dirty_rows_behind(shop, loaded):
-    from kefu.core.models import Shop
+def test_deleting_a_shop_with_clocks_leaves_no_dirty_rows_behind(db):
+    # A shop with audit rows cannot be deleted (they are PROTECTed; shops are archived instead), but
+    # one that only ever received messages can, and its cascade must not re-mark its days.
+    from kefu.core.models import AuditLog, Shop
 
-    assert SlaClock.objects.filter(shop=shop).exists()
+    shop = Shop.objects.create(code="gone", name="gone", timezone="Asia/Shanghai")
+    from kefu.sla.services import DEFAULT_POLICIES
+
+    for spec in DEFAULT_POLICIES:  # written directly: the service audits, and audit rows keep a shop
+        SlaPolicy.objects.create(shop=shop, **spec)
+    batch = [{**r, "sent_at": r["sent_at"].isoformat()} for r in generate(2)]
+    messages_ingest(shop=shop, rows=messages_clean(batch, tz=shop.tz))
+    S.sla_scan(shop=shop, now=NOW)
+    assert SlaClock.objects.filter(shop=shop).exists() and not AuditLog.objects.filter(shop=shop).exists()
     shop_id = shop.pk
     Shop.objects.filter(pk=shop_id).delete()
     assert not SlaDirty.objects.filter(shop_id=shop_id).exists()
