@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "kefu.integrations",
     "kefu.complaints",
     "kefu.quality",
+    "kefu.care",
     "kefu.web",
 ]
 

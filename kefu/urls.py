@@ -15,6 +15,8 @@ urlpatterns = [
     path("shipping/", include("kefu.shipping.urls")),
     path("scripts/", include("kefu.replies.urls")),
     path("crm/", include("kefu.crm.urls")),
+    path("customers/", include("kefu.customers.urls")),
+    path("care/", include("kefu.care.urls")),
     path("sla/", include("kefu.sla.urls")),
     path("defects/", include("kefu.defects.urls")),
     path("integrations/", include("kefu.integrations.urls")),

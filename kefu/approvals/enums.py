@@ -12,6 +12,7 @@ class MoneyKind(models.TextChoices):
     DISCOUNT = "discount", _("改价/优惠")
     COMPENSATION = "compensation", _("补偿")
     FREE_ORDER = "free_order", _("免单")
+    GIFT = "gift", _("惊喜/礼物")  # seed 001 授权: a surprise for a buyer (kefu.care)
 
 
 class ApprovalState(models.TextChoices):

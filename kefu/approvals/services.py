@@ -218,7 +218,7 @@ def _execute(*, shop, kind, amount, reason, order, customer, requested_by, appro
 
 # Other apps whose own records follow a decision (an after-sales case's refund above authority),
 # called inside the decision's transaction as fn(req=..., actor=...); they ignore requests not theirs.
-DECISION_HOOKS = ("kefu.aftersales.money.on_approval_decided",)
+DECISION_HOOKS = ("kefu.aftersales.money.on_approval_decided", "kefu.care.surprises.on_approval_decided")
 
 
 def _decision_hooks(*, req: ApprovalRequest, actor: Agent | None) -> None:

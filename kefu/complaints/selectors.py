@@ -134,17 +134,18 @@ def revision_rates(*, shop: Shop, date_from: dt.date, date_to: dt.date) -> tuple
     return rows, total
 
 
-def bad_review_sums(*, shop: Shop, date_from: dt.date, date_to: dt.date, agent_ids=None) -> dict:
-    """{agent id: (medium, bad)} of reviews written in the range (§12: credited vs silent)."""
+def review_level_sums(*, shop: Shop, date_from: dt.date, date_to: dt.date, agent_ids=None) -> dict:
+    """{agent id: (good, medium, bad)} of reviews written in the range (KPI-3's 好评数 beside §12's
+    中差评; the agent is the one the review's order is credited to, None = silent)."""
     start, _ = day_bounds(date_from, shop.tz)
     _, end = day_bounds(date_to, shop.tz)
-    qs = Review.objects.filter(shop=shop, created_at__gte=start, created_at__lt=end,
-                               level__in=(ReviewLevel.MEDIUM, ReviewLevel.BAD))
+    qs = Review.objects.filter(shop=shop, created_at__gte=start, created_at__lt=end)
     if agent_ids is not None:
         qs = qs.filter(agent_id__in=agent_ids)
-    rows = qs.values("agent_id").annotate(medium=Count("id", filter=Q(level=ReviewLevel.MEDIUM)),
+    rows = qs.values("agent_id").annotate(good=Count("id", filter=Q(level=ReviewLevel.GOOD)),
+                                          medium=Count("id", filter=Q(level=ReviewLevel.MEDIUM)),
                                           bad=Count("id", filter=Q(level=ReviewLevel.BAD)))
-    return {r["agent_id"]: (r["medium"], r["bad"]) for r in rows}
+    return {r["agent_id"]: (r["good"], r["medium"], r["bad"]) for r in rows}
 
 
 # ---------------------------------------------------------------- disputes

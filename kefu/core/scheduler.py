@@ -33,6 +33,7 @@ JOB_MODULES = [
     "kefu.sla.jobs",
     "kefu.quality.jobs",
     "kefu.integrations.jobs",
+    "kefu.care.jobs",
 ]
 
 

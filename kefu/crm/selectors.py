@@ -19,7 +19,8 @@ RECENT_ORDERS = 5
 
 
 def grades_list(*, shop: Shop, grade: str | None = None, q: str = "") -> QuerySet[CustomerGrade]:
-    qs = CustomerGrade.objects.filter(shop=shop).select_related("customer", "override_by")
+    qs = CustomerGrade.objects.filter(shop=shop, customer__merged_into__isnull=True).select_related(
+        "customer", "override_by")
     if grade:
         qs = qs.filter(grade=grade)
     if q:
@@ -36,7 +37,8 @@ def grades_of(*, shop: Shop, customer_ids) -> dict[int, str]:
 def grade_counts(*, shop: Shop) -> dict[str, int]:
     from django.db.models import Count
 
-    return dict(CustomerGrade.objects.filter(shop=shop).values_list("grade").annotate(n=Count("id")).order_by())
+    return dict(CustomerGrade.objects.filter(shop=shop, customer__merged_into__isnull=True).values_list("grade")
+                .annotate(n=Count("id")).order_by())
 
 
 def promotions_current(*, shop: Shop, today: dt.date | None = None) -> QuerySet[Promotion]:

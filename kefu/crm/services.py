@@ -182,6 +182,11 @@ def grades_recompute(*, shop: Shop, now: dt.datetime | None = None, customer_ids
     return len(new) + len(changed)
 
 
+def grades_after_merge(*, shop: Shop, customer_ids: list[int]) -> None:
+    """Two buyer records were merged (or a merge undone): their orders moved, so their grades did."""
+    grades_recompute(shop=shop, customer_ids=customer_ids)
+
+
 def _sla_regrade_on_commit(shop: Shop, customer_ids: list[int]) -> None:
     """SLA policies may match on the buyer's grade: re-time the regraded buyers' clocks."""
     if customer_ids:

@@ -20,6 +20,7 @@ class OutboundOut(Schema):
     idempotency_key: str
     channel: str
     buyer_id: str
+    recipient: str
     conversation_id: int | None
     agent_id: int | None
     kind: str
@@ -38,7 +39,8 @@ class MarkIn(Schema):
 
 def outbound_out(m) -> dict:
     return {"id": m.pk, "idempotency_key": m.idempotency_key, "channel": m.channel, "buyer_id": m.customer.buyer_id,
-            "conversation_id": m.conversation_id, "agent_id": m.agent_id, "kind": m.kind, "text": m.text,
+            "recipient": m.recipient, "conversation_id": m.conversation_id, "agent_id": m.agent_id, "kind": m.kind,
+            "text": m.text,
             "state": m.state, "error": m.error, "external_id": m.external_id, "created_at": m.created_at,
             "sent_at": m.sent_at}
 

@@ -28,7 +28,8 @@ def get_backend():
 def outbox_line(message) -> dict:
     return {
         "id": message.pk, "idempotency_key": message.idempotency_key, "shop": message.shop.code,
-        "channel": message.channel, "buyer_id": message.customer.buyer_id, "kind": message.kind,
+        "channel": message.channel, "buyer_id": message.customer.buyer_id, "recipient": message.recipient,
+        "kind": message.kind,
         "conversation_id": message.conversation_id, "agent_id": message.agent_id, "text": message.text,
         "created_at": message.created_at.isoformat(),
     }

@@ -8,9 +8,15 @@ class OutboundState(models.TextChoices):
     FAILED = "failed", _("发送失败")
 
 
+# The SMS channel (CRM-3 care messages): addressed to `recipient`, a phone number, and drained from
+# the outbox by an SMS provider's connector like any other channel.
+SMS_CHANNEL = "sms"
+
+
 class OutboundKind(models.TextChoices):
     REPLY = "reply", _("客服回复")
     OFFLINE_GREETING = "offline_greeting", _("离线问候")
+    CARE = "care", _("关怀短信")
     OTHER = "other", _("其他")
 
 

@@ -21,6 +21,8 @@ class OutboundMessage(models.Model):
     conversation = models.ForeignKey("conversations.Conversation", on_delete=models.SET_NULL, null=True,
                                      blank=True, related_name="outbound_messages")
     agent = models.ForeignKey(Agent, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # The address on the channel when it is not the buyer's chat id: the phone number of an SMS.
+    recipient = models.CharField(_("收件号码"), max_length=40, blank=True)
     kind = models.CharField(_("类型"), max_length=20, choices=OutboundKind.choices, default=OutboundKind.OTHER)
     text = models.TextField(_("内容"))
     state = models.CharField(_("状态"), max_length=10, choices=OutboundState.choices, default=OutboundState.QUEUED)

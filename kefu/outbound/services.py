@@ -10,6 +10,7 @@ platform connector drains). The connector reports the result with `outbound_mark
 POST /api/v1/outbox/{id}/sent|failed). Kefu never pretends a message was delivered.
 """
 
+import re
 import uuid
 
 from django.db import IntegrityError, transaction
@@ -22,18 +23,23 @@ from kefu.core.services import audit_record
 from kefu.customers.models import Customer
 
 from .backends import backend_path, get_backend
-from .enums import OUTBOUND_TRANSITIONS, OutboundError, OutboundKind, OutboundState
+from .enums import OUTBOUND_TRANSITIONS, SMS_CHANNEL, OutboundError, OutboundKind, OutboundState
 from .models import OutboundMessage
 
 TEXT_MAX = 2000
+PHONE = re.compile(r"\+?[0-9][0-9 -]{5,38}")
 
 
 def send(*, shop: Shop, channel: str, to_buyer: Customer, text: str, key: str | None = None,
          conversation=None, agent: Agent | None = None, kind: str = OutboundKind.OTHER,
-         now=None) -> tuple[OutboundMessage, bool]:
-    """Queue `text` for the buyer. Returns (message, created); a known key changes nothing."""
+         recipient: str = "", now=None) -> tuple[OutboundMessage, bool]:
+    """Queue `text` for the buyer. Returns (message, created); a known key changes nothing.
+    An SMS (channel "sms") needs the `recipient` phone number."""
     text = clean_text(text, field="text", max_len=TEXT_MAX, required=True)
     channel = clean_text(channel or "generic", field="channel", max_len=40) or "generic"
+    recipient = clean_text(recipient, field="recipient", max_len=40)
+    if channel == SMS_CHANNEL and not PHONE.fullmatch(recipient):
+        raise KefuError("an SMS needs a phone number", field="recipient", code=OutboundError.INVALID)
     key = clean_text(key, field="key", max_len=120) if key is not None else f"auto:{uuid.uuid4().hex}"
     if not key:
         raise KefuError("required", field="key", code=OutboundError.INVALID)
@@ -48,7 +54,8 @@ def send(*, shop: Shop, channel: str, to_buyer: Customer, text: str, key: str | 
         with transaction.atomic():
             msg = OutboundMessage.objects.create(
                 shop=shop, idempotency_key=key, channel=channel, customer=to_buyer, conversation=conversation,
-                agent=agent, kind=kind, text=text, backend=backend_path(), created_at=now or timezone.now(),
+                agent=agent, kind=kind, text=text, recipient=recipient, backend=backend_path(),
+                created_at=now or timezone.now(),
             )
     except IntegrityError:  # a concurrent send with the same key won
         return OutboundMessage.objects.get(shop=shop, idempotency_key=key), False

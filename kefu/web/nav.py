@@ -68,6 +68,8 @@ NAV = [
     NavItem("quality:home", _("质检"), section=Section.TEAM),
     NavItem("approvals:queue", _("审批"), section=Section.TEAM),
     NavItem("workforce:roster", _("排班"), section=Section.TEAM),
+    NavItem("customers:list", _("买家"), (Role.AGENT, *SHOP_WIDE), Section.RECEPTION),
+    NavItem("care:revisits", _("客户关怀"), (Role.AGENT, *SHOP_WIDE), Section.RECEPTION),
     NavItem("crm:grades", _("客户分级"), SHOP_WIDE, Section.RECEPTION),
     NavItem("defects:list", _("生产预警"), SHOP_WIDE, Section.AFTERSALES),
     NavItem("outbound:outbox", _("发件箱"), SHOP_WIDE, Section.SETTINGS),

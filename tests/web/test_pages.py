@@ -5,6 +5,7 @@ import pytest
 from django.test import Client
 
 from kefu.conversations.models import Conversation
+from kefu.core.models import AuditLog
 from kefu.core.services import person_create
 from kefu.customers.models import Customer
 
@@ -141,7 +142,12 @@ def test_conversation_page_messages_and_buyer_card(manager_client, agent_client,
     assert "自动回复" in html
     card = r.context["card"]
     assert card["returning"] is False and "新客户" in html
-    assert card["contacts"]["phone"] == "13812345678" and not card["contacts"]["masked"]
+    # Contacts are masked for everyone; a manager may reveal them, and each reveal is audited.
+    assert card["contacts"]["phone"] == "138****5678" and card["contacts"]["can_reveal"]
+    assert "13812345678" not in html and f'/customers/{first.customer_id}/' in html
+    r = manager_client.post(f"/customers/{first.customer_id}/reveal/", {"reason": "核对地址"}, HTTP_HX_REQUEST="true")
+    assert r.status_code == 200 and "13812345678" in r.content.decode()
+    assert AuditLog.objects.filter(shop=shop, action="customer.unmask", entity_id=str(first.customer_id)).count() == 1
     assert [o["order_id"] for o in card["orders"]] == ["o1"] and "188.00" in html
     assert card["past_conversations"] == []
 
@@ -149,7 +155,7 @@ def test_conversation_page_messages_and_buyer_card(manager_client, agent_client,
     assert r.status_code == 200
     card = r.context["card"]
     assert card["returning"] is True and "老客户" in r.content.decode()
-    assert card["contacts"]["phone"] == "138****5678" and card["contacts"]["masked"]
+    assert card["contacts"]["phone"] == "138****5678" and not card["contacts"]["can_reveal"]
     assert "13812345678" not in r.content.decode() and "文三路" not in r.content.decode()
     assert card["orders"][0]["address"].endswith("****")
     assert [c.id for c in card["past_conversations"]] == [first.id]
