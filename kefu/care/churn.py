@@ -11,10 +11,12 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import override
 
 from kefu.approvals.services import notify
 from kefu.core.models import Shop
@@ -80,7 +82,8 @@ def churn_scan(*, shop: Shop, customer_ids=None, now: dt.datetime | None = None)
     """Raise a flag for each new cause, clear the flags whose cause is gone; returns (raised,
     cleared). The care owners are told how many buyers became at risk."""
     now = now or timezone.now()
-    causes = churn_causes(shop=shop, customer_ids=customer_ids, now=now)
+    with override(settings.LANGUAGE_CODE):  # stored text: in the shop's language, whoever asks
+        causes = churn_causes(shop=shop, customer_ids=customer_ids, now=now)
     with transaction.atomic():
         open_flags = ChurnFlag.objects.select_for_update().filter(shop=shop, cleared_at__isnull=True)
         if customer_ids is not None:
@@ -96,8 +99,9 @@ def churn_scan(*, shop: Shop, customer_ids=None, now: dt.datetime | None = None)
                 ChurnFlag.objects.filter(pk=f.pk).update(detail=causes[k][:200])
         buyers = {f.customer_id for f in new}
         if buyers:
-            notify(shop=shop, recipients=sorted(care_owner_ids(shop)),
-                   text=_("%(n)s 位买家有流失风险") % {"n": len(buyers)}, link=reverse("care:at_risk"))
+            with override(settings.LANGUAGE_CODE):
+                text = _("%(n)s 位买家有流失风险") % {"n": len(buyers)}
+            notify(shop=shop, recipients=sorted(care_owner_ids(shop)), text=text, link=reverse("care:at_risk"))
     return len(new), len(gone)
 
 

@@ -5,11 +5,13 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Exists, F, Max, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import override
 
 from kefu.approvals.services import notify
 from kefu.core.access import sees_whole_shop, user_of
@@ -235,8 +237,9 @@ def revisits_generate(*, shop: Shop, now: dt.datetime | None = None, plan_id: in
             for r in new:
                 created_by_owner[r.owner_id] += 1
     for owner_id, n in created_by_owner.items():
-        notify(shop=shop, recipients=[owner_id], text=_("今天有 %(n)s 位买家待回访") % {"n": n},
-               link=reverse("care:revisits"))
+        with override(settings.LANGUAGE_CODE):  # stored text: in the shop's language
+            text = _("今天有 %(n)s 位买家待回访") % {"n": n}
+        notify(shop=shop, recipients=[owner_id], text=text, link=reverse("care:revisits"))
     return sum(created_by_owner.values())
 
 
@@ -276,7 +279,9 @@ def revisit_record(*, shop: Shop, revisit_id: int, actor: Agent | None, outcome:
             raise KefuError(f"this revisit is {r.state}", field="state", code=CareErrorCode.ALREADY_DONE)
         plan = r.plan
         answers = _answers(plan, answers)
-        lines = [_("回访（%(plan)s）：%(outcome)s") % {"plan": plan.name, "outcome": RevisitOutcome(outcome).label}]
+        with override(settings.LANGUAGE_CODE):  # the phone note is stored text
+            lines = [_("回访（%(plan)s）：%(outcome)s") % {"plan": plan.name,
+                                                      "outcome": RevisitOutcome(outcome).label}]
         lines += [f"{q}：{a}" for q, a in answers.items()]
         if note:
             lines.append(note)

@@ -30,8 +30,8 @@ from .schemas import (
 )
 from .selectors import (
     buyer_filters_clean,
-    cents,
     buyers_list,
+    cents,
     customer_find,
     customer_get_for_user,
     tags_of_shop,

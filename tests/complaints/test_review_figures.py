@@ -44,4 +44,4 @@ def test_good_medium_and_bad_reviews_per_agent_equal_a_plain_count(shop):
     totals = report["shop_totals"]
     for level in ("good", "medium", "bad"):
         assert totals[f"{level}_reviews"] == sum(v[level] for v in want.values())
-    assert "good_reviews" in kpi_report(shop=shop, date_from=D1, date_to=D2, by="group")["agents"][0]
+    assert "good_reviews" in kpi_report(shop=shop, date_from=D1, date_to=D2, by="group")["groups"][0]

@@ -18,7 +18,12 @@ from kefu.core.services import person_create, shop_create
 from kefu.customers import merge as M
 from kefu.customers.models import Customer, CustomerEvent, CustomerMerge, CustomerTag
 from kefu.customers.selectors import customer_find
-from kefu.customers.services import customer_note_add, customer_tag_add, customers_resolve, tag_create
+from kefu.customers.services import (
+    customer_note_add,
+    customer_tag_add,
+    customers_resolve,
+    tag_create,
+)
 from kefu.followups.models import FollowUp
 from kefu.metrics.models import Reception
 from kefu.orders.models import Order
