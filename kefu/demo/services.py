@@ -36,6 +36,7 @@ DEMO_EXTENSIONS: list[str] = [
     "kefu.orders.demo.demo_extend",
     "kefu.conversations.demo.demo_extend",
     "kefu.quality.demo.demo_extend",
+    "kefu.care.demo.demo_extend",
     "kefu.sla.demo.demo_extend",  # last: it times the cases and chats the others create
 ]
 BATCH = 2000
