@@ -24,7 +24,7 @@ CARE_TEXT = "入冬了，早晚温差大，被褥记得常晒晒，卧室开暖�
 
 def demo_extend(*, shop: Shop, seed: int, date_from: dt.date, date_to: dt.date, say) -> None:
     rng = random.Random(f"care-{seed}")
-    people = list(Agent.objects.filter(shop=shop, active=True).order_by("name", "id"))
+    people = list(Agent.objects.filter(shop=shop, active=True).order_by("id"))
     agents = [a for a in people if a.has_role("agent")]
     manager = next((a for a in people if a.has_role("manager")), None)
     supervisor = next((a for a in people if a.has_role("supervisor")), None)
