@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kefu.core.enums import Role
 from kefu.core.models import Agent
@@ -68,7 +69,7 @@ NAV = [
     NavItem("quality:home", _("质检"), section=Section.TEAM),
     NavItem("approvals:queue", _("审批"), section=Section.TEAM),
     NavItem("workforce:roster", _("排班"), section=Section.TEAM),
-    NavItem("customers:list", _("买家"), (Role.AGENT, *SHOP_WIDE), Section.RECEPTION),
+    NavItem("customers:list", pgettext_lazy("nav", "买家"), (Role.AGENT, *SHOP_WIDE), Section.RECEPTION),
     NavItem("care:revisits", _("客户关怀"), (Role.AGENT, *SHOP_WIDE), Section.RECEPTION),
     NavItem("crm:grades", _("客户分级"), SHOP_WIDE, Section.RECEPTION),
     NavItem("defects:list", _("生产预警"), SHOP_WIDE, Section.AFTERSALES),
