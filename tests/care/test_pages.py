@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from kefu.care.models import CareCampaign, CareSettings, Revisit, RevisitPlan
+from kefu.care.models import CareCampaign, CareSettings, Revisit, RevisitPlan, Surprise
 from kefu.care.services import revisit_plan_save, revisits_generate
 from kefu.customers.models import Customer
 from tests.web.data import DAY, chat, order
@@ -101,3 +101,63 @@ def test_english_and_the_revisit_list_query_count(shop, team, django_assert_max_
         assert mei.get("/care/").status_code == 200
     mei.post("/i18n/setlang/", {"language": "en", "next": "/care/"})
     assert "Record the call" in mei.get("/care/").content.decode()
+
+
+def test_another_shops_person_gets_404_on_every_page(shop, team, other_shop):
+    from kefu.care import campaigns, surprises
+    from kefu.core.services import person_create
+
+    buyer = Customer.objects.create(shop=shop, buyer_id="b9")
+    chat(shop, agent=team["mei"], buyer="b9", day=DAY)
+    plan = revisit_plan_save(shop=shop, actor=None, name="p", assignee_ids=[team["mei"].pk])
+    revisits_generate(shop=shop)
+    rv = Revisit.objects.get(plan=plan)
+    c = campaigns.campaign_save(shop=shop, actor=None, name="c", text="注意保暖")
+    s = surprises.surprise_create(shop=shop, customer=buyer, actor=team["mei"], kind="card", description="卡片",
+                                  reason="生日", cost="0")
+    boss = person_create(shop=other_shop, name="别家经理", username="boss2", password="pass-word-1", roles=["manager"])
+    other = login(boss)
+    for url in (f"/customers/{buyer.pk}/", f"/care/plans/{plan.pk}/", f"/care/campaigns/{c.pk}/",
+                f"/care/surprises/new/?customer={buyer.pk}"):
+        assert other.get(url).status_code == 404, url
+    for url in (f"/customers/{buyer.pk}/reveal/", f"/customers/{buyer.pk}/tag/", f"/customers/{buyer.pk}/note/",
+                f"/customers/{buyer.pk}/merge/", f"/care/revisits/{rv.pk}/record/", f"/care/opt-out/{buyer.pk}/",
+                f"/care/surprises/{s.pk}/cancel/"):
+        r = other.post(url, {"outcome": "satisfied", "text": "x", "tag": "1"})
+        assert r.status_code in (404, 302), url
+    rv.refresh_from_db()
+    assert rv.state == "open" and not buyer.notes.exists() and not buyer.taggings.exists()
+    assert Surprise.objects.get(pk=s.pk).state == "approved"
+
+
+def test_care_lists_query_counts_do_not_grow(shop, team, django_assert_max_num_queries):
+    from kefu.care.churn import churn_scan
+    from kefu.care.surprises import surprise_create
+    from kefu.complaints.services import complaint_create
+
+    owner = login(team["owner"])
+
+    def add(n0, n):
+        for i in range(n0, n0 + n):
+            b = Customer.objects.create(shop=shop, buyer_id=f"r{i}")
+            complaint_create(shop=shop, source="buyer", category="product", summary="坏了", actor=team["mei"],
+                             customer=b)
+            surprise_create(shop=shop, customer=b, actor=team["mei"], kind="card", description="卡", reason="r",
+                            cost="1.00")
+        churn_scan(shop=shop)
+
+    def cost(url):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as q:
+            assert owner.get(url).status_code == 200
+        return len(q)
+
+    add(0, 3)
+    urls = ["/care/at-risk/", "/care/surprises/", "/api/v1/churn/at-risk?shop=s1", "/api/v1/surprises?shop=s1"]
+    before = [cost(u) for u in urls]
+    add(3, 20)
+    assert [cost(u) for u in urls] == before
+    with django_assert_max_num_queries(15):
+        owner.get("/care/surprises/")
