@@ -32,8 +32,10 @@ from .services import customers_lock
 UNDO_HOURS = 24
 # Facts derived from a buyer's raw rows: rebuilt after a merge or undo, never moved.
 # A buyer's grade is recomputed too (a manual grade stays with its own record, back after an undo).
+# The deferred rebuild's marks (ADR 0004) stay on their record: the merge rebuilds both records
+# itself, and a later drain of either is harmless (a rebuild is idempotent).
 REBUILT = frozenset({"metrics.Reception", "metrics.Turn", "metrics.OrderCredit", "care.ChurnFlag",
-                     "crm.CustomerGrade"})
+                     "crm.CustomerGrade", "metrics.DirtyBuyer"})
 # Relations that are history of the records themselves, not the person's rows.
 KEPT = frozenset({"customers.CustomerMerge.source", "customers.CustomerMerge.target"})
 # Contact fields the target takes from the source when it has none (given back on undo).

@@ -119,9 +119,14 @@ def actions_clean(raw, *, shop: Shop) -> list[dict]:
             if t == "notify":
                 clean["text"] = str(a.get("text") or "")[:200]
         elif t == "add_tag":
+            from kefu.customers.models import Tag
+
             clean["tag"] = str(a.get("tag") or "").strip()[:20]
             if not clean["tag"]:
                 raise KefuError(f"action {n}: which tag", field="actions", code="bad_rule")
+            if not Tag.objects.filter(shop=shop, name=clean["tag"]).exists():
+                raise KefuError(f"action {n}: no tag {clean['tag']!r} in this shop (define it on the buyer tags page)",
+                                field="actions", code="bad_rule")
         elif t == "send_script":
             from kefu.replies.models import Script
 
@@ -182,10 +187,8 @@ class Ctx:
         if self._tags is None:
             self._tags = set()
             if self.customer is not None:
-                try:
-                    from kefu.customers.models import CustomerTag
-                except ImportError:  # buyer tags arrive with the CRM work (issue 10)
-                    return self._tags
+                from kefu.customers.models import CustomerTag
+
                 self._tags = set(CustomerTag.objects.filter(customer=self.customer).values_list("tag__name", flat=True))
         return self._tags
 
@@ -358,10 +361,8 @@ def _act(rule: AutomationRule, a: dict, ctx: Ctx) -> str:
     if t == "add_tag":
         if ctx.customer is None:
             raise KefuError("no buyer")
-        try:
-            from kefu.customers.services import customer_tag_add
-        except ImportError as exc:  # buyer tags arrive with the CRM work (issue 10)
-            raise KefuError("buyer tags are not available in this version") from exc
+        from kefu.customers.services import customer_tag_add
+
         added = customer_tag_add(shop=shop, customer=ctx.customer, tag=a["tag"], actor=None)
         return f"标签 {a['tag']}" + ("" if added else "（已有）")
     if t == "send_script":

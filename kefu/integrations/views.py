@@ -35,12 +35,14 @@ def _can_edit(member) -> bool:
 
 
 def _base_ctx(request) -> dict:
+    from kefu.customers.models import Tag
     from kefu.replies.models import Script
 
     return {"can_edit": _can_edit(request.member), "event_types": list(event_types().values()), "dry": None,
             "conditions": [(k, v[0], v[1]) for k, v in R.CONDITIONS.items()], "actions": list(R.ACTIONS.items()),
             "people": Agent.objects.filter(shop=request.shop, active=True).order_by("name"), "roles": ROLES,
             "scripts": Script.objects.filter(shop=request.shop).order_by("title")[:200],
+            "buyer_tags": Tag.objects.filter(shop=request.shop).order_by("name").values_list("name", flat=True),
             "priorities": list(R.PRIORITIES), "values": _form_values(None), "error": None}
 
 

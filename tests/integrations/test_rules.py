@@ -177,3 +177,38 @@ def test_rules_api_is_managers_only_and_per_shop(shop, other_shop, manager, mana
     c.force_login(other.user)
     assert c.get(f"/api/v1/automation-rules/{rid}?shop=s2").status_code == 404
     assert c.get(f"/api/v1/automation-rules/{rid}?shop=s1").status_code == 404
+
+
+def test_add_tag_puts_the_shops_buyer_tag_on_the_buyer(shop, manager, api, django_capture_on_commit_callbacks):
+    """The add_tag action uses the buyer tags of the buyer pages (kefu.customers): a tag the shop has
+    not defined is refused when the rule is saved; a firing tags the buyer once, on the buyer's
+    timeline, and a buyer_tags condition sees it."""
+    from kefu.customers.models import CustomerEvent, CustomerTag
+    from kefu.customers.services import tag_create
+
+    cap = django_capture_on_commit_callbacks
+    rule = dict(name="差评预警", event_type="message.created", conditions=[{"field": "keywords", "value": ["差评"]}],
+                actions=[{"type": "add_tag", "tag": "差评风险"}])
+    with pytest.raises(KefuError, match="no tag '差评风险'"):
+        rule_save(shop=shop, actor=manager, **rule)
+    tag_create(shop=shop, name="差评风险", actor=manager)
+    rule_save(shop=shop, actor=manager, **rule)
+    rule_save(shop=shop, actor=manager, name="已标记的买家", event_type="message.created",
+              conditions=[{"field": "buyer_tags", "value": ["差评风险"]}],
+              actions=[{"type": "set_priority", "priority": "high"}])
+    now = timezone.now()
+    post_message(api, "m1", "tb_1", "你好", now - dt.timedelta(minutes=3), cap)
+    assert not CustomerTag.objects.exists() and not RuleFiring.objects.exists()
+    post_message(api, "m2", "tb_1", "再这样我给差评", now - dt.timedelta(minutes=2), cap)
+    buyer = Customer.objects.get(buyer_id="tb_1")
+    assert list(buyer.taggings.values_list("tag__name", flat=True)) == ["差评风险"]
+    assert RuleFiring.objects.filter(rule__name="差评预警").count() == 1
+    marked = RuleFiring.objects.filter(rule__name="已标记的买家").count()
+    conv = post_message(api, "m3", "tb_1", "差评！", now - dt.timedelta(minutes=1), cap)
+    assert buyer.taggings.count() == 1  # already there: not doubled
+    assert RuleFiring.objects.filter(rule__name="差评预警").count() == 2
+    assert RuleFiring.objects.filter(rule__name="已标记的买家").count() == marked + 1
+    assert RuleFiring.objects.order_by("-id").filter(rule__name="差评预警").first().results[0]["ok"]
+    conv.refresh_from_db()
+    assert conv.priority == 1
+    assert CustomerEvent.objects.filter(customer=buyer, kind="tag_add", detail="差评风险").count() == 1
