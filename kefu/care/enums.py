@@ -2,11 +2,12 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class RevisitState(models.TextChoices):
     OPEN = "open", _("待回访")
-    DONE = "done", _("已回访")
+    DONE = "done", pgettext_lazy("care", "已回访")
     CANCELLED = "cancelled", _("已取消")
 
 

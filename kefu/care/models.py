@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kefu.core.models import Agent, Shop
 from kefu.customers.models import Customer, CustomerNote
@@ -72,7 +73,7 @@ class Revisit(models.Model):
     plan = models.ForeignKey(RevisitPlan, on_delete=models.CASCADE, related_name="revisits")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="revisits")
     owner = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="revisits")
-    due_on = models.DateField(_("回访日期"))
+    due_on = models.DateField(pgettext_lazy("care", "回访日期"))
     state = models.CharField(_("状态"), max_length=10, choices=RevisitState.choices, default=RevisitState.OPEN)
     outcome = models.CharField(_("结果"), max_length=20, choices=RevisitOutcome.choices, blank=True)
     answers = models.JSONField(_("问题回答"), default=dict, blank=True)
@@ -93,7 +94,7 @@ class CareCampaign(models.Model):
     """A care message (seasonal advice, no product content) to a segment, sent at a time."""
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="care_campaigns")
-    name = models.CharField(_("活动名称"), max_length=80)
+    name = models.CharField(pgettext_lazy("care", "活动名称"), max_length=80)
     text = models.CharField(_("短信内容"), max_length=300)
     segment = models.JSONField(_("客户范围"), default=dict)
     channel = models.CharField(_("渠道"), max_length=20, default="sms")
