@@ -22,6 +22,7 @@ from kefu.metrics.api import router as metrics_router
 from kefu.orders.api import router as orders_router
 from kefu.outbound.api import router as outbound_router
 from kefu.quality.api import router as quality_router
+from kefu.people.api import router as people_router
 from kefu.replies.api import router as replies_router
 from kefu.shipping.api import router as shipping_router
 from kefu.sla.api import router as sla_router
@@ -52,6 +53,7 @@ api.add_router("", complaints_router)
 api.add_router("", quality_router)
 api.add_router("", integrations_router)
 api.add_router("", care_router)
+api.add_router("", people_router)
 
 
 def _loc(loc) -> str:

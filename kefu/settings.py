@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "kefu.complaints",
     "kefu.quality",
     "kefu.care",
+    "kefu.people",
     "kefu.web",
 ]
 

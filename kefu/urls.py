@@ -23,6 +23,7 @@ urlpatterns = [
     path("complaints/", include("kefu.complaints.urls")),
     path("quality/", include("kefu.quality.urls")),
     path("orders/", include("kefu.orders.urls")),
+    path("people/", include("kefu.people.urls")),
     path("", include("kefu.web.urls")),
 ]
 

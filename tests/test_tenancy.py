@@ -182,6 +182,22 @@ BODIES = {
     "/api/v1/surprises": {"buyer_id": "b1", "kind": "gift", "description": "d", "reason": "r", "cost": "5"},
     "/api/v1/surprises/{surprise_id}/cancel": {},
     "/api/v1/churn/scan": {},
+    # people: attendance and the penalty ledger
+    "/api/v1/attendance/clock": {"kind": "in", "agent_id": 1},
+    "/api/v1/attendance/corrections": {"agent_id": 1, "date": "2026-11-02", "reason": "r"},
+    "/api/v1/attendance/recompute": {"month": "2026-11"},
+    "/api/v1/leave-requests": {"kind": "leave", "date_from": "2026-11-02", "reason": "r"},
+    "/api/v1/leave-requests/{leave_id}/approve": {"note": ""},
+    "/api/v1/leave-requests/{leave_id}/reject": {"note": ""},
+    "/api/v1/leave-requests/{leave_id}/cancel": {"note": ""},
+    "/api/v1/deductions": {"agent_id": 1, "rule_code": "unfinished_work", "points": "0.5", "day": "2026-11-02",
+                           "reason": "r"},
+    "/api/v1/deductions/{deduction_id}/reverse": {"reason": "r"},
+    "/api/v1/deductions/{deduction_id}/appeal": {"reason": "r"},
+    "/api/v1/appeals/{appeal_id}/grant": {"note": ""},
+    "/api/v1/appeals/{appeal_id}/reject": {"note": "n"},
+    "/api/v1/penalty-rules": {"rules": [{"code": "late", "points_each": "1"}]},
+    "/api/v1/people/settings": {"start_points": "10"},
 }
 
 

@@ -308,6 +308,11 @@ def complaint_verdict(*, shop: Shop, complaint_id: int, verdict: str, actor: Age
         before = record.verdict
         record.verdict, record.decided_by, record.decided_at = verdict, actor, now or timezone.now()
         record.save(update_fields=["verdict", "decided_by", "decided_at"])
+        if before != verdict:
+            # The verdict is a source of the penalty ledger (002 §五.5–6): its deductions follow at once.
+            from kefu.people.ledger import ledger_source_changed
+
+            ledger_source_changed(shop=shop, agent_id=record.agent_id, day=record.day)
         _event(c, A.VERDICT, from_state=c.state, actor=actor, note=f"{Verdict(verdict).label} {note}".strip())
         audit_record(shop=shop, actor=user_of(actor), action="complaint.verdict", entity=c,
                      before={"verdict": before}, after={"verdict": verdict, "agent": record.agent.name,

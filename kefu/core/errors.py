@@ -44,7 +44,7 @@ class PermissionDenied(KefuError):
 # in the request is 400.
 CONFLICT_CODES = frozenset({
     "already_decided", "already_done", "stale_version", "approval_pending", "line_done", "already_rated",
-    "request_id_reused",
+    "request_id_reused", "month_locked",
 })
 FORBIDDEN_CODES = frozenset({
     "forbidden", "not_owner", "supervisor_only", "manager_only", "not_manager", "not_allowed", "not_approver",

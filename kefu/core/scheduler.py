@@ -34,6 +34,7 @@ JOB_MODULES = [
     "kefu.quality.jobs",
     "kefu.integrations.jobs",
     "kefu.care.jobs",
+    "kefu.people.jobs",
 ]
 
 

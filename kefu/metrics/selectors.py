@@ -1,6 +1,8 @@
 """What each person may see of the KPI report (role-aware)."""
 
 import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
 
 from kefu.core.access import sees_whole_shop
 from kefu.core.errors import KefuError
@@ -8,6 +10,7 @@ from kefu.core.models import Agent, Shop
 from kefu.core.timeutil import parse_day
 
 from .kpi import kpi_report
+from .models import OrderCredit
 
 MAX_RANGE_DAYS = 400
 RANKING_KEYS = ("agent", "agent_id", "group", "score", "rank")
@@ -45,3 +48,39 @@ def kpi_report_for_viewer(*, shop: Shop, member: Agent | None, date_from: dt.dat
         report["shop_totals"] = None
         return report
     return kpi_report(shop=shop, date_from=date_from, date_to=date_to, by=by)
+
+
+# ---------------------------------------------------------------- credited orders, for other apps
+
+@dataclass(frozen=True)
+class CreditRow:
+    """One credited (or silent) paid order as the KPI report counts it (SPEC §12 attribution)."""
+
+    order_id: int
+    order_no: str
+    agent_id: int | None  # None = silent order
+    customer_id: int
+    pay_day: dt.date
+    paid_amount: Decimal
+    refund_amount: Decimal
+    taken_back: bool  # closed or fully refunded within the take-back period: out of net sales
+
+
+def order_credits(*, shop: Shop, date_from: dt.date | None = None, date_to: dt.date | None = None,
+                  agent_ids=None, order_ids=None, credited_only: bool = True) -> list[CreditRow]:
+    """The order credits the KPI report sums (its `sales`, `refunds`, `net_sales`), by payment day:
+    commissions and daily sales reports read them here, never attributing orders a second time."""
+    qs = OrderCredit.objects.filter(shop=shop)
+    if date_from is not None:
+        qs = qs.filter(pay_day__gte=date_from)
+    if date_to is not None:
+        qs = qs.filter(pay_day__lte=date_to)
+    if agent_ids is not None:
+        qs = qs.filter(agent_id__in=list(agent_ids))
+    if order_ids is not None:
+        qs = qs.filter(order_id__in=list(order_ids))
+    if credited_only:
+        qs = qs.filter(agent__isnull=False)
+    return [CreditRow(*row) for row in qs.order_by("pay_day", "order_id").values_list(
+        "order_id", "order__order_id", "agent_id", "customer_id", "pay_day", "paid_amount", "refund_amount",
+        "taken_back")]

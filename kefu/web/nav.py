@@ -71,6 +71,8 @@ NAV = [
     NavItem("workforce:roster", _("排班"), section=Section.TEAM),
     NavItem("customers:list", pgettext_lazy("nav", "买家"), (Role.AGENT, *SHOP_WIDE), Section.RECEPTION),
     NavItem("care:revisits", _("客户关怀"), (Role.AGENT, *SHOP_WIDE), Section.RECEPTION),
+    NavItem("people:attendance", _("考勤"), section=Section.TEAM),
+    NavItem("people:me", _("我的"), section=Section.TEAM),
     NavItem("crm:grades", _("客户分级"), SHOP_WIDE, Section.RECEPTION),
     NavItem("defects:list", _("生产预警"), SHOP_WIDE, Section.AFTERSALES),
     NavItem("outbound:outbox", _("发件箱"), SHOP_WIDE, Section.SETTINGS),

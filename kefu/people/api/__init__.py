@@ -1,0 +1,9 @@
+"""The people API under /api/v1/: one router per part, joined here."""
+
+from ninja import Router
+
+from . import attendance, ledger
+
+router = Router()
+router.add_router("", attendance.router)
+router.add_router("", ledger.router)

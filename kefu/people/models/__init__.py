@@ -1,0 +1,22 @@
+"""Models of people management, one module per part (attendance, ledger, pay, …)."""
+
+from .attendance import (
+    AttendanceCorrection,
+    AttendanceDay,
+    ClockEvent,
+    LeaveRequest,
+    PeopleSettings,
+)
+from .ledger import (
+    LedgerMonth,
+    MonthClose,
+    PenaltyAppeal,
+    PenaltyDeduction,
+    PenaltyRule,
+    PenaltyWarning,
+)
+
+__all__ = [
+    "AttendanceCorrection", "AttendanceDay", "ClockEvent", "LeaveRequest", "PeopleSettings",
+    "LedgerMonth", "MonthClose", "PenaltyAppeal", "PenaltyDeduction", "PenaltyRule", "PenaltyWarning",
+]

@@ -1,0 +1,21 @@
+from django.urls import path
+
+from .views import attendance, ledger, me
+
+app_name = "people"
+urlpatterns = [
+    path("", me.me, name="me"),
+    path("agents/<int:agent_id>/", me.agent_page, name="agent"),
+    path("attendance/", attendance.attendance, name="attendance"),
+    path("attendance/clock/", attendance.clock, name="clock"),
+    path("attendance/<int:agent_id>/<str:date>/", attendance.day, name="day"),
+    path("leave/", attendance.leave, name="leave"),
+    path("leave/<int:leave_id>/<str:action>/", attendance.leave_decide, name="leave_decide"),
+    path("points/", ledger.points, name="points"),
+    path("points/deductions/", ledger.deduction_add, name="deduction_add"),
+    path("points/deductions/<int:deduction_id>/reverse/", ledger.deduction_reverse, name="deduction_reverse"),
+    path("points/deductions/<int:deduction_id>/appeal/", ledger.appeal_create, name="appeal_create"),
+    path("appeals/", ledger.appeals, name="appeals"),
+    path("appeals/<int:appeal_id>/<str:action>/", ledger.appeal_decide, name="appeal_decide"),
+    path("rules/", ledger.rules, name="rules"),
+]

@@ -1,0 +1,1 @@
+"""Pages of people management, one module per part."""
