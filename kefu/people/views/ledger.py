@@ -16,6 +16,8 @@ from .. import rules as R
 from .. import selectors as S
 from ..access import agent_get_for_user, agents_visible, is_manager, is_supervisor
 from ..enums import AppealState, RuleSource
+from ..models import PeopleSettings
+from ..templatetags.people_tags import pts
 from .common import GROUPS, back, date_or_none, group_of, int_or_none, month_ctx
 
 
@@ -154,7 +156,14 @@ def rules(request):
             error, status = "; ".join(f"{e['field']}: {e['message']}" for e in exc.errors), 400
         except KefuError as exc:
             error, status = exc.message, http_status(exc)
-    ctx = {"rules": R.rules_list(shop), "settings": R.people_settings(shop), "can_edit": can_edit, "error": error}
+    settings = R.people_settings(shop)
+    rows = [(f, PeopleSettings._meta.get_field(f).verbose_name,
+             pts(getattr(settings, f)) if f.endswith("_points") else getattr(settings, f))
+            for f in R.SETTINGS_FIELDS if f != "ledger_enabled"]
+    if request.method == "POST" and request.POST.get("form") == "settings":
+        rows = [(f, label, request.POST.get(f, v)) for f, label, v in rows]  # show what was typed
+    ctx = {"rules": R.rules_list(shop), "settings": settings, "setting_rows": rows, "can_edit": can_edit,
+           "error": error}
     return TemplateResponse(request, "people/rules.html", ctx, status=status)
 
 

@@ -22,7 +22,8 @@ def _page(request, agent):
     points_row = next(iter(r for r in S.points_overview(shop=shop, member=member, month=month)
                            if r.agent.id == agent.id), None)
     ctx.update({
-        "agent": agent, "own": member.id == agent.id, "supervisor": supervises(member, agent) and member.id != agent.id,
+        "agent": agent, "own": member.id == agent.id, "page_title": _("我的") if member.id == agent.id else agent.name,
+        "page_subtitle": agent.get_group_display(), "supervisor": supervises(member, agent) and member.id != agent.id,
         "sheet": sheet, "row": sheet["rows"][0] if sheet["rows"] else None, "settings": settings,
         "deductions": deductions, "points_left": points_row.points_left if points_row else settings.start_points,
         "warnings": S.warnings_for(shop=shop, member=member, month=month, agent=agent),
