@@ -21,8 +21,8 @@ from kefu.integrations.api import router as integrations_router
 from kefu.metrics.api import router as metrics_router
 from kefu.orders.api import router as orders_router
 from kefu.outbound.api import router as outbound_router
-from kefu.quality.api import router as quality_router
 from kefu.people.api import router as people_router
+from kefu.quality.api import router as quality_router
 from kefu.replies.api import router as replies_router
 from kefu.shipping.api import router as shipping_router
 from kefu.sla.api import router as sla_router
