@@ -198,6 +198,8 @@ BODIES = {
     "/api/v1/appeals/{appeal_id}/reject": {"note": "n"},
     "/api/v1/penalty-rules": {"rules": [{"code": "late", "points_each": "1"}]},
     "/api/v1/people/settings": {"start_points": "10"},
+    "/api/v1/people/months/{month}/close": {},
+    "/api/v1/people/months/{month}/lock": {},
 }
 
 

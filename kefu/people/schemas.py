@@ -203,3 +203,12 @@ class PeopleSettingsIn(Schema):
 
 class CountOut(Schema):
     count: int
+
+
+class MonthOut(Schema):
+    month: dt.date
+    state: str
+    closed_at: dt.datetime | None = None
+    closed_by: str = ""
+    locked_at: dt.datetime | None = None
+    locked_by: str = ""

@@ -15,6 +15,7 @@ urlpatterns = [
     path("points/deductions/", ledger.deduction_add, name="deduction_add"),
     path("points/deductions/<int:deduction_id>/reverse/", ledger.deduction_reverse, name="deduction_reverse"),
     path("points/deductions/<int:deduction_id>/appeal/", ledger.appeal_create, name="appeal_create"),
+    path("months/<str:month>/<str:action>/", ledger.month_decide, name="month_decide"),
     path("appeals/", ledger.appeals, name="appeals"),
     path("appeals/<int:appeal_id>/<str:action>/", ledger.appeal_decide, name="appeal_decide"),
     path("rules/", ledger.rules, name="rules"),

@@ -137,3 +137,29 @@ def test_appeal_decided_once_under_concurrency(transactional_db, shop, agent, su
 
 def test_unknown_client_gets_401():
     assert Client().get("/api/v1/points?shop=s1").status_code == 401
+
+
+def test_month_close_and_lock_through_the_api_and_the_page(shop, agent, supervisor, manager, march):
+    from kefu.people.models import MonthClose
+
+    sup, mgr = login(supervisor), login(manager)
+    # Not over yet: the current month cannot be closed.
+    assert post(sup, "/api/v1/people/months/2099-01/close?shop=s1", {}).json()["field"] == "month"
+    assert post(sup, "/api/v1/people/months/junk/close?shop=s1", {}).status_code == 400
+    assert post(login(agent), "/api/v1/people/months/2026-03/close?shop=s1", {}).status_code == 403
+    assert post(sup, "/api/v1/people/months/2026-03/lock?shop=s1", {}).status_code == 403  # managers lock
+    assert post(mgr, "/api/v1/people/months/2026-03/lock?shop=s1", {}).status_code == 400  # not closed yet
+    r = post(sup, "/api/v1/people/months/2026-03/close?shop=s1", {})
+    assert r.status_code == 200 and r.json()["state"] == "closed" and r.json()["closed_by"] == supervisor.name
+    # April cannot be closed while March is closed but not locked.
+    assert post(sup, "/api/v1/people/months/2026-04/close?shop=s1", {}).status_code == 400
+    r = mgr.post("/people/months/2026-03/lock/")
+    assert r.status_code == 302 and MonthClose.objects.get(shop=shop, month=dt.date(2026, 3, 1)).state == "locked"
+    r = post(mgr, "/api/v1/people/months/2026-03/lock?shop=s1", {})
+    assert r.status_code == 409 and r.json()["code"] == "already_done"
+    assert post(sup, "/api/v1/people/months/2026-03/close?shop=s1", {}).json()["code"] == "month_locked"
+    listed = sup.get("/api/v1/people/months?shop=s1").json()
+    assert [(m["month"], m["state"], m["locked_by"]) for m in listed] == [("2026-03-01", "locked", manager.name)]
+    assert login(agent).get("/api/v1/people/months?shop=s1").status_code == 403
+    page = sup.get("/people/points/?month=2026-03").content.decode()
+    assert "已锁定" in page and "/people/months/2026-03/lock/" not in page

@@ -5,16 +5,18 @@ from ninja import Query, Router, Status
 
 from kefu.core.api_auth import AUTH
 
+from .. import close as C
 from .. import ledger as services
 from .. import rules as R
 from .. import selectors as S
 from ..access import require_supervisor
 from ..enums import AppealState
-from ..models import PenaltyAppeal
+from ..models import MonthClose, PenaltyAppeal
 from ..schemas import (
     AppealOut,
     DeductionIn,
     DeductionOut,
+    MonthOut,
     NoteIn,
     PeopleSettingsIn,
     PeopleSettingsOut,
@@ -169,3 +171,32 @@ def settings_post(request, payload: PeopleSettingsIn, shop: str | None = None):
     return settings_out(R.people_settings_update(shop=shop_obj, by=member, actor=actor_of(request), **changes))
 
 
+
+
+def month_out(row: MonthClose) -> dict:
+    return {"month": row.month, "state": row.state, "closed_at": row.closed_at,
+            "closed_by": row.closed_by.name if row.closed_by else "", "locked_at": row.locked_at,
+            "locked_by": row.locked_by.name if row.locked_by else ""}
+
+
+@router.get("/people/months", response=list[MonthOut])
+def months_get(request, shop: str | None = None):
+    """Months that were closed or locked, newest first (a month not listed is open)."""
+    shop_obj, member = request.auth.shop_for(shop)
+    require_supervisor(member)
+    rows = MonthClose.objects.filter(shop=shop_obj).select_related("closed_by", "locked_by").order_by("-month")
+    return [month_out(r) for r in rows]
+
+
+@router.post("/people/months/{month}/close", response=MonthOut)
+def month_close(request, month: str, shop: str | None = None):
+    """Close a finished month (YYYY-MM): attendance and points recomputed; again recomputes. Supervisors."""
+    shop_obj, member = request.auth.shop_for(shop)
+    return month_out(C.month_close(shop=shop_obj, month=month_of(shop_obj, month), by=member, actor=actor_of(request)))
+
+
+@router.post("/people/months/{month}/lock", response=MonthOut)
+def month_lock(request, month: str, shop: str | None = None):
+    """Lock a closed month, once: it never changes again (later changes reach the next month). Managers."""
+    shop_obj, member = request.auth.shop_for(shop)
+    return month_out(C.month_lock(shop=shop_obj, month=month_of(shop_obj, month), by=member, actor=actor_of(request)))

@@ -15,8 +15,10 @@ from .. import ledger as services
 from .. import rules as R
 from .. import selectors as S
 from ..access import agent_get_for_user, agents_visible, is_manager, is_supervisor
+from ..api.common import month_of
 from ..enums import AppealState, RuleSource
 from ..models import PeopleSettings
+from ..months import month_end, shop_today
 from ..templatetags.people_tags import pts
 from .common import GROUPS, back, date_or_none, group_of, int_or_none, month_ctx
 
@@ -40,6 +42,7 @@ def points(request):
         "deductions": list(S.deductions_for(shop=shop, member=member, month=month, agent=agent)),
         "warnings": S.warnings_for(shop=shop, member=member, month=month),
         "month_state": S.month_state(shop=shop, month=month), "manual_rules": manual_rules,
+        "month_over": month_end(month) < shop_today(shop), "can_lock": is_manager(member),
         "agents": [a for a in agents_visible(shop=shop, member=member).order_by("group", "name") if a.has_role("agent")],
         "error": request.GET.get("error", "")[:300],
     })
@@ -125,6 +128,25 @@ def appeal_decide(request, appeal_id: int, action: str):
     except KefuError as exc:
         return back("people:appeals", error=exc.message)
     return back("people:appeals")
+
+
+@require_POST
+@shop_page
+def month_decide(request, month: str, action: str):
+    """Close (supervisors) or lock (managers) a finished month from the points page."""
+    from .. import close as C
+
+    shop, member = request.shop, request.member
+    if action not in ("close", "lock"):
+        raise Http404("action")
+    try:
+        m = month_of(shop, month)
+        (C.month_close if action == "close" else C.month_lock)(shop=shop, month=m, by=member, actor=request.user)
+    except PermissionDenied as exc:
+        return HttpResponseForbidden(exc.message)
+    except KefuError as exc:
+        return back("people:points", month=month, error=exc.message)
+    return back("people:points", month=month)
 
 
 # ---------------------------------------------------------------- rules and settings
