@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from kefu.core.access import user_of
 from kefu.core.enums import Role
-from kefu.core.errors import KefuError, NotFound, PermissionDenied, ValidationFailed
+from kefu.core.errors import KefuError, NotFound, PermissionDenied, ValidationFailed, row_number
 from kefu.core.inputs import cell_text, clean_text
 from kefu.core.models import Agent, Shop
 from kefu.core.services import audit_record
@@ -163,7 +163,7 @@ def ratings_clean(raws: list[dict], *, first_row: int = 0) -> list[dict]:
         try:
             rows.append(rating_clean(raw))
         except KefuError as exc:
-            errors.append({"row": first_row + i, "field": exc.field, "message": exc.message})
+            errors.append({"row": row_number(raw, first_row + i), "field": exc.field, "message": exc.message})
     if errors:
         raise ValidationFailed(errors)
     return rows
@@ -215,7 +215,7 @@ def ratings_file_import(*, shop: Shop, path: str | Path, actor: Agent | None = N
     missing = [c for c in ("sku", "rating") if c not in known]
     if missing:
         raise KefuError(f"the file lacks the column(s): {', '.join(missing)}", field="header")
-    mapped = [{RATING_COLUMNS[h]: v for h, v in r.items() if h in RATING_COLUMNS} for r in raw]
+    mapped = [{**{RATING_COLUMNS[h]: v for h, v in r.items() if h in RATING_COLUMNS}, "_line": r["_line"]} for r in raw]
     if not mapped:
         raise KefuError("the file has no rows", field="file")
     rows = ratings_clean(mapped, first_row=2)

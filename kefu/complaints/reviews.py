@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from kefu.core.access import sees_whole_shop, user_of
-from kefu.core.errors import KefuError, NotFound, PermissionDenied, ValidationFailed
+from kefu.core.errors import KefuError, NotFound, PermissionDenied, ValidationFailed, row_number
 from kefu.core.files import sniff
 from kefu.core.inputs import cell_text, clean_text
 from kefu.core.models import Agent, AgentAccount, Shop
@@ -93,7 +93,7 @@ def reviews_clean(raws: list[dict], *, tz, first_row: int = 0) -> list[dict]:
         try:
             rows.append(review_clean(raw, tz=tz))
         except KefuError as exc:
-            errors.append({"row": first_row + i, "field": exc.field, "message": exc.message})
+            errors.append({"row": row_number(raw, first_row + i), "field": exc.field, "message": exc.message})
     if errors:
         raise ValidationFailed(errors)
     return rows

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from kefu.core.access import sees_whole_shop, user_of
 from kefu.core.db import insert_new
-from kefu.core.errors import KefuError, NotFound, PermissionDenied, ValidationFailed
+from kefu.core.errors import KefuError, NotFound, PermissionDenied, ValidationFailed, row_number
 from kefu.core.inputs import IngestResult, cell_text, clean_text
 from kefu.core.models import Agent, Shop
 from kefu.core.services import agents_resolve, audit_record
@@ -60,7 +60,8 @@ def messages_clean(raws: list[dict], *, tz, first_row: int = 1, routed: bool = F
         try:
             rows.append(message_clean(raw, tz=tz, routed=routed))
         except KefuError as exc:
-            errors.append({"row": first_row + i, "field": exc.field, "message": exc.message})
+            # a file row names its own line (`_line`: blank lines and multi-line cells shift them)
+            errors.append({"row": row_number(raw, first_row + i), "field": exc.field, "message": exc.message})
     if errors:
         raise ValidationFailed(errors)
     return rows

@@ -31,6 +31,12 @@ class ValidationFailed(KefuError):
         return {"code": self.code, "message": self.message, "errors": self.errors}
 
 
+def row_number(raw, default: int) -> int:
+    """The file line a row came from (`_line`, set by kefu.importers.files), else its position."""
+    line = raw.get("_line") if isinstance(raw, dict) else None
+    return line if type(line) is int else default
+
+
 class NotFound(KefuError):
     code = "not_found"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from django.db import transaction
 
-from kefu.core.errors import KefuError, ValidationFailed
+from kefu.core.errors import KefuError, ValidationFailed, row_number
 from kefu.core.inputs import cell_text
 from kefu.core.models import Shop
 from kefu.core.timeutil import parse_moment
@@ -107,7 +107,7 @@ def events_clean(raws: list[dict], *, tz, first_row: int = 1) -> list[dict]:
                          "raw_state": cell_text(raw, "state")[:10], "at": at,
                          "context": cell_text(raw, "context")[:500], "location": cell_text(raw, "location")[:100]})
         except KefuError as exc:
-            errors.append({"row": first_row + i, "field": exc.field, "message": exc.message})
+            errors.append({"row": row_number(raw, first_row + i), "field": exc.field, "message": exc.message})
     if errors:
         raise ValidationFailed(errors)
     return rows
@@ -223,5 +223,5 @@ def tracking_file_import(*, shop: Shop, path: str | Path) -> TrackingResult:
     headers, raw = read_table(path)
     if "number" not in {FILE_COLUMNS.get(h) for h in headers} or "time" not in {FILE_COLUMNS.get(h) for h in headers}:
         raise KefuError("a tracking file needs number (物流单号) and time (时间) columns", field="header")
-    rows = [{FILE_COLUMNS[h]: v for h, v in r.items() if h in FILE_COLUMNS} for r in raw]
+    rows = [{**{FILE_COLUMNS[h]: v for h, v in r.items() if h in FILE_COLUMNS}, "_line": r["_line"]} for r in raw]
     return tracking_ingest(shop=shop, rows=events_clean(rows, tz=shop.tz, first_row=2))

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from kefu.catalog.models import Sku
 from kefu.core.db import bulk_update_rows, insert_new
-from kefu.core.errors import KefuError, ValidationFailed
+from kefu.core.errors import KefuError, ValidationFailed, row_number
 from kefu.core.inputs import IngestResult, cell_text
 from kefu.core.models import Shop
 from kefu.core.timeutil import parse_moment
@@ -132,7 +132,7 @@ def orders_clean(raws: list[dict], *, tz, first_row: int = 1) -> list[dict]:
             rows.append(order_clean(raw, tz=tz))
         except (KefuError, TypeError, ValueError) as exc:
             # a format that groups item lines into one order names the order's first line (`_line`)
-            errors.append({"row": raw.get("_line", first_row + i) if isinstance(raw, dict) else first_row + i,
+            errors.append({"row": row_number(raw, first_row + i),
                            "field": getattr(exc, "field", "items"),
                            "message": getattr(exc, "message", str(exc))})
     if errors:

@@ -77,10 +77,10 @@ def group_lines(rows: list[dict], key: str, first_line: int = 2) -> list[tuple[i
     for i, r in enumerate(rows):
         oid = text(r.get(key))
         if not oid:
-            anonymous.append((first_line + i, [r]))  # validation reports the missing id on this line
+            anonymous.append((r.get("_line", first_line + i), [r]))  # validation reports the missing id on this line
             continue
         if oid not in groups:
-            groups[oid] = (first_line + i, [])
+            groups[oid] = (r.get("_line", first_line + i), [])
         groups[oid][1].append(r)
     return [*groups.values(), *anonymous]
 

@@ -72,7 +72,7 @@ def convert(headers: list[str], rows: list[dict]) -> tuple[list[dict], list[str]
         q = amount(qty)
         unit = (goods / q).quantize(CENT) if goods is not None and q else goods  # the export has no unit price
         g = {
-            "_line": i + 2,
+            "_line": r.get("_line", i + 2),
             "order_id": oid,
             "buyer_id": f"anon:{oid}",
             "created_at": first_of(r, "订单成交时间", "支付时间", "拼单成功时间"),

@@ -104,7 +104,7 @@ def convert(headers: list[str], rows: list[dict], *, amounts: str = "auto") -> t
     out = []
     for i, r in enumerate(rows):
         g = {field: r[h] for h, field in FIELDS.items() if h in r}
-        g["_line"] = i + 2
+        g["_line"] = r.get("_line", i + 2)
         oid = text(g.get("order_id"))
         if total_col:
             g["total_amount"] = r.get(total_col)
