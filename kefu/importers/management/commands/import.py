@@ -1,16 +1,24 @@
 from django.core.management.base import BaseCommand, CommandError
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from django.db import DatabaseError
+from rich.progress import BarColumn, Progress, ProgressColumn, TextColumn, TimeRemainingColumn
+from rich.text import Text
 
 from kefu.core.errors import KefuError, ValidationFailed
 from kefu.core.models import Shop
-from kefu.importers.services import file_import
+from kefu.importers.services import ImportInterrupted, file_import
 
 MAX_SHOWN = 20
 
 
+class RateColumn(ProgressColumn):
+    def render(self, task):
+        return Text(f"{task.speed:,.0f} rows/s" if task.speed else "… rows/s")
+
+
 class Command(BaseCommand):
     help = ("Import a CSV/XLSX file: `kefu import messages|orders FILE --shop CODE "
-            "[--format generic|taobao|jd|pdd|douyin|shopify|auto] [--amounts auto|net|gross]`")
+            "[--format generic|taobao|jd|pdd|douyin|shopify|auto] [--amounts auto|net|gross]`. "
+            "Run it again after an interruption: it finishes the file.")
 
     def add_arguments(self, parser):
         parser.add_argument("kind", choices=["messages", "orders"])
@@ -25,11 +33,13 @@ class Command(BaseCommand):
         shop_obj = Shop.objects.filter(code=shop).first()
         if shop_obj is None:
             raise CommandError(f"no shop {shop!r}; create it with `kefu shop add {shop} --name …`")
+        if shop_obj.archived_at is not None:
+            raise CommandError(f"shop {shop!r} is archived: nothing imported")
         with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                      TimeRemainingColumn(), transient=True, disable=not self.stdout.isatty()) as bar:
+                      RateColumn(), TimeRemainingColumn(), transient=True, disable=not self.stdout.isatty()) as bar:
             task = bar.add_task(f"import {kind}", total=None)
             try:
-                result, warnings = file_import(
+                got = file_import(
                     shop=shop_obj, kind=kind, path=file, fmt=format, options={"amounts": amounts},
                     progress=lambda done, total: bar.update(task, completed=done, total=total),
                 )
@@ -41,14 +51,21 @@ class Command(BaseCommand):
                 raise CommandError(
                     f"nothing imported: {len(exc.errors)} bad row(s)\n" + "\n".join(lines)
                 ) from exc
+            except ImportInterrupted as exc:
+                raise CommandError(f"import interrupted: {exc.message}") from exc
             except KefuError as exc:
                 raise CommandError(f"nothing imported: {exc.field + ': ' if exc.field else ''}{exc.message}") from exc
-        for w in warnings:
+            except DatabaseError as exc:  # before the first row was written (busy, gone)
+                raise CommandError(f"nothing imported: the database refused ({type(exc).__name__}: "
+                                   f"{str(exc).strip()[:200]}); try again") from exc
+        for w in got.warnings:
             if not w.startswith("reading:"):
                 self.stderr.write(f"warning: {w}")
-        for w in warnings:
+        for w in got.warnings:
             if w.startswith("reading:"):
                 self.stdout.write(w)
+        result = got.result
         self.stdout.write(
             f"{kind}: {result.created} created, {result.updated} updated, {result.duplicates} unchanged/duplicate"
         )
+        self.stdout.write(f"{got.written} rows written in {got.seconds:.1f} s ({got.rows_per_second:,.0f} rows/s)")
