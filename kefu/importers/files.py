@@ -105,7 +105,7 @@ def iter_table(path: str | Path) -> tuple[list[str], Iterator[dict]]:
     from the header's is an error naming it (empty cells past the header's last are allowed).
     """
     path = Path(path)
-    if not path.exists():
+    if not path.is_file():
         raise KefuError(f"no such file: {path}", field="file")
     is_xlsx = path.suffix.lower() in (".xlsx", ".xlsm", ".xls")
     records = _xlsx_records(path) if is_xlsx else _csv_records(path)

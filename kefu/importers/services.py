@@ -134,8 +134,8 @@ def file_import(
     """
     started = time.monotonic()
     options = {k: v for k, v in (options or {}).items() if v is not None}
-    sha = file_sha256(path)
     headers, raw = read_table(path)
+    sha = file_sha256(path)
     rows, warnings = map_rows(kind, fmt, headers, raw, **options)
     warnings += duplicate_ids(kind, rows)
     clean = (messages_clean if kind == "messages" else orders_clean)(rows, tz=shop.tz, first_row=2)

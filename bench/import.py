@@ -1,0 +1,182 @@
+"""`kefu import` of an orders file vs the database's own bulk load of the same rows (issue 11, item 2).
+
+    .venv/bin/python bench/import.py --db postgres|sqlite [--file PATH] [--format taobao] [--cycles 3] [--repeat 1,4]
+
+Default file: the real Tmall export in /work/shared/data (28,010 orders, --format taobao). In each
+cycle, into a fresh shop: the product's import (kefu.importers.services.file_import, what
+`kefu import` runs: read, validate, write in 1,000-row transactions, then the facts drain), run in
+a forked child process so its memory can be measured (peak RSS growth over the child's start); then
+the baseline: the rows the import stored (customers and orders, every column) loaded again into
+another fresh shop by PostgreSQL COPY (SQLite: executemany INSERT in one transaction). The ratio of
+the two rates is taken per cycle (the machine's load moves both alike) and the median printed.
+--repeat N makes the file N times longer (new order ids) to show how time and memory scale.
+"""
+
+import argparse
+import csv
+import io
+import multiprocessing as mp
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import database, db_version, django_setup, machine, median  # noqa: E402
+
+TMALL = Path("/work/shared/data/tmall_order_report/tmall_order_report.csv")
+
+
+def _status_kb(key: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def _child(args, queue):
+    """The product's import in this (forked) process; reports timings and peak memory growth."""
+    from django.db import connections
+
+    from kefu.core.models import Shop
+    from kefu.importers.services import file_import
+
+    connections.close_all()
+    try:
+        Path("/proc/self/clear_refs").write_text("5")  # reset the peak (VmHWM) to the current RSS
+    except OSError:
+        pass
+    start_kb = _status_kb("VmRSS")
+    shop = Shop.objects.get(code=args["shop"])
+    t = time.perf_counter()
+    got = file_import(shop=shop, kind="orders", path=args["path"], fmt=args["fmt"])
+    seconds = time.perf_counter() - t
+    queue.put({"seconds": seconds, "rows": got.run.rows_total, "created": got.result.created,
+               "timings": got.timings, "peak_mb": (_status_kb("VmHWM") - start_kb) / 1024})
+    connections.close_all()
+
+
+def run_import(shop_code: str, path: Path, fmt: str) -> dict:
+    from django.db import connections
+
+    connections.close_all()
+    ctx = mp.get_context("fork")
+    q = ctx.Queue()
+    p = ctx.Process(target=_child, args=({"shop": shop_code, "path": str(path), "fmt": fmt}, q))
+    p.start()
+    out = q.get(timeout=3600)
+    p.join()
+    return out
+
+
+def bulk_load(src_shop, dst_shop) -> tuple[float, int]:
+    """The rows the import stored in src_shop, loaded into dst_shop the fastest way the database has.
+    Returns (seconds, orders loaded)."""
+    from django.db import connection, transaction
+
+    from kefu.customers.models import Customer
+    from kefu.orders.models import Order
+
+    def columns(model):
+        return [f for f in model._meta.concrete_fields if not f.primary_key]
+
+    def rows_of(model, qs, replace):
+        cols = columns(model)
+        out = []
+        for obj in qs:
+            out.append([replace.get(f.attname, lambda o, f=f: f.get_db_prep_save(getattr(o, f.attname), connection))(obj)
+                        for f in cols])
+        return cols, out
+
+    cust_cols, cust_rows = rows_of(Customer, Customer.objects.filter(shop=src_shop),
+                                   {"shop_id": lambda o: dst_shop.id})
+    buyer_of = dict(Customer.objects.filter(shop=src_shop).values_list("id", "buyer_id"))
+    orders = list(Order.objects.filter(shop=src_shop))
+    qn = connection.ops.quote_name
+    t = time.perf_counter()
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cur:
+                with cur.cursor.copy(f"COPY {qn(Customer._meta.db_table)} ({', '.join(qn(f.column) for f in cust_cols)}) "
+                                     "FROM STDIN") as cp:
+                    for r in cust_rows:
+                        cp.write_row(r)
+        else:
+            with connection.cursor() as cur:
+                cur.executemany(f"INSERT INTO {qn(Customer._meta.db_table)} ({', '.join(qn(f.column) for f in cust_cols)}) "
+                                f"VALUES ({', '.join(['%s'] * len(cust_cols))})", cust_rows)
+        new_id = dict(Customer.objects.filter(shop=dst_shop).values_list("buyer_id", "id"))
+        ord_cols, ord_rows = rows_of(Order, orders, {"shop_id": lambda o: dst_shop.id,
+                                                     "customer_id": lambda o: new_id[buyer_of[o.customer_id]]})
+        with connection.cursor() as cur:
+            if connection.vendor == "postgresql":
+                with cur.cursor.copy(f"COPY {qn(Order._meta.db_table)} ({', '.join(qn(f.column) for f in ord_cols)}) "
+                                     "FROM STDIN") as cp:
+                    for r in ord_rows:
+                        cp.write_row(r)
+            else:
+                cur.executemany(f"INSERT INTO {qn(Order._meta.db_table)} ({', '.join(qn(f.column) for f in ord_cols)}) "
+                                f"VALUES ({', '.join(['%s'] * len(ord_cols))})", ord_rows)
+    return time.perf_counter() - t, len(orders)
+
+
+def repeated(path: Path, times: int, tmp: Path) -> Path:
+    """The file `times` over, order ids made unique per copy (id + copy × 10^7)."""
+    if times == 1:
+        return path
+    text = path.read_bytes().decode("utf-8-sig")
+    head, *rows = list(csv.reader(io.StringIO(text)))
+    out = tmp / f"{path.stem}_x{times}.csv"
+    with out.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(head)
+        for k in range(times):
+            for r in rows:
+                w.writerow([str(int(r[0]) + k * 10**7), *r[1:]])
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--db", choices=["sqlite", "postgres"], default="postgres")
+    ap.add_argument("--file", type=Path, default=TMALL)
+    ap.add_argument("--format", default="taobao")
+    ap.add_argument("--cycles", type=int, default=3)
+    ap.add_argument("--repeat", default="1", help="comma-separated: also import the file this many times over")
+    a = ap.parse_args()
+    if not a.file.exists():
+        raise SystemExit(f"no file {a.file} (the Tmall sample lives in /work/shared/data)")
+
+    with database(a.db) as env, tempfile.TemporaryDirectory(prefix="kefu-bench-import-") as tmp:
+        django_setup(env)
+        from kefu.core.services import shop_create
+
+        print(machine())
+        print(f"database: {db_version()}; file {a.file.name} --format {a.format}")
+        for times in [int(x) for x in a.repeat.split(",")]:
+            path = repeated(a.file, times, Path(tmp))
+            ratios, rates, bases = [], [], []
+            for c in range(a.cycles):
+                shop = shop_create(code=f"i{times}x{c}", name="bench import")
+                got = run_import(shop.code, path, a.format)
+                base_shop = shop_create(code=f"c{times}x{c}", name="bench copy")
+                seconds, n = bulk_load(shop, base_shop)
+                assert n == got["rows"] == got["created"], (n, got)
+                rate, base = got["rows"] / got["seconds"], n / seconds
+                ratios.append(rate / base)
+                rates.append(rate)
+                bases.append(base)
+                tm = got["timings"]
+                print(f"  x{times} cycle {c + 1}: import {got['rows']:,} rows in {got['seconds']:.1f} s = {rate:,.0f} rows/s "
+                      f"(read+validate {tm['validate']:.1f} s, write {tm['write']:.1f} s, facts {tm['rebuild']:.1f} s; "
+                      f"peak memory +{got['peak_mb']:.0f} MB) | "
+                      f"{'COPY' if a.db == 'postgres' else 'executemany'} {n:,} rows in {seconds:.2f} s = {base:,.0f} rows/s "
+                      f"| ratio {rate / base:.3f}")
+            print(f"x{times} ({got['rows']:,} rows): import {median(rates):,.0f} rows/s, "
+                  f"{'COPY' if a.db == 'postgres' else 'executemany'} {median(bases):,.0f} rows/s, "
+                  f"median ratio {median(ratios):.3f} (target: 20,000 rows/s on PostgreSQL)")
+
+
+if __name__ == "__main__":
+    main()
