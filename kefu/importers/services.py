@@ -140,7 +140,11 @@ def file_import(
     warnings += duplicate_ids(kind, rows)
     clean = (messages_clean if kind == "messages" else orders_clean)(rows, tz=shop.tz, first_row=2)
     validated = time.monotonic()
-    ingest = messages_ingest if kind == "messages" else orders_upsert
+    if kind == "messages":
+        ingest = messages_ingest  # imported history: no routing, no events
+    else:
+        def ingest(*, shop, rows):  # history: no order.created/updated events for the webhooks
+            return orders_upsert(shop=shop, rows=rows, events=False)
     opts = json.dumps(options, sort_keys=True)
 
     now = timezone.now()

@@ -143,7 +143,7 @@ def orders_clean(raws: list[dict], *, tz, first_row: int = 1) -> list[dict]:
 ORDER_COLUMNS = ("status", *TIME_FIELDS, *MONEY_FIELDS, *TEXT_FIELDS)
 
 
-def orders_upsert(*, shop: Shop, rows: list[dict]) -> IngestResult:
+def orders_upsert(*, shop: Shop, rows: list[dict], events: bool = True) -> IngestResult:
     """Create or update orders by order id (a re-import updates, never duplicates); mark their buyers
     for the rebuild (kefu.metrics.queue).
 
@@ -199,11 +199,13 @@ def orders_upsert(*, shop: Shop, rows: list[dict]) -> IngestResult:
             from kefu.shipping.services import issues_close_for_orders
 
             issues_close_for_orders(shop=shop, order_ids=changed)
-            # order.created / order.updated for webhooks and rules (file imports write through their own path)
+            # order.created / order.updated for webhooks and rules; a file import of history (events=False)
+            # emits nothing, as messages_ingest does for imported messages
             from kefu.integrations import hooks
 
-            hooks.orders_changed(shop=shop, created=sorted(inserted),
-                                 updated={o.order_id: changes[o.order_id] for o in update})
+            if events:
+                hooks.orders_changed(shop=shop, created=sorted(inserted),
+                                     updated={o.order_id: changes[o.order_id] for o in update})
     return result
 
 

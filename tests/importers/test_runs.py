@@ -132,3 +132,19 @@ def test_duplicate_warning_is_bounded():
     [w] = services.duplicate_ids("orders", rows)
     assert w.startswith("15 order_id(s) repeated") and w.endswith("; and 5 more")
     assert services.duplicate_ids("orders", [{"order_id": "A"}, {"order_id": "B"}]) == []
+
+
+def test_a_file_import_of_history_emits_no_order_events(shop, manager, tmp_path):
+    """order.created is for live orders (API); a file of history would flood the webhooks (before:
+    one event per imported order)."""
+    from kefu.integrations.models import OutboxEvent
+    from kefu.integrations.webhooks import subscription_save
+    from kefu.orders.services import orders_clean, orders_upsert
+
+    subscription_save(shop=shop, actor=manager, name="ERP", url="http://127.0.0.1:9/hook",
+                      event_types=["order.created"])
+    imp("orders", orders_file(tmp_path / "o.csv", 5))
+    assert Order.objects.filter(shop=shop).count() == 5 and not OutboxEvent.objects.exists()
+    row = {"order_id": "LIVE1", "buyer_id": "b1", "created_at": "2026-11-02T10:00:00"}
+    orders_upsert(shop=shop, rows=orders_clean([row], tz=shop.tz))
+    assert OutboxEvent.objects.filter(type="order.created").count() == 1
