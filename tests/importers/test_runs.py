@@ -148,3 +148,12 @@ def test_a_file_import_of_history_emits_no_order_events(shop, manager, tmp_path)
     row = {"order_id": "LIVE1", "buyer_id": "b1", "created_at": "2026-11-02T10:00:00"}
     orders_upsert(shop=shop, rows=orders_clean([row], tz=shop.tz))
     assert OutboxEvent.objects.filter(type="order.created").count() == 1
+
+
+def test_no_import_into_an_archived_shop(shop, tmp_path):
+    from kefu.core.services import shop_archive
+
+    shop_archive(shop=shop)
+    with pytest.raises(CommandError, match="archived: nothing imported"):
+        imp("orders", orders_file(tmp_path / "o.csv", 3))
+    assert not Order.objects.exists() and not ImportRun.objects.exists()
