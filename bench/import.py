@@ -158,9 +158,10 @@ def main() -> None:
             path = repeated(a.file, times, Path(tmp))
             ratios, rates, bases = [], [], []
             for c in range(a.cycles):
-                shop = shop_create(code=f"i{times}x{c}", name="bench import")
+                tag = f"{times}x{c}-{int(time.time())}"  # KEFU_DATABASE_URL may be a database used before
+                shop = shop_create(code=f"i{tag}", name="bench import")
                 got = run_import(shop.code, path, a.format)
-                base_shop = shop_create(code=f"c{times}x{c}", name="bench copy")
+                base_shop = shop_create(code=f"c{tag}", name="bench copy")
                 seconds, n = bulk_load(shop, base_shop)
                 assert n == got["rows"] == got["created"], (n, got)
                 rate, base = got["rows"] / got["seconds"], n / seconds
