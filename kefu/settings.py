@@ -130,6 +130,7 @@ def _database():
     # below gunicorn's 30 s worker timeout, so the answer is a clear "busy", not a killed worker.
     wait = float(os.environ.get("KEFU_DB_LOCK_WAIT", "20"))
     if db["ENGINE"].endswith("sqlite3"):
+        db["ENGINE"] = "kefu.core.sqlite3"  # Django's, with exact money in aggregates
         # WAL lets readers go on while the worker writes; IMMEDIATE avoids upgrade deadlocks.
         db["OPTIONS"] = {
             "transaction_mode": "IMMEDIATE",
