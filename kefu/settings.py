@@ -131,6 +131,9 @@ def _database():
     wait = float(os.environ.get("KEFU_DB_LOCK_WAIT", "20"))
     if db["ENGINE"].endswith("sqlite3"):
         db["ENGINE"] = "kefu.core.sqlite3"  # Django's, with exact money in aggregates
+        # Tests use an in-memory database, as with Django's own engine name (pytest-django's xdist
+        # suffix would otherwise turn the file's path into a test database name).
+        db["TEST"] = {"NAME": ":memory:"}
         # WAL lets readers go on while the worker writes; IMMEDIATE avoids upgrade deadlocks.
         db["OPTIONS"] = {
             "transaction_mode": "IMMEDIATE",
