@@ -200,6 +200,8 @@ BODIES = {
     "/api/v1/people/settings": {"start_points": "10"},
     "/api/v1/people/months/{month}/close": {},
     "/api/v1/people/months/{month}/lock": {},
+    "/api/v1/commission-plans": {"tiers": [["0", "1"]]},
+    "/api/v1/commissions/recompute": {"month": "2026-11"},
 }
 
 

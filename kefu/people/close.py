@@ -24,10 +24,11 @@ def _close_row(shop: Shop, month: dt.date) -> MonthClose:
 
 
 def month_close(*, shop: Shop, month: dt.date, by: Agent | None, actor=None, now: dt.datetime | None = None) -> MonthClose:
-    """Close a finished month: recompute its attendance and ledger.
+    """Close a finished month: recompute its attendance, ledger and commission statements.
     Closing a closed (not locked) month again recomputes it. The month before must be locked first,
     so clawbacks and adjustments always land in one place."""
     from .attendance import attendance_recompute
+    from .pay import commission_recompute
 
     require_supervisor(by)
     month = month_start(month)
@@ -42,6 +43,7 @@ def month_close(*, shop: Shop, month: dt.date, by: Agent | None, actor=None, now
         if before is not None and before.state == MonthState.CLOSED:
             raise KefuError(f"lock {prev_month(month):%Y-%m} first", field="month", code=PeopleError.STATE)
         attendance_recompute(shop=shop, month=month, now=now)
+        commission_recompute(shop=shop, month=month, now=now)
         row.state, row.closed_at, row.closed_by = MonthState.CLOSED, now, by
         row.save(update_fields=["state", "closed_at", "closed_by"])
         audit_record(shop=shop, actor=actor, action="month.close", entity=row,

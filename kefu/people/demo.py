@@ -1,7 +1,8 @@
 """Demo data of people management, made through the services and deterministic from the seed: a month
 of clocks for every rostered agent (mostly on time, a few late days, one absence over 30 minutes, one
 unauthorised absence, one forgotten clock-out), leave and 调休 approved beforehand, a supervisor's
-manual deduction and an appeal, and the month before the current one closed and locked."""
+manual deduction and an appeal, a commission plan, the month before the current one closed and locked
+(with its commission statements) and this month's statements so far."""
 
 import datetime as dt
 import random
@@ -15,6 +16,7 @@ from .close import month_close, month_lock
 from .enums import DeductionStatus
 from .models import PenaltyDeduction
 from .months import month_start, prev_month, shop_today
+from .pay import commission_plan_set, commission_recompute
 
 
 def _staff(shop: Shop) -> tuple[list[Agent], Agent | None, Agent | None]:
@@ -64,9 +66,11 @@ def demo_extend(*, shop: Shop, seed: int, date_from: dt.date, date_to: dt.date, 
     for m in sorted({month_start(e.date) for e in entries}):
         attendance.attendance_recompute(shop=shop, month=m)
     _manual(shop, rnd, agents, supervisor, date_to)
+    _plan(shop, manager)
     closed = _close_last_month(shop, supervisor, manager)
+    statements = commission_recompute(shop=shop, month=month_start(shop_today(shop)))
     say(f"{created} clock events, {len(leave_days)} leave days, attendance and points"
-        + (f"; {closed:%Y-%m} closed and locked" if closed else ""))
+        + (f"; {closed:%Y-%m} closed and locked" if closed else "") + f"; {statements} commission statements")
 
 
 def _leave_days(rnd, agents, entries) -> dict:
@@ -100,6 +104,14 @@ def _manual(shop, rnd, agents, supervisor, date_to) -> None:
                                             month=month_start(date_to)).order_by("day", "id").first())
     if late is not None:
         ledger.appeal_create(shop=shop, deduction=late, reason="地铁临时停运，有出站记录", by=late.agent)
+
+
+def _plan(shop, manager) -> None:
+    """A progressive commission plan with 金牌/银牌/铜牌 by KPI score and less for few points left."""
+    commission_plan_set(shop=shop, by=manager, mode="progressive",
+                        tiers=[["0", "1"], ["20000", "1.5"], ["50000", "2"]], floor="0",
+                        kpi_tiers=[["90", "1.2", "金牌"], ["80", "1.1", "银牌"], ["70", "1", "铜牌"]],
+                        points_tiers=[["-100", "0.8"], ["6", "1"]])
 
 
 def _close_last_month(shop, supervisor, manager) -> dt.date | None:

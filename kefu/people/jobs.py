@@ -20,6 +20,6 @@ def _enqueue_settle(shop: Shop) -> None:
 
 
 JOBS = [
-    Job("people.attendance_settle", _("考勤结算与自动扣分"), _("每小时重算本月考勤、扣分与警告（月初三天也重算上月）"),
+    Job("people.attendance_settle", _("考勤结算与自动扣分"), _("每小时重算本月考勤、扣分、警告与提成（月初三天也重算上月考勤；上月未锁定时也重算上月提成）"),
         _hourly, _enqueue_settle),
 ]

@@ -212,3 +212,60 @@ class MonthOut(Schema):
     closed_by: str = ""
     locked_at: dt.datetime | None = None
     locked_by: str = ""
+
+
+class PlanIn(Schema):
+    group: str = ""
+    mode: str = "progressive"  # whole | progressive
+    tiers: list[list[Decimal]]  # [[threshold ¥, rate %], …]
+    floor: Decimal = Decimal("0")
+    kpi_tiers: list[list[Decimal | str]] = []  # [[min score, factor, label], …]
+    points_tiers: list[list[Decimal]] = []  # [[min points left, factor], …]
+
+
+class PlanOut(Schema):
+    group: str
+    mode: str
+    tiers: list
+    floor: Decimal
+    kpi_tiers: list
+    points_tiers: list
+    updated_at: dt.datetime
+
+
+class StatementLineOut(Schema):
+    kind: str
+    order_id: int | None
+    order_no: str
+    day: dt.date | None
+    paid: Decimal
+    refund: Decimal
+    taken_back: bool
+    amount: Decimal
+    origin_month: dt.date | None
+    note: str
+
+
+class StatementOut(Schema):
+    id: int
+    agent_id: int
+    agent: str
+    group: str
+    month: dt.date
+    month_state: str
+    orders: int
+    sales: Decimal
+    refunds: Decimal
+    net_sales: Decimal
+    base: Decimal
+    kpi_score: Decimal | None
+    kpi_tier: str
+    kpi_factor: Decimal
+    points_left: Decimal | None
+    points_factor: Decimal
+    commission: Decimal
+    clawback: Decimal
+    total: Decimal
+    plan: dict
+    computed_at: dt.datetime | None
+    lines: list[StatementLineOut] | None = None

@@ -225,3 +225,32 @@ def month_range(month: dt.date) -> tuple[dt.date, dt.date]:
 
 
 UNSETTLED = Q(status=AttendanceStatus.PENDING)
+
+
+# ---------------------------------------------------------------- commissions (WF-5)
+
+def statements_for(*, shop: Shop, member: Agent | None, month: dt.date, group: str = "") -> list:
+    """The month's commission statements of the agents the person may see, by agent name."""
+    from .models import CommissionStatement
+
+    qs = CommissionStatement.objects.filter(shop=shop, month=month,
+                                            agent__in=agents_visible(shop=shop, member=member, include_inactive=True))
+    if group:
+        qs = qs.filter(group=group)
+    return list(qs.select_related("agent").order_by("agent__name", "agent_id"))
+
+
+def statement_get_for_user(*, shop: Shop, member: Agent | None, id: int):
+    """A statement of this shop the person may see (theirs, their group's, or any for managers); 404 otherwise."""
+    from .models import CommissionStatement
+
+    st = CommissionStatement.objects.filter(shop=shop, pk=id).select_related("agent").first()
+    if st is None or not may_see(member, st.agent):
+        raise Http404("statement")
+    return st
+
+
+def statement_of(*, shop: Shop, agent: Agent, month: dt.date):
+    from .models import CommissionStatement
+
+    return CommissionStatement.objects.filter(shop=shop, agent=agent, month=month).first()

@@ -23,4 +23,8 @@ def attendance_settle(shop_id: int) -> int:
         months.insert(0, prev_month(months[0]))
     written = sum(attendance_recompute(shop=shop, month=m, now=now) for m in months)
     log.info("attendance of %s settled: %d day rows written", shop.code, written)
+    from .pay import commission_recompute_open
+
+    statements = commission_recompute_open(shop=shop, now=now)
+    log.info("commissions of %s recomputed: %d statements", shop.code, statements)
     return written

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import attendance, ledger, me
+from .views import attendance, ledger, me, pay
 
 app_name = "people"
 urlpatterns = [
@@ -18,5 +18,9 @@ urlpatterns = [
     path("months/<str:month>/<str:action>/", ledger.month_decide, name="month_decide"),
     path("appeals/", ledger.appeals, name="appeals"),
     path("appeals/<int:appeal_id>/<str:action>/", ledger.appeal_decide, name="appeal_decide"),
+    path("pay/", pay.pay, name="pay"),
+    path("pay/recompute/", pay.recompute, name="pay_recompute"),
+    path("pay/plans/", pay.plan_save, name="plan_save"),
+    path("pay/statements/<int:statement_id>/", pay.statement, name="statement"),
     path("rules/", ledger.rules, name="rules"),
 ]

@@ -2,8 +2,9 @@
 
 from ninja import Router
 
-from . import attendance, ledger
+from . import attendance, ledger, pay
 
 router = Router()
 router.add_router("", attendance.router)
 router.add_router("", ledger.router)
+router.add_router("", pay.router)

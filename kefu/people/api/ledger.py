@@ -10,7 +10,7 @@ from .. import ledger as services
 from .. import rules as R
 from .. import selectors as S
 from ..access import require_supervisor
-from ..enums import AppealState
+from ..enums import AppealState, MonthState
 from ..models import MonthClose, PenaltyAppeal
 from ..schemas import (
     AppealOut,
@@ -184,7 +184,8 @@ def months_get(request, shop: str | None = None):
     """Months that were closed or locked, newest first (a month not listed is open)."""
     shop_obj, member = request.auth.shop_for(shop)
     require_supervisor(member)
-    rows = MonthClose.objects.filter(shop=shop_obj).select_related("closed_by", "locked_by").order_by("-month")
+    rows = (MonthClose.objects.filter(shop=shop_obj).exclude(state=MonthState.OPEN)
+            .select_related("closed_by", "locked_by").order_by("-month"))
     return [month_out(r) for r in rows]
 
 

@@ -15,8 +15,10 @@ from .ledger import (
     PenaltyRule,
     PenaltyWarning,
 )
+from .pay import CommissionPlan, CommissionStatement, StatementLine
 
 __all__ = [
     "AttendanceCorrection", "AttendanceDay", "ClockEvent", "LeaveRequest", "PeopleSettings",
     "LedgerMonth", "MonthClose", "PenaltyAppeal", "PenaltyDeduction", "PenaltyRule", "PenaltyWarning",
+    "CommissionPlan", "CommissionStatement", "StatementLine",
 ]

@@ -91,6 +91,12 @@ def deduction_text(d) -> str:
 
 
 @register.filter
+def plan_text(rows) -> str:
+    """A plan's tier rows as typed in its form: "0:1, 50000:1.5"."""
+    return ", ".join(":".join(str(x) for x in r) for r in rows or [])
+
+
+@register.filter
 def tr(value) -> str:
     """Translate data that is a default label (rule names shipped as seed defaults); other text as is."""
     return _(value) if value else ""

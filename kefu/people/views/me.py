@@ -28,6 +28,7 @@ def _page(request, agent):
         "deductions": deductions, "points_left": points_row.points_left if points_row else settings.start_points,
         "warnings": S.warnings_for(shop=shop, member=member, month=month, agent=agent),
         "leave_requests": S.leave_requests_for(shop=shop, member=member, agent=agent, limit=10),
+        "statement": S.statement_of(shop=shop, agent=agent, month=month),
         "month_state": S.month_state(shop=shop, month=month), "error": request.GET.get("error", "")[:300],
         "tally_statuses": [(s, AttendanceStatus(s).label) for s in S.TALLY],
         "weekday_labels": [_("一"), _("二"), _("三"), _("四"), _("五"), _("六"), _("日")],

@@ -1,0 +1,78 @@
+"""The month close in a browser: the supervisor closes March on the points page, the manager locks it,
+and the commission statements of March show, with the agent's own statement (Playwright, chromium)."""
+
+import datetime as dt
+import os
+
+import pytest
+
+from kefu.core.services import person_create, shop_create
+from kefu.people.pay import commission_plan_set
+from tests.e2e.test_dashboard_browser import ARGS, CHROMIUM
+from tests.people.test_pay import sell
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is absent (apt-get install chromium)"),
+]
+
+
+@pytest.fixture
+def people_shop(transactional_db):
+    shop = shop_create(code="e2e", name="浏览器测试店")
+    person_create(shop=shop, name="周主管", username="zhou", password="pass-word-1", roles=["supervisor"], group="")
+    manager = person_create(shop=shop, name="陈经理", username="chen", password="pass-word-1", roles=["manager"],
+                            group="")
+    person_create(shop=shop, name="小美", username="xiaomei", password="pass-word-1", roles=["agent"],
+                  platform_ids=["店铺:小美"])
+    commission_plan_set(shop=shop, by=manager, tiers=[["0", "1"], ["1000", "2"]])
+    paid = dt.datetime(2026, 3, 10, 10, tzinfo=shop.tz)
+    sell(shop, "店铺:小美", "b1", "o1", paid, "1500.00")
+    return shop
+
+
+def _login(page, url, username):
+    page.context.clear_cookies()
+    page.goto(f"{url}/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "pass-word-1")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{url}/")
+
+
+def test_close_and_lock_a_month_then_read_the_statements(live_server, people_shop):
+    from playwright.sync_api import sync_playwright
+
+    url = live_server.url
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            context = browser.new_context(locale="zh-CN")
+            context.set_default_timeout(120_000)  # a loaded CI box; no timing is asserted
+            page = context.new_page()
+            page.on("dialog", lambda d: d.accept())
+            _login(page, url, "zhou")
+            page.goto(f"{url}/people/points/?month=2026-03")
+            page.get_by_role("button", name="结算本月").click()
+            page.wait_for_load_state()
+            assert "已结算" in page.locator(".card-actions .badge").first.inner_text()
+            assert page.get_by_role("button", name="锁定").count() == 0  # supervisors do not lock
+
+            _login(page, url, "chen")
+            page.goto(f"{url}/people/points/?month=2026-03")
+            page.get_by_role("button", name="锁定").click()
+            page.wait_for_load_state()
+            assert "已锁定" in page.locator(".card-actions .badge").first.inner_text()
+            page.goto(f"{url}/people/pay/?month=2026-03")
+            row = page.locator("#statements tbody tr").first
+            assert "小美" in row.inner_text() and "¥20.00" in row.inner_text()  # 1000 × 1 % + 500 × 2 %
+            assert page.get_by_role("button", name="重算").count() == 0  # locked: nothing to recompute
+
+            _login(page, url, "xiaomei")
+            page.goto(f"{url}/people/pay/?month=2026-03")
+            assert "o1" in page.locator("#lines").inner_text()
+            assert "¥20.00" in page.locator("body").inner_text()
+        finally:
+            browser.close()
