@@ -14,14 +14,15 @@ from .enums import CaseErrorCode, CaseReason, CaseState, CaseType
 from .models import Case, CourierClaim
 from .policy import policy_suggest
 from .schemas import (
+    CaseEvidenceOut,
     CaseOpenIn,
     CaseOut,
+    CaseTransitionIn,
     CategoryPolicyIn,
     ClaimIn,
     ClaimOut,
     ClaimTransitionIn,
     EarlyRefundIn,
-    EvidenceOut,
     HolidayIn,
     ItemAddIn,
     ItemChangeIn,
@@ -36,7 +37,6 @@ from .schemas import (
     RulesOut,
     SecondServiceIn,
     SuggestionOut,
-    TransitionIn,
     VersionIn,
 )
 
@@ -142,7 +142,7 @@ def case_get(request, case_id: int, shop: str | None = None):
 
 
 @router.post("/cases/{case_id}/transition", response={200: CaseOut, 409: dict})
-def case_transition_post(request, case_id: int, payload: TransitionIn, shop: str | None = None):
+def case_transition_post(request, case_id: int, payload: CaseTransitionIn, shop: str | None = None):
     """Move a case along its state machine. Send the `version` you read as `expected_version`:
     if someone changed the case since, the answer is 409 `stale_version` (reload and retry)."""
     shop_obj, member = request.auth.shop_for(shop)
@@ -329,7 +329,7 @@ def evidence_out(e) -> dict:
             "uploaded_by": e.uploaded_by.name if e.uploaded_by_id else None, "created_at": e.created_at}
 
 
-@router.post("/cases/{case_id}/evidence", response={201: EvidenceOut},
+@router.post("/cases/{case_id}/evidence", response={201: CaseEvidenceOut},
              openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
                  "type": "object", "required": ["file"], "properties": {
                      "file": {"type": "string", "format": "binary"}, "sku": {"type": "string"},
@@ -357,7 +357,7 @@ def _period(value: str | None, field: str):
         raise KefuError(str(exc), field=field) from exc
 
 
-@router.get("/evidence", response=list[EvidenceOut])
+@router.get("/evidence", response=list[CaseEvidenceOut])
 def evidence_get(request, shop: str | None = None, buyer_id: str | None = None, sku: str | None = None,
                  case_id: int | None = None, date_from: str | None = Query(None, alias="from"),
                  date_to: str | None = Query(None, alias="to"), limit: int = Query(200, ge=1, le=1000)):

@@ -31,7 +31,7 @@ class CaseOpenIn(Schema):
     money_lines: list[MoneyLineIn] = Field(default_factory=list, max_length=20)
 
 
-class TransitionIn(Schema):
+class CaseTransitionIn(Schema):
     to: CaseState
     expected_version: int = Field(..., ge=1, description="the version you read; a stale one answers 409")
     note: str = Field("", max_length=500)
@@ -215,7 +215,7 @@ class HolidayIn(Schema):
     date_to: dt.date
 
 
-class EvidenceOut(Schema):
+class CaseEvidenceOut(Schema):
     id: int
     case_id: int
     buyer_id: str

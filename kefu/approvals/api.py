@@ -15,6 +15,7 @@ from .enums import LIMIT_EDITOR_ROLES, ApprovalErrorCode, MoneyKind
 from .models import ApprovalRequest, MoneyAction
 from .schemas import (
     ApprovalOut,
+    ApprovalRequestOut,
     DecideIn,
     LimitsIn,
     LimitsOut,
@@ -22,7 +23,6 @@ from .schemas import (
     MoneyActionOut,
     NotificationOut,
     RejectIn,
-    RequestOut,
 )
 
 router = Router(tags=["approvals"], auth=AUTH)
@@ -52,7 +52,7 @@ def approval_out(r: ApprovalRequest) -> dict:
             "decided_at": r.decided_at, "decision_reason": r.decision_reason, "created_at": r.created_at}
 
 
-@router.post("/money-actions", response={200: RequestOut, 201: RequestOut})
+@router.post("/money-actions", response={200: ApprovalRequestOut, 201: ApprovalRequestOut})
 def money_action_post(request, payload: MoneyActionIn, shop: str | None = None):
     """Ask for a price change (改价/优惠), compensation (补偿) or free order (免单).
 

@@ -64,7 +64,7 @@ class ApprovalOut(Schema):
     created_at: dt.datetime
 
 
-class RequestOut(Schema):
+class ApprovalRequestOut(Schema):
     outcome: str
     replayed: bool
     decision: DecisionOut

@@ -36,8 +36,6 @@ from .schemas import (
     InvitationIn,
     InvitationOut,
     RangeQuery,
-    RatingBatchIn,
-    RatingIn,
     RatingOut,
     RemedyIn,
     ReviewBatchIn,
@@ -46,6 +44,8 @@ from .schemas import (
     ReviewTaskOut,
     RevisionOut,
     RevisitIn,
+    ServiceRatingBatchIn,
+    ServiceRatingIn,
     TaskActIn,
     VerdictIn,
 )
@@ -377,7 +377,7 @@ def invitation_post(request, payload: InvitationIn, shop: str | None = None):
     return invitation_out(inv, created)
 
 
-@router.post("/service-ratings", response=RatingOut, openapi_extra=openapi_body(RatingIn, RatingBatchIn))
+@router.post("/service-ratings", response=RatingOut, openapi_extra=openapi_body(ServiceRatingIn, ServiceRatingBatchIn))
 def ratings_post(request, shop: str | None = None):
     """One rating or `{"ratings": [...]}` (≤ 1,000), all or nothing; a resend of the same rating is a duplicate."""
     shop_obj, member = request.auth.shop_for(shop)

@@ -51,7 +51,7 @@ class CheckOut(Schema):
     done_at: dt.datetime | None
 
 
-class EventOut(Schema):
+class ComplaintEventOut(Schema):
     action: str
     from_state: str
     to_state: str
@@ -83,7 +83,7 @@ class ComplaintOut(Schema):
     created_at: dt.datetime
     closed_at: dt.datetime | None
     checklist: list[CheckOut] | None = None
-    events: list[EventOut] | None = None
+    events: list[ComplaintEventOut] | None = None
 
 
 class AgainstOut(Schema):
@@ -135,7 +135,7 @@ class ReviewTaskOut(Schema):
     outcome: str
     created_at: dt.datetime
     closed_at: dt.datetime | None
-    events: list[EventOut] | None = None
+    events: list[ComplaintEventOut] | None = None
 
 
 class TaskActIn(Schema):
@@ -171,7 +171,7 @@ class DisputeActIn(Schema):
     note: str | None = Field(None, max_length=500, description="the outcome, required with win/lose")
 
 
-class EvidenceOut(Schema):
+class DisputeEvidenceOut(Schema):
     id: int
     name: str
     size: int
@@ -193,8 +193,8 @@ class DisputeOut(Schema):
     created_at: dt.datetime
     submitted_at: dt.datetime | None
     closed_at: dt.datetime | None
-    evidence: list[EvidenceOut] | None = None
-    events: list[EventOut] | None = None
+    evidence: list[DisputeEvidenceOut] | None = None
+    events: list[ComplaintEventOut] | None = None
 
 
 class InvitationIn(Schema):
@@ -214,15 +214,15 @@ class InvitationOut(Schema):
     created: bool | None = None
 
 
-class RatingIn(Schema):
+class ServiceRatingIn(Schema):
     invitation_id: int
     score: int = Field(..., ge=1, le=5)
     comment: str | None = Field(None, max_length=500)
     rated_at: str | None = None
 
 
-class RatingBatchIn(Schema):
-    ratings: list[RatingIn]
+class ServiceRatingBatchIn(Schema):
+    ratings: list[ServiceRatingIn]
 
 
 class RatingOut(Schema):

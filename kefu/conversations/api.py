@@ -1,11 +1,11 @@
 from django.conf import settings
 from django.http import Http404
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from kefu.core.access import user_of
 from kefu.core.api_auth import AUTH
 from kefu.core.errors import KefuError, PermissionDenied
-from kefu.core.inputs import json_body, openapi_body
+from kefu.core.inputs import MAX_OFFSET, json_body, openapi_body
 from kefu.core.models import Agent
 
 from . import routing, services
@@ -13,13 +13,13 @@ from .enums import ConversationError
 from .schemas import (
     CapIn,
     ConversationDetailOut,
+    ConversationNoteIn,
     ConversationOut,
     Empty,
     IngestOut,
     MergeIn,
     MessageBatchIn,
     MessageIn,
-    NoteIn,
     NoteOut,
     ReplyIn,
     ReplyOut,
@@ -72,7 +72,7 @@ class ConversationFilter(Schema):
     flag: str | None = None
     q: str = ""
     limit: int = 50
-    offset: int = 0
+    offset: int = Field(0, le=MAX_OFFSET)
 
 
 def _conv_out(c) -> dict:
@@ -174,7 +174,7 @@ def conversation_notes_get(request, conversation_id: int, shop: str | None = Non
 
 
 @router.post("/conversations/{conversation_id}/notes", response={201: NoteOut})
-def conversation_note_post(request, conversation_id: int, payload: NoteIn, shop: str | None = None):
+def conversation_note_post(request, conversation_id: int, payload: ConversationNoteIn, shop: str | None = None):
     """Add an internal note (never sent to the buyer)."""
     shop_obj, member = request.auth.shop_for(shop)
     conv = conversation_get_for_user(shop=shop_obj, member=member, id=conversation_id)

@@ -53,7 +53,7 @@ class ConversationOut(Schema):
     waiting: bool
 
 
-class EventOut(Schema):
+class ConversationEventOut(Schema):
     kind: str
     from_agent: str | None
     to_agent: str | None
@@ -79,7 +79,7 @@ class OutboundBrief(Schema):
 
 class ConversationDetailOut(ConversationOut):
     messages: list[MessageOut]
-    events: list[EventOut] = []
+    events: list[ConversationEventOut] = []
     # Internal notes: only for a person of the shop (a token, e.g. a platform connector, gets none).
     notes: list[NoteOut] | None = None
     outbound: list[OutboundBrief] = []
@@ -90,7 +90,7 @@ class TransferIn(Schema):
     reason: str | None = None
 
 
-class NoteIn(Schema):
+class ConversationNoteIn(Schema):
     text: str
 
 

@@ -14,7 +14,7 @@ from .services import shop_settings_update, token_create, token_revoke
 router = Router(tags=["shop"], auth=AUTH)
 
 
-class SettingsIn(Schema):
+class ShopSettingsIn(Schema):
     name: str | None = None
     timezone: str | None = None
     service_hours: dict | None = None
@@ -28,7 +28,7 @@ class SettingsIn(Schema):
     score_weights: dict[str, float] | None = None
 
 
-class SettingsOut(Schema):
+class ShopSettingsOut(Schema):
     shop: str
     name: str
     timezone: str
@@ -43,7 +43,7 @@ class SettingsOut(Schema):
     score_weights: dict
 
 
-class RuleOut(Schema):
+class ScheduledRuleOut(Schema):
     name: str
     label: str
     schedule: str
@@ -52,17 +52,17 @@ class RuleOut(Schema):
 
 
 def _settings_out(shop) -> dict:
-    return {"shop": shop.code, **{f: getattr(shop, f) for f in SettingsOut.model_fields if f != "shop"}}
+    return {"shop": shop.code, **{f: getattr(shop, f) for f in ShopSettingsOut.model_fields if f != "shop"}}
 
 
-@router.get("/shop/settings", response=SettingsOut)
+@router.get("/shop/settings", response=ShopSettingsOut)
 def settings_get(request, shop: str | None = None):
     shop_obj, _member = request.auth.shop_for(shop)
     return _settings_out(shop_obj)
 
 
-@router.post("/shop/settings", response=SettingsOut)
-def settings_post(request, payload: SettingsIn, shop: str | None = None):
+@router.post("/shop/settings", response=ShopSettingsOut)
+def settings_post(request, payload: ShopSettingsIn, shop: str | None = None):
     """Managers and admins change settings; a change of a metric setting rebuilds the shop's figures."""
     shop_obj, member = request.auth.shop_for(shop)
     if not edits_settings(member):
@@ -72,7 +72,7 @@ def settings_post(request, payload: SettingsIn, shop: str | None = None):
     return _settings_out(shop_obj)
 
 
-@router.get("/rules", response=list[RuleOut])
+@router.get("/rules", response=list[ScheduledRuleOut])
 def rules_get(request, shop: str | None = None):
     """The time-based rules the scheduler runs (AUTO-2) and when each last fired for the shop."""
     shop_obj, _member = request.auth.shop_for(shop)

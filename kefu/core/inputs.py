@@ -2,6 +2,9 @@
 
 from dataclasses import dataclass, field
 
+# The furthest a list API pages (an OFFSET past a bigint is a database error, not an empty page).
+MAX_OFFSET = 10**9
+
 
 @dataclass
 class IngestResult:
@@ -65,9 +68,28 @@ def json_body(request, *, list_key: str, limit: int) -> list[dict]:
 
 
 def openapi_body(*schemas) -> dict:
-    """OpenAPI text for a body validated by the domain cleaner (one validator for API and files)."""
+    """OpenAPI text for a body validated by the domain cleaner (one validator for API and files).
+
+    Each schema's nested models are inlined: its `#/$defs/…` references would point nowhere once
+    the schema sits inside the OpenAPI document."""
     return {"requestBody": {"required": True, "content": {"application/json": {
-        "schema": {"oneOf": [s.model_json_schema() for s in schemas]}}}}}
+        "schema": {"oneOf": [_inline_defs(s.model_json_schema()) for s in schemas]}}}}}
+
+
+def _inline_defs(schema: dict) -> dict:
+    defs = schema.pop("$defs", {})
+
+    def resolve(node):
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return resolve(dict(defs[ref.removeprefix("#/$defs/")]))
+            return {k: resolve(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [resolve(v) for v in node]
+        return node
+
+    return resolve(schema)
 
 
 def clean_text(value, *, field: str, max_len: int, required: bool = False,

@@ -14,13 +14,13 @@ from . import services
 from .models import GradeRule, Promotion
 from .schemas import (
     CrossSellOut,
+    GradeRuleOut,
     PairIn,
     PairOut,
     PromotionIn,
     PromotionOut,
     PromotionPatch,
     RecomputeOut,
-    RuleOut,
     RulesIn,
 )
 
@@ -38,14 +38,14 @@ def promotion_out(p: Promotion) -> dict:
             "active": p.active}
 
 
-@router.get("/grade-rules", response=list[RuleOut])
+@router.get("/grade-rules", response=list[GradeRuleOut])
 def grade_rules_get(request, shop: str | None = None):
     """The shop's grading table (first matching row wins)."""
     shop_obj, _member = request.auth.shop_for(shop)
     return [_rule_out(r) for r in services.grade_rules_ensure(shop_obj)]
 
 
-@router.post("/grade-rules", response=list[RuleOut])
+@router.post("/grade-rules", response=list[GradeRuleOut])
 def grade_rules_post(request, payload: RulesIn, shop: str | None = None):
     """Replace the grading table and recompute every buyer's grade. Supervisors and up."""
     shop_obj, member = request.auth.shop_for(shop)

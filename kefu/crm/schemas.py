@@ -4,7 +4,7 @@ from decimal import Decimal
 from ninja import Field, Schema
 
 
-class RuleIn(Schema):
+class GradeRuleIn(Schema):
     grade: str = Field(..., max_length=20)
     min_spend: Decimal | None = Field(None, ge=0, description="spend ≥ this (yuan) in the window")
     min_orders: int | None = Field(None, ge=0, description="paid orders ≥ this in the window")
@@ -13,10 +13,10 @@ class RuleIn(Schema):
 
 
 class RulesIn(Schema):
-    rules: list[RuleIn] = Field(..., min_length=1, max_length=20, description="first matching rule wins")
+    rules: list[GradeRuleIn] = Field(..., min_length=1, max_length=20, description="first matching rule wins")
 
 
-class RuleOut(Schema):
+class GradeRuleOut(Schema):
     position: int
     grade: str
     min_spend: Decimal | None

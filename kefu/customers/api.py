@@ -4,6 +4,7 @@ from ninja import Query, Router, Schema, Status
 from kefu.core.access import sees_whole_shop
 from kefu.core.api_auth import AUTH
 from kefu.core.errors import KefuError, NotFound, PermissionDenied
+from kefu.core.inputs import MAX_OFFSET
 from kefu.crm.schemas import GradeIn, GradeOut
 from kefu.crm.selectors import grades_list
 from kefu.crm.services import grade_override_set
@@ -52,7 +53,7 @@ def _grade_out(g) -> dict:
 @router.get("/customers/grades", response=list[GradeOut])
 def customer_grades(request, shop: str | None = None, grade: str | None = Query(None, max_length=20),
                     q: str = Query("", max_length=120), limit: int = Query(100, ge=1, le=1000),
-                    offset: int = Query(0, ge=0)):
+                    offset: int = Query(0, ge=0, le=MAX_OFFSET)):
     """PRE-9: the graded list (supervisors and up), highest spend first; filter by `grade`."""
     shop_obj, member = request.auth.shop_for(shop)
     if member is not None and not sees_whole_shop(member):
@@ -123,7 +124,7 @@ def buyer_out(c) -> dict:
 def customers_get(request, shop: str | None = None, q: str = Query("", max_length=120),
                   grade: str = Query("", max_length=20), tag: int | None = None, spend_min: str = "",
                   spend_max: str = "", last_paid_from: str = "", last_paid_to: str = "", at_risk: str = "",
-                  sort: str = "last_paid", limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)):
+                  sort: str = "last_paid", limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=MAX_OFFSET)):
     """CRM-1: the buyers you may see (agents: the buyers they served), searched by nick, platform id,
     phone tail or order id, filtered by grade, tag, spend, last payment day and churn risk."""
     shop_obj, member = request.auth.shop_for(shop)

@@ -19,12 +19,12 @@ from .schemas import (
     AlertOut,
     BatchIn,
     BatchOut,
+    DefectRuleIn,
+    DefectRuleOut,
+    DefectScanOut,
     OpinionOut,
     ReportOut,
     ReportQueryIn,
-    RuleIn,
-    RuleOut,
-    ScanOut,
 )
 
 router = Router(tags=["defects"], auth=AUTH)
@@ -59,7 +59,7 @@ def alerts_get(request, shop: str | None = None, state: str | None = None, limit
     return [alert_out(a) for a in sel.alerts_for(shop=shop_obj, member=member, state=state)[:limit]]
 
 
-@router.post("/defects/scan", response=ScanOut)
+@router.post("/defects/scan", response=DefectScanOut)
 def alerts_scan_post(request, shop: str | None = None):
     """Run the alert rule now (the scheduler runs it every 10 minutes); safe to repeat."""
     shop_obj, member = request.auth.shop_for(shop)
@@ -99,15 +99,15 @@ def rule_out(rule) -> dict:
             "updated_at": rule.updated_at}
 
 
-@router.get("/defects/rule", response=RuleOut)
+@router.get("/defects/rule", response=DefectRuleOut)
 def rule_get(request, shop: str | None = None):
     shop_obj, member = request.auth.shop_for(shop)
     sel.require_viewer(member)
     return rule_out(services.rule_for(shop_obj))
 
 
-@router.post("/defects/rule", response=RuleOut)
-def rule_post(request, payload: RuleIn, shop: str | None = None):
+@router.post("/defects/rule", response=DefectRuleOut)
+def rule_post(request, payload: DefectRuleIn, shop: str | None = None):
     """Change the alert rule (managers): fields left out keep their value."""
     shop_obj, member = request.auth.shop_for(shop)
     sel.require_viewer(member)

@@ -62,14 +62,14 @@ class AlertActIn(Schema):
     note: str | None = Field(None, max_length=500, description="what was done, e.g. 已通知工厂 (required to acknowledge)")
 
 
-class RuleOut(Schema):
+class DefectRuleOut(Schema):
     reasons: list[str]
     threshold: int
     window_days: int
     updated_at: dt.datetime | None
 
 
-class RuleIn(Schema):
+class DefectRuleIn(Schema):
     reasons: list[str] | None = Field(None, description="reason codes counted as quality problems")
     threshold: int | None = Field(None, description="buyers reporting within the window (2..100)")
     window_days: int | None = Field(None, description="shop days, the first report's day counted (1..90)")
@@ -87,7 +87,7 @@ class BatchOut(Schema):
     batch: str
 
 
-class ScanOut(Schema):
+class DefectScanOut(Schema):
     raised: list[int]
     bumped: list[int]
     attached: int

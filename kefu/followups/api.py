@@ -17,7 +17,7 @@ from . import selectors as sel
 from . import services
 from .enums import FollowUpKind, FollowUpState
 from .models import FollowUp
-from .schemas import FiguresOut, FiguresQuery, FollowUpIn, FollowUpOut, TransitionIn
+from .schemas import FiguresOut, FiguresQuery, FollowUpIn, FollowUpOut, FollowUpTransitionIn
 
 router = Router(tags=["followups"], auth=AUTH)
 
@@ -89,7 +89,7 @@ def followup_get(request, followup_id: int, shop: str | None = None):
 
 
 @router.post("/followups/{followup_id}/transition", response=FollowUpOut)
-def followup_transition(request, followup_id: int, payload: TransitionIn, shop: str | None = None):
+def followup_transition(request, followup_id: int, payload: FollowUpTransitionIn, shop: str | None = None):
     """Contact the buyer (`contact`, with the reason and the next contact time), close (`win`/`lose`,
     with the outcome) or `cancel`."""
     shop_obj, member = request.auth.shop_for(shop)

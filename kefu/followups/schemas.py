@@ -15,7 +15,7 @@ class FollowUpIn(Schema):
     due_at: dt.datetime | None = Field(None, description="required for promised_answer, at most 24 h ahead")
 
 
-class TransitionIn(Schema):
+class FollowUpTransitionIn(Schema):
     action: str = Field(..., description="contact, win, lose or cancel")
     reason: str | None = Field(None, max_length=30)
     outcome: str | None = Field(None, max_length=500)

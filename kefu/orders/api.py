@@ -17,9 +17,9 @@ from .replies import script_key, suggested_reply
 from .schemas import (
     OrderDetailOut,
     OrderRequestIn,
+    OrderRequestOut,
     RemarkIn,
     RemarkOut,
-    RequestOut,
     RequestTransitionIn,
     TaskCompleteIn,
     TaskOut,
@@ -121,7 +121,7 @@ def order_get(request, order_id: str, shop: str | None = None):
             "remark_text": remarks_text(sel.order_remarks(shop=shop_obj, order=order)), "events": events}
 
 
-@router.post("/orders/{order_id}/requests", response={201: RequestOut})
+@router.post("/orders/{order_id}/requests", response={201: OrderRequestOut})
 def order_request_post(request, order_id: str, payload: OrderRequestIn, shop: str | None = None):
     """A cancellation (撤单) or change request, routed at once by the order's status (PRE-5, PRE-6)."""
     shop_obj, member = request.auth.shop_for(shop)
@@ -132,7 +132,7 @@ def order_request_post(request, order_id: str, payload: OrderRequestIn, shop: st
     return Status(201, request_out(r))
 
 
-@router.get("/orders/{order_id}/requests", response=list[RequestOut])
+@router.get("/orders/{order_id}/requests", response=list[OrderRequestOut])
 def order_requests_get(request, order_id: str, shop: str | None = None):
     shop_obj, member = request.auth.shop_for(shop)
     order = sel.order_get_in_shop(shop=shop_obj, order_id=order_id)
@@ -140,7 +140,7 @@ def order_requests_get(request, order_id: str, shop: str | None = None):
             .select_related(*REQUEST_FOR_OUT)]
 
 
-@router.get("/order-requests", response=list[RequestOut])
+@router.get("/order-requests", response=list[OrderRequestOut])
 def order_requests_list(request, shop: str | None = None, state: RequestState | None = None, mine: bool = False,
                         limit: int = Query(100, ge=1, le=1000)):
     """Requests, newest first: an agent's own; supervisors and the integration see the whole shop.
@@ -150,7 +150,7 @@ def order_requests_list(request, shop: str | None = None, state: RequestState | 
     return [request_out(r, reply=False) for r in qs.select_related(*REQUEST_FOR_OUT)[:limit]]
 
 
-@router.get("/order-requests/{request_id}", response=RequestOut)
+@router.get("/order-requests/{request_id}", response=OrderRequestOut)
 def order_request_get(request, request_id: int, shop: str | None = None):
     shop_obj, _member = request.auth.shop_for(shop)
     sel.order_request_get(shop=shop_obj, request_id=request_id)
@@ -158,7 +158,7 @@ def order_request_get(request, request_id: int, shop: str | None = None):
                        .get(pk=request_id))
 
 
-@router.post("/order-requests/{request_id}/transition", response={200: RequestOut})
+@router.post("/order-requests/{request_id}/transition", response={200: OrderRequestOut})
 def order_request_transition_post(request, request_id: int, payload: RequestTransitionIn, shop: str | None = None):
     """ask_intercept (a shipped cancellation: the warehouse asks the courier), complete, refuse, cancel."""
     shop_obj, member = request.auth.shop_for(shop)

@@ -50,7 +50,7 @@ class TaskOut(Schema):
     requested_by: str
 
 
-class RequestOut(Schema):
+class OrderRequestOut(Schema):
     id: int
     order_id: str
     kind: str
@@ -78,7 +78,7 @@ class RemarkOut(Schema):
     created_at: dt.datetime
 
 
-class EventOut(Schema):
+class OrderEventOut(Schema):
     kind: str
     action: str
     from_state: str
@@ -98,4 +98,4 @@ class OrderDetailOut(Schema):
     courier: str
     tracking_no: str
     remark_text: str
-    events: list[EventOut]
+    events: list[OrderEventOut]

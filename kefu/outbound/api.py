@@ -7,6 +7,7 @@ from ninja import Query, Router, Schema
 from kefu.core.access import sees_whole_shop
 from kefu.core.api_auth import AUTH
 from kefu.core.errors import KefuError, PermissionDenied
+from kefu.core.inputs import MAX_OFFSET
 
 from . import services
 from .enums import OutboundError, OutboundState
@@ -47,7 +48,7 @@ def outbound_out(m) -> dict:
 
 @router.get("/outbox", response=list[OutboundOut])
 def outbox_get(request, shop: str | None = None, state: str | None = None, conversation_id: int | None = None,
-               limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0)):
+               limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=MAX_OFFSET)):
     """The outbox, newest first; `state=queued` is what a connector still has to deliver."""
     shop_obj, member = request.auth.shop_for(shop)
     if state and state not in OutboundState.values:

@@ -23,21 +23,21 @@ from .knowledge import knowledge_for_conversation, knowledge_search
 from .models import ConversationFlag, QaAppeal, QaCategory, QaSample, TypicalCase
 from .sampling import sampling_run
 from .schemas import (
+    AppealDecideIn,
     AppealIn,
     AppealOut,
     CalibrationOut,
-    CaseIn,
-    CaseOut,
     CaseScriptIn,
     CategoryIn,
     CategoryOut,
-    DecideIn,
     EffectOut,
     FaultIn,
     FaultOut,
     FlagOut,
     KnowledgeIn,
     KnowledgeOut,
+    QaCaseIn,
+    QaCaseOut,
     RangeQuery,
     ReviewOut,
     ReviewSaveIn,
@@ -233,7 +233,7 @@ def appeals_get(request, shop: str | None = None):
 
 
 @router.post("/qa/appeals/{appeal_id}/decide", response=AppealOut)
-def appeal_decide_post(request, appeal_id: int, payload: DecideIn, shop: str | None = None):
+def appeal_decide_post(request, appeal_id: int, payload: AppealDecideIn, shop: str | None = None):
     """Decide an appeal once (409 already_decided after that); not by the reviewer or the agent."""
     shop_obj, member = request.auth.shop_for(shop)
     a = QaAppeal.objects.filter(shop=shop_obj, pk=appeal_id).first()
@@ -323,7 +323,7 @@ def _case_out(c: TypicalCase) -> dict:
             "script_id": c.script_id, "window_start": c.window_start, "window_end": c.window_end}
 
 
-@router.get("/qa/cases", response=list[CaseOut])
+@router.get("/qa/cases", response=list[QaCaseOut])
 def cases_get(request, shop: str | None = None, week: dt.date | None = None, kind: str | None = None):
     """Typical cases: one week's (any day of it), or all as study material, newest first."""
     shop_obj, _ = request.auth.shop_for(shop)
@@ -335,8 +335,8 @@ def cases_get(request, shop: str | None = None, week: dt.date | None = None, kin
     return [_case_out(c) for c in cases]
 
 
-@router.post("/qa/cases", response={201: CaseOut})
-def case_post(request, payload: CaseIn, shop: str | None = None):
+@router.post("/qa/cases", response={201: QaCaseOut})
+def case_post(request, payload: QaCaseIn, shop: str | None = None):
     shop_obj, member = request.auth.shop_for(shop)
     conv = review = None
     if payload.review_id is not None:
@@ -348,7 +348,7 @@ def case_post(request, payload: CaseIn, shop: str | None = None):
     return Status(201, _case_out(TypicalCase.objects.select_related("agent", "customer", "marked_by").get(pk=c.pk)))
 
 
-@router.post("/qa/cases/{case_id}/script", response=CaseOut)
+@router.post("/qa/cases/{case_id}/script", response=QaCaseOut)
 def case_script_post(request, case_id: int, payload: CaseScriptIn, shop: str | None = None):
     """Put the case into the script library; the script's version history names the case."""
     shop_obj, member = request.auth.shop_for(shop)

@@ -146,7 +146,7 @@ class AppealIn(Schema):
     reason: str = Field(..., max_length=1000)
 
 
-class DecideIn(Schema):
+class AppealDecideIn(Schema):
     accept: bool
     note: str = Field("", max_length=1000)
     scores: list[ScoreIn] | None = Field(None, description="accepted appeals may re-score items")
@@ -193,7 +193,7 @@ class FlagOut(Schema):
     followup_id: int | None
 
 
-class CaseIn(Schema):
+class QaCaseIn(Schema):
     kind: str = Field(..., description="good or bad")
     title: str = Field(..., max_length=80)
     note: str = Field(..., max_length=2000)
@@ -201,7 +201,7 @@ class CaseIn(Schema):
     review_id: int | None = None
 
 
-class CaseOut(Schema):
+class QaCaseOut(Schema):
     id: int
     kind: str
     title: str

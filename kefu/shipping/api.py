@@ -18,14 +18,14 @@ from .schemas import (
     IssueDetailOut,
     IssueOut,
     IssueQuery,
-    NoteIn,
-    RatingBatchIn,
-    RatingIn,
     RatingsOut,
     ResolveIn,
-    SettingsIn,
-    SettingsOut,
+    ShippingNoteIn,
+    ShippingSettingsIn,
+    ShippingSettingsOut,
     SkuOut,
+    SkuRatingBatchIn,
+    SkuRatingIn,
     StockIn,
 )
 
@@ -106,14 +106,14 @@ def audit_post(request, shop: str | None = None):
     return {"day": r.day, "created": dict(r.created), "closed": dict(r.closed), "delisted": r.delisted}
 
 
-@router.get("/shipping/settings", response=SettingsOut)
+@router.get("/shipping/settings", response=ShippingSettingsOut)
 def settings_get(request, shop: str | None = None):
     shop_obj, _ = request.auth.shop_for(shop)
     return services.settings_for(shop_obj)
 
 
-@router.post("/shipping/settings", response=SettingsOut)
-def settings_post(request, payload: SettingsIn, shop: str | None = None):
+@router.post("/shipping/settings", response=ShippingSettingsOut)
+def settings_post(request, payload: ShippingSettingsIn, shop: str | None = None):
     """Promised ship time (default 24 h), hard limit (48 h), the daily audit hour, look-back days, after-care
     days, auto-delist."""
     shop_obj, member = request.auth.shop_for(shop)
@@ -152,7 +152,7 @@ def sku_stock_post(request, code: str, payload: StockIn, shop: str | None = None
 
 
 @router.post("/skus/{code}/delist", response=SkuOut)
-def sku_delist_post(request, code: str, payload: NoteIn, shop: str | None = None):
+def sku_delist_post(request, code: str, payload: ShippingNoteIn, shop: str | None = None):
     """Take the SKU off sale (stock gone)."""
     shop_obj, member = request.auth.shop_for(shop)
     catalog_sel.sku_get(shop=shop_obj, code=code)
@@ -161,14 +161,14 @@ def sku_delist_post(request, code: str, payload: NoteIn, shop: str | None = None
 
 
 @router.post("/skus/{code}/relist", response=SkuOut)
-def sku_relist_post(request, code: str, payload: NoteIn, shop: str | None = None):
+def sku_relist_post(request, code: str, payload: ShippingNoteIn, shop: str | None = None):
     shop_obj, member = request.auth.shop_for(shop)
     catalog_sel.sku_get(shop=shop_obj, code=code)
     catalog.sku_relist(shop=shop_obj, code=code, actor=member, note=payload.note)
     return _sku_row(shop_obj, code)
 
 
-@router.post("/sku-ratings", response=RatingsOut, openapi_extra=openapi_body(RatingIn, RatingBatchIn))
+@router.post("/sku-ratings", response=RatingsOut, openapi_extra=openapi_body(SkuRatingIn, SkuRatingBatchIn))
 def ratings_post(request, shop: str | None = None):
     """One rating or `{"ratings": [...]}`: the shop's rating of each SKU (1–5, 2 decimals) and its review
     count. A bad row is named by index and field and nothing is stored."""

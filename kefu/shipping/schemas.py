@@ -57,7 +57,7 @@ class AuditOut(Schema):
     delisted: list[str]
 
 
-class SettingsIn(Schema):
+class ShippingSettingsIn(Schema):
     promise_hours: int | None = None
     hard_limit_hours: int | None = None
     audit_hour: int | None = None
@@ -66,7 +66,7 @@ class SettingsIn(Schema):
     auto_delist: bool | None = None
 
 
-class SettingsOut(Schema):
+class ShippingSettingsOut(Schema):
     promise_hours: int
     hard_limit_hours: int
     audit_hour: int
@@ -97,11 +97,11 @@ class StockIn(Schema):
     note: str | None = Field(None, max_length=500)
 
 
-class NoteIn(Schema):
+class ShippingNoteIn(Schema):
     note: str | None = Field(None, max_length=500)
 
 
-class RatingIn(Schema):
+class SkuRatingIn(Schema):
     sku: str
     rating: Decimal | str | float | int
     count: int | None = None
@@ -109,8 +109,8 @@ class RatingIn(Schema):
         None, description="the platform's average of the item's category (default: the shop's own mean)")
 
 
-class RatingBatchIn(Schema):
-    ratings: list[RatingIn]
+class SkuRatingBatchIn(Schema):
+    ratings: list[SkuRatingIn]
 
 
 class RatingsOut(Schema):

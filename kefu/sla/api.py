@@ -10,7 +10,7 @@ from . import selectors as sel
 from . import services
 from .enums import ClockState, Target
 from .models import SlaClock, SlaPolicy
-from .schemas import ClockOut, OutcomeOut, PolicyIn, PolicyOut, PolicyPatch, ScanOut
+from .schemas import ClockOut, OutcomeOut, PolicyIn, PolicyOut, PolicyPatch, SlaScanOut
 
 router = Router(tags=["sla"], auth=AUTH)
 
@@ -78,7 +78,7 @@ def policy_post(request, policy_id: int, payload: PolicyPatch, shop: str | None 
     return policy_out(p)
 
 
-@router.post("/sla/scan", response=ScanOut)
+@router.post("/sla/scan", response=SlaScanOut)
 def scan_post(request, shop: str | None = None):
     """Run the SLA scan now (supervisors and up, integrations) instead of waiting for the scheduler."""
     shop_obj, member = request.auth.shop_for(shop)

@@ -83,7 +83,7 @@ class OutcomeOut(Schema):
     clocks: list[ClockOut]
 
 
-class ScanOut(Schema):
+class SlaScanOut(Schema):
     created: int
     updated: int
     deleted: int
