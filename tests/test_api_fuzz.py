@@ -97,6 +97,10 @@ def test_every_operation_answers_without_5xx_and_as_documented(caplog):
     "/api/v1/customers/grades?offset=1148740893132525425950919229440",
     "/api/v1/outbox?offset=99999999999999999999",
     "/api/v1/conversations?offset=99999999999999999999",
+    "/api/v1/customers?offset=99999999999999999999",
+    "/api/v1/revisits?offset=99999999999999999999",
+    "/api/v1/surprises?offset=99999999999999999999",
+    "/api/v1/churn/at-risk?offset=99999999999999999999",
 ])
 def test_an_offset_past_any_page_is_a_422_not_a_500(api, url):
     r = api.get(url)

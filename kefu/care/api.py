@@ -8,6 +8,7 @@ from ninja import Query, Router, Status
 
 from kefu.core.api_auth import AUTH
 from kefu.core.errors import KefuError, NotFound, PermissionDenied
+from kefu.core.inputs import MAX_OFFSET
 from kefu.core.models import Agent
 from kefu.customers.selectors import customer_find, customer_get_for_user
 
@@ -20,7 +21,12 @@ from .schemas import (
     CampaignIn,
     CampaignOut,
     CampaignPatch,
-    CheckIn,
+    CareCheckIn,
+    CareReplyIn,
+    CareReplyOut,
+    CareReportOut,
+    CareSettingsIn,
+    CareSettingsOut,
     CostsOut,
     CountOut,
     OptOutIn,
@@ -30,14 +36,9 @@ from .schemas import (
     PlanPatch,
     ReassignIn,
     RecordIn,
-    ReplyIn,
-    ReplyOut,
-    ReportOut,
     RevisitOut,
     ScanOut,
     ScheduleIn,
-    SettingsIn,
-    SettingsOut,
     SurpriseIn,
     SurpriseOut,
     WarningOut,
@@ -63,14 +64,14 @@ def settings_out(s) -> dict:
             "silent_min_days": s.silent_min_days, "review_watch_days": s.review_watch_days}
 
 
-@router.get("/care/settings", response=SettingsOut)
+@router.get("/care/settings", response=CareSettingsOut)
 def care_settings_get(request, shop: str | None = None):
     shop_obj, _member = request.auth.shop_for(shop)
     return settings_out(sel.care_settings(shop_obj))
 
 
-@router.post("/care/settings", response=SettingsOut)
-def care_settings_post(request, payload: SettingsIn, shop: str | None = None):
+@router.post("/care/settings", response=CareSettingsOut)
+def care_settings_post(request, payload: CareSettingsIn, shop: str | None = None):
     """Care owners, the frequency cap of care messages, the reply window and the churn rules
     (supervisors and up)."""
     shop_obj, member = request.auth.shop_for(shop)
@@ -130,7 +131,7 @@ def revisit_out(r) -> dict:
 
 @router.get("/revisits", response=list[RevisitOut])
 def revisits_get(request, shop: str | None = None, owner_id: int | None = None, state: str = "open",
-                 plan_id: int | None = None, limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0)):
+                 plan_id: int | None = None, limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=MAX_OFFSET)):
     """A revisit list: agents get their own; care staff anyone's (`owner_id`). `state=` for all."""
     shop_obj, member = request.auth.shop_for(shop)
     qs = sel.revisits_for(shop=shop_obj, member=member, owner_id=owner_id, state=state or None, plan_id=plan_id)
@@ -219,7 +220,7 @@ def campaign_cancel_post(request, campaign_id: int, shop: str | None = None):
     return campaign_out(campaigns.campaign_cancel(shop=shop_obj, campaign_id=c.pk, actor=member))
 
 
-@router.get("/care-campaigns/{campaign_id}/report", response=ReportOut)
+@router.get("/care-campaigns/{campaign_id}/report", response=CareReportOut)
 def campaign_report_get(request, campaign_id: int, shop: str | None = None):
     """Sent, failed, waiting, skipped (opted out, over the cap, no phone), replies, opt-outs."""
     shop_obj, _member, c = _campaign(request, shop, campaign_id)
@@ -227,14 +228,14 @@ def campaign_report_get(request, campaign_id: int, shop: str | None = None):
 
 
 @router.post("/care-content-check", response=list[WarningOut])
-def content_check_post(request, payload: CheckIn, shop: str | None = None):
+def content_check_post(request, payload: CareCheckIn, shop: str | None = None):
     """What in a text looks like product content (product names, prices, links, promotion words)."""
     shop_obj, _member = _staff(request, shop)
     return campaigns.content_check(shop=shop_obj, text=payload.text)
 
 
-@router.post("/care/replies", response={201: ReplyOut, 200: ReplyOut})
-def care_reply_post(request, payload: ReplyIn, shop: str | None = None):
+@router.post("/care/replies", response={201: CareReplyOut, 200: CareReplyOut})
+def care_reply_post(request, payload: CareReplyIn, shop: str | None = None):
     """The SMS connector reports a buyer's reply (by buyer id or phone); T/TD/退订 opts them out for
     good. Idempotent by reply_id."""
     shop_obj, _member = _staff(request, shop)
@@ -271,7 +272,7 @@ def surprise_out(s: Surprise) -> dict:
 
 @router.get("/surprises", response=list[SurpriseOut])
 def surprises_get(request, shop: str | None = None, limit: int = Query(100, ge=1, le=500),
-                  offset: int = Query(0, ge=0)):
+                  offset: int = Query(0, ge=0, le=MAX_OFFSET)):
     """Surprises, newest first: yours, or every one for care staff."""
     shop_obj, member = request.auth.shop_for(shop)
     qs = sel.surprises_for(shop=shop_obj, member=member)
@@ -322,7 +323,7 @@ def surprise_costs_get(request, shop: str | None = None, date_from: str = Query(
 
 @router.get("/churn/at-risk", response=list[AtRiskOut])
 def at_risk_get(request, shop: str | None = None, reason: str = "", limit: int = Query(100, ge=1, le=1000),
-                offset: int = Query(0, ge=0)):
+                offset: int = Query(0, ge=0, le=MAX_OFFSET)):
     """Buyers at risk with their reasons (complaint, case, review, silent), newest risk first."""
     shop_obj, _member = _staff(request, shop)
     if reason and reason not in ChurnReason.values:

@@ -4,7 +4,7 @@ from decimal import Decimal
 from ninja import Field, Schema
 
 
-class SettingsIn(Schema):
+class CareSettingsIn(Schema):
     owner_ids: list[int] | None = Field(None, description="the care owners (专属客服)")
     cap_count: int | None = None
     cap_days: int | None = None
@@ -15,7 +15,7 @@ class SettingsIn(Schema):
     review_watch_days: int | None = None
 
 
-class SettingsOut(Schema):
+class CareSettingsOut(Schema):
     owners: list[str]
     owner_ids: list[int]
     cap_count: int
@@ -123,11 +123,11 @@ class CampaignOut(Schema):
     finished_at: dt.datetime | None
 
 
-class CheckIn(Schema):
+class CareCheckIn(Schema):
     text: str = Field(..., max_length=300)
 
 
-class ReportOut(Schema):
+class CareReportOut(Schema):
     buyers: int
     queued: int
     sent: int
@@ -142,7 +142,7 @@ class ReportOut(Schema):
     reply_window_days: int
 
 
-class ReplyIn(Schema):
+class CareReplyIn(Schema):
     reply_id: str = Field(..., max_length=120, description="the SMS provider's id of the reply")
     buyer_id: str = Field("", max_length=120)
     phone: str = Field("", max_length=40)
@@ -150,7 +150,7 @@ class ReplyIn(Schema):
     received_at: str | None = None
 
 
-class ReplyOut(Schema):
+class CareReplyOut(Schema):
     id: int
     buyer_id: str
     is_opt_out: bool
@@ -218,7 +218,7 @@ class CostsOut(Schema):
     cost: Decimal
 
 
-class FlagOut(Schema):
+class CareFlagOut(Schema):
     reason: str
     ref_id: int
     detail: str
@@ -229,7 +229,7 @@ class AtRiskOut(Schema):
     buyer_id: str
     nick: str
     grade: str | None
-    flags: list[FlagOut]
+    flags: list[CareFlagOut]
 
 
 class ScanOut(Schema):

@@ -16,12 +16,12 @@ from .profile import buyer_profile
 from .schemas import (
     BulkTagIn,
     BulkTagOut,
+    BuyerMergeIn,
+    BuyerNoteOut,
     BuyerOut,
     ContactsOut,
-    MergeIn,
     MergeOut,
     NoteIn,
-    NoteOut,
     ProfileOut,
     RevealIn,
     TagChangeIn,
@@ -211,7 +211,7 @@ def _tags_out(c) -> list[dict]:
     return [{"id": t.pk, "name": t.name, "color": t.color} for t in customer_tags(customer=c)]
 
 
-@router.post("/customers/{buyer_id}/notes", response={201: NoteOut})
+@router.post("/customers/{buyer_id}/notes", response={201: BuyerNoteOut})
 def customer_note_post(request, buyer_id: str, payload: NoteIn, shop: str | None = None):
     """A note on the buyer, or a phone note (`kind: phone`) of a call."""
     shop_obj, member, c = _buyer(request, shop, buyer_id)
@@ -226,7 +226,7 @@ def merge_out(m: CustomerMerge) -> dict:
 
 
 @router.post("/customers/{buyer_id}/merge", response={201: MergeOut})
-def customer_merge_post(request, buyer_id: str, payload: MergeIn, shop: str | None = None):
+def customer_merge_post(request, buyer_id: str, payload: BuyerMergeIn, shop: str | None = None):
     """Merge this record into `into` (the same person): every row moves there and the figures are
     rebuilt; undo within 24 hours. Supervisors, managers and the care owners."""
     shop_obj, member, source = _buyer(request, shop, buyer_id)

@@ -106,7 +106,7 @@ class NoteIn(Schema):
     kind: str = Field("note", description="note, or phone for a phone note (电话记录)")
 
 
-class NoteOut(Schema):
+class BuyerNoteOut(Schema):
     id: int
     kind: str
     text: str
@@ -114,7 +114,7 @@ class NoteOut(Schema):
     created_at: dt.datetime
 
 
-class MergeIn(Schema):
+class BuyerMergeIn(Schema):
     into: str = Field(..., max_length=120, description="the buyer id of the record to keep")
     reason: str = Field("", max_length=300)
 
