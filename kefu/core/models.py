@@ -53,6 +53,8 @@ class Shop(models.Model):
         _("催付时间(分钟)"), default=30, validators=[MinValueValidator(1), MaxValueValidator(1440)]
     )
     score_weights = models.JSONField(_("绩效权重"), default=default_score_weights, blank=True)
+    # {figure: target}, e.g. {"reply_rate": 0.95, "response_seconds": 30}; see kefu.metrics.targets.
+    kpi_targets = models.JSONField(_("绩效目标"), default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     archived_at = models.DateTimeField(_("归档时间"), null=True, blank=True)
 

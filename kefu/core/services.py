@@ -61,7 +61,7 @@ def shop_archive(*, shop: Shop, actor=None) -> Shop:
 SETTINGS_FIELDS = (
     "name", "timezone", "service_hours", "attribution_window_days", "attribution_basis",
     "slow_turn_seconds", "aftersales_lookback_days", "takeback_days", "conversation_gap_minutes",
-    "score_weights", "payment_reminder_minutes",
+    "score_weights", "payment_reminder_minutes", "kpi_targets",
 )
 # Settings that change what the facts are: changing one rebuilds the shop's figures.
 FACT_SETTINGS = {"timezone", "service_hours", "attribution_window_days", "attribution_basis",
@@ -80,6 +80,10 @@ def shop_settings_update(*, shop: Shop, actor=None, **changes) -> Shop:
         _check_service_hours(changes["service_hours"])
     if "score_weights" in changes:
         _check_weights(changes["score_weights"])
+    if "kpi_targets" in changes:
+        from kefu.metrics.targets import targets_check
+
+        targets_check(changes["kpi_targets"])
     with transaction.atomic():
         # NO KEY UPDATE: messages and orders inserted meanwhile (a foreign key to the shop) do not wait.
         shop = Shop.objects.select_for_update(no_key=True).get(pk=shop.pk)

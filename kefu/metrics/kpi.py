@@ -32,6 +32,8 @@ KEYS = (
     "inquiries_paid_next_day", "inquiries_paid", "conversion_rate", "orders", "sales", "net_sales",
     "paying_buyers", "avg_order_value", "refunds", "refund_rate",
 )
+# Agent rows come group by group (each group ranked on its own), 售前 first.
+GROUP_ORDER = {"presales": 0, "aftersales": 1, "": 2}
 # Score components: True = higher is better.
 SCORE_COMPONENTS = {
     "conversion_rate": True, "avg_order_value": True, "reply_rate": True, "sales": True,
@@ -255,7 +257,7 @@ def kpi_report(
                  **_figures(sums[aid], hists[aid], buyers_by_agent.get(aid, 0)), **extra_figures([aid])}
             )
         _score(rows, shop.score_weights or {})
-        rows.sort(key=lambda r: (r["rank"], r["agent"]))
+        rows.sort(key=lambda r: (GROUP_ORDER.get(r["group"], len(GROUP_ORDER)), r["group"], r["rank"], r["agent"]))
     elif by == "group":
         groups: dict[str, list[int]] = defaultdict(list)
         for aid in sums:
@@ -285,9 +287,31 @@ def kpi_report(
             "shop_totals": totals, "lag_seconds": facts_lag(shop=shop)}
 
 
+# 售后 agents take returns and complaints, not sales: they are never scored on these.
+SALES_COMPONENTS = {"conversion_rate", "avg_order_value", "sales"}
+# What after-sales agents are scored on when the shop's weights hold sales components only.
+AFTERSALES_FALLBACK = {"reply_rate": 1.0, "response_seconds": 1.0}
+
+
+def score_weights_for(group: str, weights: dict) -> dict:
+    """The shop's weights as they apply to one group: after-sales leaves the sales components out."""
+    weights = {k: float(w) for k, w in (weights or {}).items() if k in SCORE_COMPONENTS and float(w) > 0}
+    if group == "aftersales":
+        weights = {k: w for k, w in weights.items() if k not in SALES_COMPONENTS} or dict(AFTERSALES_FALLBACK)
+    return weights
+
+
 def _score(rows: list[dict], weights: dict) -> None:
-    """KPI-4: weighted score 0–100; each component scaled against the team's best value."""
-    weights = {k: float(w) for k, w in weights.items() if k in SCORE_COMPONENTS and float(w) > 0}
+    """KPI-4: weighted score 0–100, each component scaled against the best value of the agent's
+    group; ranks are per group (售前 and 售后 are measured differently, issue 12)."""
+    by_group: dict[str, list[dict]] = defaultdict(list)
+    for r in rows:
+        by_group[r["group"]].append(r)
+    for group, members in by_group.items():
+        _score_group(members, score_weights_for(group, weights))
+
+
+def _score_group(rows: list[dict], weights: dict) -> None:
     total_w = sum(weights.values())
     best = {}
     for comp, higher in SCORE_COMPONENTS.items():
