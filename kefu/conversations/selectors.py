@@ -37,7 +37,7 @@ BUILTIN_VIEWS = [
 VIEW_KEYS = {v.key for v in BUILTIN_VIEWS}
 STATUS_VALUES = ("open", "closed", "queued")
 # What a saved view may store (the list's filter parameters).
-SAVED_PARAMS = {"view", "q", "waiting", "agent", "group", "status", "flag"}
+SAVED_PARAMS = {"view", "q", "waiting", "agent", "group", "status", "flag", "from", "to"}
 
 
 def visible_q(member: Agent | None) -> Q:
@@ -113,14 +113,30 @@ def clean_filters(params: dict) -> dict:
     if flag not in ("", *FlagKind.values):
         raise KefuError(f"must be one of {'|'.join(FlagKind.values)}", field="flag", code=ConversationError.INVALID)
     out["flag"] = flag
+    # Shop days the conversation started in (the dashboard's drill-down from a reception figure).
+    from kefu.core.timeutil import parse_day
+
+    for key, name in (("from", "day_from"), ("to", "day_to")):
+        raw = params.get(key) or ""
+        try:
+            out[name] = parse_day(raw) if raw else None
+        except (TypeError, ValueError):
+            raise KefuError("must be a date YYYY-MM-DD", field=key, code=ConversationError.INVALID) from None
     return out
 
 
 def conversation_list(*, shop: Shop, member: Agent | None, agent_id: int | None = None,
                       waiting: bool | None = None, q: str = "", view: str = "all", group: str = "",
-                      status: str = "", flag: str = "", include_merged: bool = False):
+                      status: str = "", flag: str = "", include_merged: bool = False,
+                      day_from=None, day_to=None):
+    from kefu.core.timeutil import day_bounds
+
     qs = (Conversation.objects.filter(shop=shop).filter(visible_q(member))
           .select_related("customer", "agent", "assignee"))
+    if day_from is not None:
+        qs = qs.filter(started_at__gte=day_bounds(day_from, shop.tz)[0])
+    if day_to is not None:
+        qs = qs.filter(started_at__lt=day_bounds(day_to, shop.tz)[1])
     if not include_merged:
         qs = qs.filter(merged_into__isnull=True)
     if view and view != "all":

@@ -55,18 +55,18 @@ def period_of_preset(preset: str, *, today: dt.date) -> Period:
 
 def previous_period(p: Period) -> Period:
     """What a period is compared with (环比):
-    - calendar months (whole, or month-to-date from the 1st): the same days of the month before,
-      cut at its end (本月 1–5 日 ↔ 上月 1–5 日; 3 月 ↔ 2 月 with its 28 days);
-    - weeks from a Monday (本周, 上周): the same weekdays of the week before;
-    - any other range: as many days right before it (近7天 ↔ the 7 days before)."""
+    - 本月 / 上月, or a whole calendar month chosen by hand: the same days of the month before, cut
+      at its end (本月 1–5 日 ↔ 上月 1–5 日; 3 月 ↔ 2 月 with its 28 days);
+    - 本周 / 上周: the same weekdays of the week before;
+    - anything else (今天, 近7天, any range): as many days right before it."""
     f, t = p.date_from, p.date_to
-    if f.day == 1 and t <= _month_end(f) and p.days > 1:
+    whole_month = f.day == 1 and t == _month_end(f)
+    if p.preset in ("this_month", "last_month") or (p.preset is None and whole_month):
         prev_first = _month_start(f - dt.timedelta(days=1))
         prev_end = _month_end(prev_first)
-        last = t == _month_end(f)
-        to = prev_end if last else min(prev_first.replace(day=1) + (t - f), prev_end)
+        to = prev_end if whole_month else min(prev_first + (t - f), prev_end)
         return Period(prev_first, to)
-    if f.weekday() == 0 and p.days <= 7 and p.days > 1:
+    if p.preset in ("this_week", "last_week"):
         return Period(f - dt.timedelta(days=7), t - dt.timedelta(days=7))
     return Period(f - dt.timedelta(days=p.days), f - dt.timedelta(days=1))
 

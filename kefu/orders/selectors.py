@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
@@ -80,10 +80,23 @@ def open_requests_count(*, shop: Shop, order: Order) -> int:
 
 
 def orders_filter(*, shop: Shop, q: str = "", status: str = "", date_from: dt.date | None = None,
-                  date_to: dt.date | None = None, amount_min=None, amount_max=None, refund: str = "") -> QuerySet[Order]:
+                  date_to: dt.date | None = None, amount_min=None, amount_max=None, refund: str = "",
+                  credited: bool = False, pay_from: dt.date | None = None, pay_to: dt.date | None = None,
+                  agent_id: int | None = None) -> QuerySet[Order]:
     """The order list's filters: order id (prefix) or buyer (id or nick), state, order day in shop time
-    (inclusive), paid amount range, and whether any money was refunded. Newest first."""
+    (inclusive), paid amount range, and whether any money was refunded. Newest first.
+
+    `credited`: only orders credited to an agent (客服销售额), paid on shop days pay_from…pay_to, to
+    `agent_id` if given — the orders behind a dashboard sales figure (the same OrderCredit rows)."""
     qs = Order.objects.filter(shop=shop).select_related("customer")
+    if credited:
+        qs = qs.filter(credit__agent__isnull=False)
+        if pay_from is not None:
+            qs = qs.filter(credit__pay_day__gte=pay_from)
+        if pay_to is not None:
+            qs = qs.filter(credit__pay_day__lte=pay_to)
+        if agent_id is not None:
+            qs = qs.filter(credit__agent_id=agent_id)
     q = q.strip()
     if q:
         qs = qs.filter(Q(order_id__startswith=q) | Q(customer__buyer_id__icontains=q) | Q(customer__nick__icontains=q))
@@ -102,3 +115,14 @@ def orders_filter(*, shop: Shop, q: str = "", status: str = "", date_from: dt.da
     elif refund == "no":
         qs = qs.filter(refund_amount=0)
     return qs.order_by("-created_at", "-id")
+
+
+def credited_totals(orders: QuerySet[Order]) -> dict:
+    """Count and credited amounts of a credited order list (the KPI's 订单数 / 客服销售额 / 退款金额)."""
+    return orders.aggregate(n=Count("id"), sales=Sum("credit__paid_amount"), refunds=Sum("credit__refund_amount"))
+
+
+def agent_name(*, shop: Shop, agent_id: int | None) -> str:
+    if agent_id is None:
+        return ""
+    return Agent.objects.filter(shop=shop, id=agent_id).values_list("name", flat=True).first() or ""

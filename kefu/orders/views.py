@@ -107,6 +107,17 @@ def _list_filters(request) -> tuple[dict, list[str]]:
         except ValueError:
             f[key] = None
             errors.append(_("%(field)s：不是日期（YYYY-MM-DD）：%(value)s") % {"field": label, "value": raw})
+    for key, label in (("pay_from", _("付款日期从")), ("pay_to", _("到"))):
+        raw = g.get(key, "").strip()
+        try:
+            f[key] = dt.date.fromisoformat(raw) if raw else None
+        except ValueError:
+            f[key] = None
+            errors.append(_("%(field)s：不是日期（YYYY-MM-DD）：%(value)s") % {"field": label, "value": raw})
+    raw = g.get("agent", "").strip()
+    f["agent"] = int(raw) if raw.isdigit() else None
+    if raw and f["agent"] is None:
+        errors.append(_("%(field)s：不是客服编号：%(value)s") % {"field": _("客服"), "value": raw})
     for key, label in (("min", _("实付金额从")), ("max", _("实付金额到"))):
         raw = g.get(key, "").strip()
         try:
@@ -123,15 +134,23 @@ def _list_filters(request) -> tuple[dict, list[str]]:
 def order_list(request):
     """Find an order: by id or buyer, state, order day, paid amount, refunded or not."""
     f, errors = _list_filters(request)
+    member = request.member
+    credited = f["pay_from"] is not None or f["pay_to"] is not None or f["agent"] is not None
+    if credited and not sees_whole_shop(member):
+        f["agent"] = member.id  # an agent drills into their own sales only
     qs = sel.orders_filter(shop=request.shop, q=f["q"], status=f["status"], date_from=f["from"], date_to=f["to"],
-                           amount_min=f["min"], amount_max=f["max"], refund=f["refund"])
+                           amount_min=f["min"], amount_max=f["max"], refund=f["refund"], credited=credited,
+                           pay_from=f["pay_from"], pay_to=f["pay_to"], agent_id=f["agent"])
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return TemplateResponse(request, "orders/list.html", {
-        "page": page, "f": f, "errors": errors, "statuses": OrderStatus.choices, "query": query.urlencode(),
-        "filtered": any(v not in ("", None) for v in f.values()),
-    })
+    ctx = {"page": page, "f": f, "errors": errors, "statuses": OrderStatus.choices, "query": query.urlencode(),
+           "filtered": any(v not in ("", None) for v in f.values())}
+    if credited:
+        # The figures of the dashboard cell this list was opened from, over the same orders.
+        ctx["credited"] = sel.credited_totals(qs)
+        ctx["credited_agent"] = sel.agent_name(shop=request.shop, agent_id=f["agent"])
+    return TemplateResponse(request, "orders/list.html", ctx)
 
 
 @shop_page

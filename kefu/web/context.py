@@ -1,5 +1,7 @@
 from django.utils.functional import SimpleLazyObject
 
+from kefu.core.enums import Role
+
 from .nav import nav_sections
 
 
@@ -19,6 +21,8 @@ def nav(request):
         # Times on pages are shown in the shop's time zone (None = the default zone).
         "shop_tz": shop.tz if shop is not None else None,
         "current_member": member,
+        # 我的绩效 in the person's menu: only for people with agent figures (a manager would see zeros).
+        "has_own_figures": member is not None and member.has_role(Role.AGENT),
         # Evaluated only when a template asks (the shop switcher), so one query at most.
         "shop_choices": SimpleLazyObject(shops),
     }

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from kefu.core.enums import AttributionBasis
 from kefu.core.timeutil import parse_day
 from kefu.metrics.kpi import SCORE_COMPONENTS
+from kefu.metrics.targets import RATE_TARGETS, TARGETS
 
 WEEKDAYS = [_("周一"), _("周二"), _("周三"), _("周四"), _("周五"), _("周六"), _("周日")]
 NUMBER_FIELDS = {
@@ -48,6 +49,19 @@ class ShopSettingsForm(forms.Form):
             self.fields[f"w_{comp}"] = forms.DecimalField(min_value=0, max_digits=6, decimal_places=2, required=False,
                                                           initial=weights.get(comp, 0))
 
+        targets = shop.kpi_targets or {}
+        for key in TARGETS:
+            # Rates are typed as percentages (95 = 95 %), stored as fractions like the report's.
+            value = targets.get(key)
+            if value is not None and key in RATE_TARGETS:
+                value = round(value * 100, 2)
+            self.fields[f"t_{key}"] = forms.DecimalField(
+                min_value=0, max_value=100 if key in RATE_TARGETS else None, max_digits=12, decimal_places=2,
+                required=False, initial=value)
+
+    def target_fields(self):
+        return [(key, key in RATE_TARGETS, TARGETS[key], self[f"t_{key}"]) for key in TARGETS]
+
     def day_fields(self):
         return [self[f"day_{i}"] for i in range(7)]
 
@@ -79,8 +93,12 @@ class ShopSettingsForm(forms.Form):
         all_day = all(weekly[str(i)] == [["00:00", "24:00"]] for i in range(7))
         data["service_hours"] = {} if all_day and not holidays else {"weekly": weekly, "holidays": holidays}
         data["score_weights"] = {c: float(data[f"w_{c}"]) for c in SCORE_COMPONENTS if data.get(f"w_{c}")}
+        data["kpi_targets"] = {
+            k: round(float(data[f"t_{k}"]) / 100, 6) if k in RATE_TARGETS else float(data[f"t_{k}"])
+            for k in TARGETS if data.get(f"t_{k}") is not None}
         return data
 
     def changes(self) -> dict:
-        keys = ["name", "timezone", "attribution_basis", "service_hours", "score_weights", *NUMBER_FIELDS]
+        keys = ["name", "timezone", "attribution_basis", "service_hours", "score_weights", "kpi_targets",
+                *NUMBER_FIELDS]
         return {k: self.cleaned_data[k] for k in keys}

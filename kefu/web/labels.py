@@ -49,8 +49,6 @@ for _fs in figure_sets():
 TODAY_COLUMNS = ("agent", "receptions", "reply_rate", "first_response_seconds", "response_seconds",
                  "unanswered_turns", "slow_turns", "inquiries", "conversion_rate", "orders", "sales",
                  "avg_order_value")
-RANKING_COLUMNS = ("rank", "agent", "group", "score", "receptions", "reply_rate", "response_seconds",
-                   "inquiries", "conversion_rate", "sales", "avg_order_value", "refund_rate")
 DAILY_COLUMNS = ("day", "receptions", "reply_rate", "first_response_seconds", "response_seconds",
                  "unanswered_turns", "slow_turns", "inquiries", "conversion_rate", "orders", "sales",
                  "avg_order_value", "refund_rate")

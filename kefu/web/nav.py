@@ -85,11 +85,25 @@ def _active(url: str, path: str) -> bool:
     return path == url if url == "/" else path.startswith(url)
 
 
+def landing_page(member: Agent) -> str | None:
+    """Where a person without KPI figures lands instead of an empty dashboard (None: the dashboard):
+    the warehouse clerk on the warehouse tasks."""
+    if member.has_role(*SHOP_WIDE, Role.AGENT):
+        return None
+    if member.has_role(Role.WAREHOUSE):
+        return "orders:warehouse"
+    return None
+
+
 def nav_items(member: Agent | None, path: str) -> list[dict]:
-    """The person's entries: the dashboard, their own figures (agents only), then NAV by role."""
+    """The person's entries: the dashboard (unless they land elsewhere), their own figures (agents
+    only), then NAV by role."""
     if member is None:
         return []
-    out = [{"name": "web:dashboard", "url": reverse("web:dashboard"), "label": _("看板"), "section": Section.REPORTS}]
+    out = []
+    if landing_page(member) is None:
+        out.append({"name": "web:dashboard", "url": reverse("web:dashboard"), "label": _("看板"),
+                    "section": Section.REPORTS})
     if member.has_role(Role.AGENT):
         # Someone without agent figures (a manager, the warehouse) would only see zeros here.
         out.append({"name": "web:agent_detail", "url": reverse("web:agent_detail", args=[member.id]), "label": _("我的绩效"),

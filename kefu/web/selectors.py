@@ -10,7 +10,9 @@ from kefu.core.access import sees_whole_shop
 from kefu.core.models import Agent, Shop
 from kefu.core.timeutil import shop_day
 from kefu.metrics.kpi import hourly_load, kpi_daily
+from kefu.metrics.periods import Period, change
 from kefu.metrics.selectors import kpi_report_for_viewer
+from kefu.metrics.targets import HIGHER_IS_BETTER, target_missed
 
 TREND_DAYS = 30
 TOP_BOTTOM = 3
@@ -33,17 +35,119 @@ def dashboard_today(*, shop: Shop, member: Agent) -> dict:
     return {"day": today, "rows": rows, "totals": report["shop_totals"], "lag": report["lag_seconds"]}
 
 
+# The ranking's columns per group: after-sales agents take returns, not sales (issue 12: never rank
+# them on conversion), so their table shows service figures instead.
+RANKING_COLUMNS_BY_GROUP = {
+    "presales": ("rank", "agent", "score", "receptions", "reply_rate", "response_seconds",
+                 "response_seconds_median", "inquiries", "conversion_rate", "sales", "avg_order_value",
+                 "refund_rate"),
+    "aftersales": ("rank", "agent", "score", "receptions", "reply_rate", "first_response_seconds",
+                   "response_seconds", "response_seconds_median", "slow_turns", "unanswered_turns"),
+}
+RANKING_COLUMNS_OTHER = RANKING_COLUMNS_BY_GROUP["presales"]
+
+
 def ranking(*, shop: Shop, member: Agent, date_from: dt.date, date_to: dt.date) -> dict:
-    """KPI-4: the whole team's ranking (001 publishes the bottom too); others' figures hidden
-    from agents by kpi_report_for_viewer."""
+    """KPI-4: the whole team's ranking (001 publishes the bottom too), one table per group, each
+    ranked on its own; others' figures hidden from agents by kpi_report_for_viewer."""
+    from kefu.core.enums import Group
+
     report = kpi_report_for_viewer(shop=shop, member=member, date_from=date_from, date_to=date_to)
     rows = report["agents"]
-    # Top and bottom never overlap: with few agents each side gets half of them.
-    k = min(TOP_BOTTOM, max(1, len(rows) // 2))
-    top = rows[:k]
-    bottom = rows[-k:][::-1] if len(rows) > 1 else []
-    return {"rows": rows, "top": top, "bottom": bottom, "totals": report["shop_totals"],
-            "date_from": date_from, "date_to": date_to}
+    groups = []
+    for r in rows:  # rows come group by group (kpi_report)
+        if not groups or groups[-1]["group"] != r["group"]:
+            label = Group(r["group"]).label if r["group"] in Group.values and r["group"] else Group.NONE.label
+            groups.append({"group": r["group"], "label": label, "rows": [],
+                           "columns": RANKING_COLUMNS_BY_GROUP.get(r["group"], RANKING_COLUMNS_OTHER)})
+        groups[-1]["rows"].append(r)
+    for g in groups:
+        g_rows = g["rows"]
+        # Top and bottom never overlap: with few agents each side gets half of them.
+        k = min(TOP_BOTTOM, max(1, len(g_rows) // 2))
+        g["top"] = g_rows[:k]
+        g["bottom"] = g_rows[-k:][::-1] if len(g_rows) > 1 else []
+    return {"rows": rows, "groups": groups, "totals": report["shop_totals"], "date_from": date_from,
+            "date_to": date_to}
+
+
+# The dashboard's overview cards: figure and, for response times, the median shown beside the mean.
+SUMMARY_KEYS = ("receptions", "reply_rate", "first_response_seconds", "response_seconds", "inquiries",
+                "conversion_rate", "orders", "sales", "avg_order_value", "refund_rate")
+SUMMARY_MEDIANS = {"first_response_seconds": "first_response_seconds_median",
+                   "response_seconds": "response_seconds_median"}
+KIND = {"reply_rate": "rate", "conversion_rate": "rate", "refund_rate": "rate"}
+# Where a figure comes from: conversations (reception figures) or credited orders (sales figures).
+CONVERSATION_FIGURES = {"receptions", "reply_rate", "first_response_seconds", "response_seconds", "inquiries",
+                        "conversion_rate"}
+
+
+def _figures_of(report: dict, member: Agent) -> dict | None:
+    if report["shop_totals"] is not None:
+        return report["shop_totals"]
+    return next((r for r in report["agents"] if r.get("agent_id") == member.id and "receptions" in r), None)
+
+
+def summary(*, shop: Shop, member: Agent, period: Period, previous: Period) -> dict:
+    """The overview: each figure of the period (the shop's; an agent's own), its 环比 against the
+    previous period, whether it misses the shop's target, and the link to the rows behind it.
+    Both periods come from the one KPI report (kpi_report_for_viewer)."""
+    cur = _figures_of(kpi_report_for_viewer(shop=shop, member=member, date_from=period.date_from,
+                                            date_to=period.date_to), member) or {}
+    prev = _figures_of(kpi_report_for_viewer(shop=shop, member=member, date_from=previous.date_from,
+                                             date_to=previous.date_to), member) or {}
+    targets = shop.kpi_targets or {}
+    whole = sees_whole_shop(member)
+    cards = []
+    for key in SUMMARY_KEYS:
+        value = cur.get(key)
+        delta = change(value, prev.get(key), kind=KIND.get(key, "number"))
+        good = HIGHER_IS_BETTER.get(key)
+        cards.append({
+            "key": key, "value": value, "previous": prev.get(key), "change": delta,
+            # A rise is good, bad, or neither (receptions): the colour of the 环比.
+            "tone": None if delta is None or delta["delta"] == 0 or good is None
+            else ("good" if (delta["delta"] > 0) == good else "bad"),
+            "median_key": SUMMARY_MEDIANS.get(key), "median": cur.get(SUMMARY_MEDIANS.get(key, ""), None),
+            "target": targets.get(key), "missed": target_missed(key, value, targets),
+            "href": drill_url(key, period=period, agent_id=None if whole else member.id),
+        })
+    return {"cards": cards, "has_data": bool(cur)}
+
+
+def drill_url(key: str, *, period: Period, agent_id: int | None) -> str:
+    """The list behind a figure: the conversations of the period, or the credited orders."""
+    from urllib.parse import urlencode
+
+    from django.urls import reverse
+
+    if key in CONVERSATION_FIGURES:
+        q = {"from": period.date_from.isoformat(), "to": period.date_to.isoformat()}
+        url = reverse("web:conversations")
+    else:
+        q = {"pay_from": period.date_from.isoformat(), "pay_to": period.date_to.isoformat()}
+        url = reverse("orders:list")
+    if agent_id is not None:
+        q["agent"] = agent_id
+    return f"{url}?{urlencode(q)}"
+
+
+def team_average(*, shop: Shop, date_from: dt.date, date_to: dt.date) -> list[dict]:
+    """Per day: the team's figures with counts and money divided by the agents who worked that day
+    (an average agent), rates as the team's — for the agent-versus-team chart."""
+    from kefu.metrics.models import AgentDay
+
+    days = kpi_daily(shop=shop, date_from=date_from, date_to=date_to)
+    active = {}
+    for d in (AgentDay.objects.filter(shop=shop, day__gte=date_from, day__lte=date_to, receptions__gt=0)
+              .values_list("day", flat=True)):
+        active[d.isoformat()] = active.get(d.isoformat(), 0) + 1
+    out = []
+    for d in days:
+        n = active.get(d["day"], 0)
+        out.append({**d, "receptions": round(d["receptions"] / n, 1) if n else None,
+                    "sales": str(round(float(d["sales"]) / n, 2)) if n else None})
+    return out
 
 
 def trend(*, shop: Shop, member: Agent, date_from: dt.date, date_to: dt.date,
@@ -52,8 +156,19 @@ def trend(*, shop: Shop, member: Agent, date_from: dt.date, date_to: dt.date,
                      agent_ids=agent_ids if agent_ids is not None else _own_ids(member))
 
 
-def load(*, shop: Shop, member: Agent, date_from: dt.date, date_to: dt.date) -> dict:
-    return hourly_load(shop=shop, date_from=date_from, date_to=date_to, agent_ids=_own_ids(member))
+# Longer ranges show the heat map by weekday × hour (a row per day stops being readable).
+HEATMAP_MAX_DAYS = 31
+
+
+def load(*, shop: Shop, member: Agent, date_from: dt.date, date_to: dt.date, weekdays: list[str] | None = None) -> dict:
+    grid = hourly_load(shop=shop, date_from=date_from, date_to=date_to, agent_ids=_own_ids(member))
+    if len(grid["days"]) <= HEATMAP_MAX_DAYS or weekdays is None:
+        return {**grid, "by": "day"}
+    rows = [[0] * 24 for _ in range(7)]
+    for day, hours in zip(grid["days"], grid["receptions"], strict=True):
+        wd = dt.date.fromisoformat(day).weekday()
+        rows[wd] = [a + b for a, b in zip(rows[wd], hours, strict=True)]
+    return {"days": list(weekdays), "hours": grid["hours"], "receptions": rows, "by": "weekday"}
 
 
 def trend_chart(days: list[dict]) -> dict:
@@ -64,7 +179,8 @@ def trend_chart(days: list[dict]) -> dict:
         "reply_rate": [None if d["reply_rate"] is None else round(d["reply_rate"] * 100, 2) for d in days],
         "conversion_rate": [None if d["conversion_rate"] is None else round(d["conversion_rate"] * 100, 2)
                             for d in days],
-        "sales": [float(d["sales"]) for d in days],
+        "sales": [None if d["sales"] is None else float(d["sales"]) for d in days],
+        "response_seconds": [d["response_seconds"] for d in days],
     }
 
 

@@ -22,16 +22,18 @@ from kefu.core.errors import KefuError
 from kefu.core.ratelimit import login_succeeded, login_try_begin
 from kefu.metrics.exports import to_csv, to_xlsx
 from kefu.metrics.kpi import report_keys
+from kefu.metrics.periods import PRESETS, Period, period_of_preset, previous_period
 from kefu.metrics.selectors import parse_range
+from kefu.metrics.targets import target_missed
 
 from . import selectors as S
 from .labels import (
     AGENT_FIGURES,
     DAILY_COLUMNS,
     KPI_LABELS,
-    RANKING_COLUMNS,
     TODAY_COLUMNS,
 )
+from .nav import landing_page
 
 EXPORT_FORMATS = {"csv": "text/csv; charset=utf-8",
                   "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
@@ -139,11 +141,32 @@ def _switch_target(request, nxt: str) -> str:
 
 # ---------------------------------------------------------------- dashboard
 
+def _period(request, today: dt.date) -> tuple[Period, str | None]:
+    """The dashboard's period: a preset (?period=last_7), or any range (?from=&to=); this month by default."""
+    if request.GET.get("from") or request.GET.get("to"):
+        d_from, d_to, error = _range(request, today.replace(day=1), today)
+        if error is None:
+            return Period(d_from, d_to), None
+        return period_of_preset(DEFAULT_PERIOD, today=today), error
+    try:
+        return period_of_preset(request.GET.get("period") or DEFAULT_PERIOD, today=today), None
+    except KefuError as exc:
+        return period_of_preset(DEFAULT_PERIOD, today=today), exc.message
+
+
+DEFAULT_PERIOD = "this_month"
+
+
 @shop_page
 def dashboard(request):
     shop, member = request.shop, request.member
+    landing = landing_page(member)
+    if landing:
+        return redirect(landing)
     today = S.shop_today(shop)
-    d_from, d_to, range_error = _range(request, today.replace(day=1), today)
+    period, range_error = _period(request, today)
+    previous = previous_period(period)
+    d_from, d_to = period.date_from, period.date_to
     try:
         fmt = _export_format(request)
     except KefuError as exc:
@@ -156,34 +179,48 @@ def dashboard(request):
             return export_response(fmt, _report_columns(data["rows"]), data["rows"], f"kefu-today-{today}",
                                    KPI_LABELS)
         if table == "trend":
-            days = S.trend(shop=shop, member=member, date_from=today - dt.timedelta(days=S.TREND_DAYS - 1),
-                           date_to=today)
+            days = S.trend(shop=shop, member=member, date_from=d_from, date_to=d_to)
             return export_response(fmt, ["day", *[k for k in report_keys() if k in days[0]]], days,
-                                   f"kefu-trend-{today}", KPI_LABELS)
+                                   f"kefu-trend-{d_from}-{d_to}", KPI_LABELS)
         rank = S.ranking(shop=shop, member=member, date_from=d_from, date_to=d_to)
         return export_response(fmt, _report_columns(rank["rows"]), rank["rows"], f"kefu-ranking-{d_from}-{d_to}",
                                KPI_LABELS)
 
-    ctx = {"range_error": range_error, "today": today, "ranking_columns": RANKING_COLUMNS,
-           "today_columns": TODAY_COLUMNS, "sees_whole_shop": sees_whole_shop(member)}
+    ctx = {"range_error": range_error, "today": today, "today_columns": TODAY_COLUMNS,
+           "sees_whole_shop": sees_whole_shop(member), "period": period, "previous": previous,
+           "presets": list(PRESETS.items()), "period_query": _period_query(period),
+           "live_period": Period(today, today), "targets": shop.kpi_targets or {}}
     target = request.htmx.target if request.htmx else None
-    if target != "ranking":
+    if target == "live":
         ctx["live"] = S.dashboard_today(shop=shop, member=member)
-        if target == "live":
-            return TemplateResponse(request, "web/dashboard.html#live", ctx)
+        return TemplateResponse(request, "web/dashboard.html#live", ctx)
+    ctx["live"] = S.dashboard_today(shop=shop, member=member)
+    ctx["summary"] = S.summary(shop=shop, member=member, period=period, previous=previous)
     ctx["ranking"] = S.ranking(shop=shop, member=member, date_from=d_from, date_to=d_to)
-    if target == "ranking":
-        return TemplateResponse(request, "web/dashboard.html#ranking", ctx)
-    trend_from = today - dt.timedelta(days=S.TREND_DAYS - 1)
-    ctx["trend_chart"] = S.trend_chart(S.trend(shop=shop, member=member, date_from=trend_from, date_to=today))
-    ctx["load_chart"] = S.load(shop=shop, member=member, date_from=trend_from, date_to=today)
+    ctx["trend_chart"] = S.trend_chart(S.trend(shop=shop, member=member, date_from=d_from, date_to=d_to))
+    ctx["load_chart"] = S.load(shop=shop, member=member, date_from=d_from, date_to=d_to, weekdays=_weekdays())
     ctx["chart_labels"] = _chart_labels()
     return TemplateResponse(request, "web/dashboard.html", ctx)
 
 
+def _period_query(period: Period) -> str:
+    from urllib.parse import urlencode
+
+    if period.preset:
+        return urlencode({"period": period.preset})
+    return urlencode({"from": period.date_from.isoformat(), "to": period.date_to.isoformat()})
+
+
+def _weekdays() -> list[str]:
+    from .forms import WEEKDAYS
+
+    return [str(w) for w in WEEKDAYS]
+
+
 def _chart_labels() -> dict:
     return {"receptions": _("接待人数"), "reply_rate": _("回复率 (%)"), "conversion_rate": _("询单转化率 (%)"),
-            "sales": _("客服销售额 (¥)"), "hour": _("小时"), "day": _("日期"), "load": _("接待人数")}
+            "sales": _("客服销售额 (¥)"), "hour": _("小时"), "day": _("日期"), "load": _("接待人数"),
+            "response_seconds": _("平均响应 (秒)"), "team": _("团队人均"), "agent": _("本人")}
 
 
 # ---------------------------------------------------------------- agent detail
@@ -203,9 +240,13 @@ def agent_detail(request, agent_id: int):
         return export_response(fmt, ["day", *[k for k in report_keys() if k in days[0]]], days,
                                f"kefu-agent-{agent.id}-{d_from}-{d_to}", KPI_LABELS)
     figures = S.agent_figures(shop=shop, member=member, agent=agent, date_from=d_from, date_to=d_to)
-    ctx = {"agent": agent, "figures": figures, "figure_keys": AGENT_FIGURES, "days": days,
+    targets = shop.kpi_targets or {}
+    missed = {k for k in AGENT_FIGURES if figures and target_missed(k, figures.get(k), targets)}
+    ctx = {"agent": agent, "figures": figures, "figure_keys": AGENT_FIGURES, "missed_keys": missed, "days": days,
            "daily_columns": DAILY_COLUMNS, "date_from": d_from, "date_to": d_to, "range_error": range_error,
-           "trend_chart": S.trend_chart(days), "chart_labels": _chart_labels()}
+           "trend_chart": S.trend_chart(days), "chart_labels": _chart_labels(),
+           "team_chart": S.trend_chart(S.team_average(shop=shop, date_from=d_from, date_to=d_to)),
+           "targets": targets}
     return TemplateResponse(request, "web/agent_detail.html", ctx)
 
 

@@ -45,7 +45,8 @@ def test_ranking_exports(manager_client, data):
 def test_today_and_trend_exports(manager_client, data):
     rows = xlsx(manager_client.get("/", {"export": "xlsx", "table": "today"}))
     assert len(rows) == 3 and "接待人数" in rows[0]
-    rows = csv_rows(manager_client.get("/", {"export": "csv", "table": "trend"}))
+    # The trend follows the dashboard's period (here the last 30 days, today included).
+    rows = csv_rows(manager_client.get("/", {"export": "csv", "table": "trend", "period": "last_30"}))
     assert rows[0][0] == "日期" and len(rows) == 31 and rows[-1][0] == DAY.isoformat()
     recv = rows[0].index("接待人数")
     assert rows[-1][recv] == "2"

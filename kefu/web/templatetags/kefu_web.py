@@ -74,3 +74,37 @@ def icon(name: str, extra: str = ""):
     href = static("vendor/tabler-icons/sprite.svg") + "#ti-" + name
     return format_html('<svg class="icon{}" aria-hidden="true" focusable="false"><use href="{}"></use></svg>',
                        f" {extra}" if extra else "", href)
+
+
+@register.filter
+def figure(value, key):
+    """A figure's value formatted by what the figure is (`{{ card.value|figure:card.key }}`)."""
+    return kpi({key: value}, key)
+
+
+# Figures whose cell links to the rows behind it (the dashboard's drill-down).
+DRILL_KEYS = {"receptions", "inquiries", "orders", "sales"}  # counts and sums: the list adds up to them
+
+
+@register.simple_tag(takes_context=True)
+def kpi_cell(context, row, key):
+    """One <td> of a KPI table: red when past the shop's target, a link to the conversations or
+    orders behind a count (for the period shown) when the viewer may see that row's figures."""
+    from kefu.metrics.targets import target_missed
+    from kefu.web.selectors import drill_url
+
+    text = kpi(row, key)
+    missed = target_missed(key, row.get(key) if hasattr(row, "get") else None, context.get("targets"))
+    period = context.get("period")
+    agent_id = row.get("agent_id") if hasattr(row, "get") else None
+    if period is not None and agent_id and key in DRILL_KEYS and row.get(key) not in (None, 0, "0.00"):
+        text = format_html('<a href="{}">{}</a>', drill_url(key, period=period, agent_id=agent_id), text)
+    if missed:
+        return format_html('<td class="missed" title="{}">{}</td>', _target_title(key, context), text)
+    return format_html("<td>{}</td>", text)
+
+
+def _target_title(key, context) -> str:
+    from django.utils.translation import gettext
+
+    return gettext("未达目标 %(target)s") % {"target": kpi(context.get("targets") or {}, key)}

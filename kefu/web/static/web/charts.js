@@ -16,24 +16,36 @@
   function layout(title, extra) {
     return Object.assign({}, BASE, { title: { text: title, font: { size: 14 }, x: 0, xanchor: "left" } }, extra || {});
   }
-  function line(id, x, y, title, color, kind) {
+  // `team`: the same series for the team's average agent, drawn as a grey dashed line beside it.
+  function line(id, x, y, title, color, kind, team, names) {
     var el = document.getElementById(id);
     if (!el) return;
     var trace = kind === "bar"
       ? { x: x, y: y, type: "bar", marker: { color: color } }
       : { x: x, y: y, type: "scatter", mode: "lines+markers", line: { color: color, width: 2 },
           marker: { size: 4 }, connectgaps: false };
-    window.Plotly.newPlot(el, [trace], layout(title), CONFIG);
+    var traces = [trace], extra = {};
+    if (team) {
+      trace.name = names.agent;
+      traces.push({ x: x, y: team, type: "scatter", mode: "lines", name: names.team,
+                    line: { color: "#6e7781", width: 2, dash: "dash" }, connectgaps: false });
+      extra = { showlegend: true, legend: { orientation: "h", x: 1, xanchor: "right", y: 1.02, yanchor: "bottom" } };
+    }
+    window.Plotly.newPlot(el, traces, layout(title, extra), CONFIG);
   }
   function draw() {
     if (!window.Plotly) return;
     var labels = data("chart-labels") || {};
     var t = data("trend-data");
+    var team = data("team-data") || {};
     if (t) {
-      line("chart-receptions", t.days, t.receptions, labels.receptions, "#1f6feb", "bar");
-      line("chart-reply_rate", t.days, t.reply_rate, labels.reply_rate, "#2da44e");
-      line("chart-conversion_rate", t.days, t.conversion_rate, labels.conversion_rate, "#bf8700");
-      line("chart-sales", t.days, t.sales, labels.sales, "#d4380d", "bar");
+      line("chart-receptions", t.days, t.receptions, labels.receptions, "#1f6feb", "bar", team.receptions, labels);
+      line("chart-reply_rate", t.days, t.reply_rate, labels.reply_rate, "#2da44e", null, team.reply_rate, labels);
+      line("chart-response_seconds", t.days, t.response_seconds, labels.response_seconds, "#8250df", null,
+           team.response_seconds, labels);
+      line("chart-conversion_rate", t.days, t.conversion_rate, labels.conversion_rate, "#bf8700", null,
+           team.conversion_rate, labels);
+      line("chart-sales", t.days, t.sales, labels.sales, "#d4380d", "bar", team.sales, labels);
     }
     var h = data("load-data");
     var el = document.getElementById("chart-load");
@@ -46,7 +58,7 @@
       }], Object.assign({}, BASE, {
         height: Math.max(260, 16 * h.days.length + 80), margin: { l: 90, r: 12, t: 12, b: 40 },
         xaxis: { title: { text: labels.hour }, dtick: 1, tickformat: "d" },
-        yaxis: { type: "category", autorange: "reversed" }
+        yaxis: { type: "category", autorange: "reversed", automargin: true }
       }), CONFIG);
     }
   }
