@@ -26,6 +26,7 @@ class ShopSettingsIn(Schema):
     conversation_gap_minutes: int | None = None
     payment_reminder_minutes: int | None = None
     score_weights: dict[str, float] | None = None
+    kpi_targets: dict[str, float] | None = None
 
 
 class ShopSettingsOut(Schema):
@@ -41,6 +42,7 @@ class ShopSettingsOut(Schema):
     conversation_gap_minutes: int
     payment_reminder_minutes: int
     score_weights: dict
+    kpi_targets: dict
 
 
 class ScheduledRuleOut(Schema):

@@ -262,6 +262,17 @@ def test_target_rules():
     assert not target_missed("response_seconds", None, {"response_seconds": 30})
 
 
+def test_targets_through_the_api(manager_client, shop):
+    r = manager_client.post(f"/api/v1/shop/settings?shop={shop.code}", {"kpi_targets": {"refund_rate": 0.05}},
+                            content_type="application/json")
+    assert r.status_code == 200 and r.json()["kpi_targets"] == {"refund_rate": 0.05}
+    r = manager_client.post(f"/api/v1/shop/settings?shop={shop.code}", {"kpi_targets": {"refund_rate": 5}},
+                            content_type="application/json")
+    assert r.status_code == 400 and "refund_rate" in r.content.decode()
+    shop.refresh_from_db()
+    assert shop.kpi_targets == {"refund_rate": 0.05}
+
+
 def test_service_refuses_bad_targets(shop):
     with pytest.raises(KefuError) as e:
         shop_settings_update(shop=shop, kpi_targets={"reply_rate": 95})
