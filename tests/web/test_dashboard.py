@@ -244,7 +244,7 @@ def test_targets_colour_what_misses_them(manager_client, shop, team):
 def _settings_form(client) -> dict:
     form = client.get("/settings/").context["form"]
     data = {}
-    for name, field in form.fields.items():
+    for name in form.fields:
         v = form[name].value()
         data[name] = "" if v is None else v
     return data
