@@ -63,14 +63,18 @@ def test_login_and_read_the_ranking(live_server, shop_with_data):
             page.wait_for_selector("#chart-receptions .main-svg", timeout=15000)
             page.wait_for_selector("#chart-load .main-svg", timeout=15000)
 
-            # The range form swaps the ranking in place (htmx): a day without data empties it,
-            # and the page is not reloaded (the marker set on the window survives).
-            page.evaluate("window.__kefu_marker = 1")
-            page.fill("#ranking input[name=from]", "2025-11-01")
-            page.fill("#ranking input[name=to]", "2025-11-01")
-            page.click("#ranking button[type=submit]")
-            page.wait_for_selector("#ranking td.muted")
+            # The period form applies to the whole page: a day without data empties the ranking
+            # and the overview.
+            page.fill("#period input[name=from]", "2025-11-01")
+            page.fill("#period input[name=to]", "2025-11-01")
+            with page.expect_navigation():
+                page.click("#period button[type=submit]")
             assert "from=2025-11-01" in page.url
-            assert page.evaluate("window.__kefu_marker") == 1
+            assert "这段时间没有数据" in page.locator("#ranking").inner_text()
+            assert "这段时间没有数据" in page.locator("#summary").inner_text()
+            # A preset is one click.
+            with page.expect_navigation():
+                page.click("#period a[href='?period=last_7']")
+            assert page.locator("#period a[aria-current]").inner_text() == "近7天"
         finally:
             browser.close()
