@@ -36,7 +36,7 @@ class AttendanceDayOut(Schema):
     leave_id: int | None
 
 
-class ClockOut(Schema):
+class PeopleClockOut(Schema):
     id: int
     agent_id: int
     kind: str
@@ -67,7 +67,7 @@ class LeaveIn(Schema):
     agent_id: int | None = None
 
 
-class NoteIn(Schema):
+class PeopleNoteIn(Schema):
     note: str = ""
 
 
@@ -86,7 +86,7 @@ class LeaveOut(Schema):
     decision_note: str
 
 
-class WarningOut(Schema):
+class PeopleWarningOut(Schema):
     agent_id: int
     agent: str
     month: dt.date
@@ -143,7 +143,7 @@ class ReasonIn(Schema):
     reason: str
 
 
-class AppealOut(Schema):
+class PeopleAppealOut(Schema):
     id: int
     deduction_id: int
     agent_id: int
@@ -156,7 +156,7 @@ class AppealOut(Schema):
     decision_note: str
 
 
-class RuleOut(Schema):
+class PeopleRuleOut(Schema):
     code: str
     name: str
     source: str
@@ -167,7 +167,7 @@ class RuleOut(Schema):
     active: bool
 
 
-class RulesIn(Schema):
+class PeopleRulesIn(Schema):
     rules: list[dict]
 
 
@@ -214,7 +214,7 @@ class MonthOut(Schema):
     locked_by: str = ""
 
 
-class PlanIn(Schema):
+class PeoplePlanIn(Schema):
     group: str = ""
     mode: str = "progressive"  # whole | progressive
     tiers: list[list[Decimal]]  # [[threshold ¥, rate %], …]
@@ -223,7 +223,7 @@ class PlanIn(Schema):
     points_tiers: list[list[Decimal]] = []  # [[min points left, factor], …]
 
 
-class PlanOut(Schema):
+class PeoplePlanOut(Schema):
     group: str
     mode: str
     tiers: list

@@ -15,13 +15,13 @@ from ..months import month_end
 from ..schemas import (
     AttendanceDayOut,
     ClockIn,
-    ClockOut,
     CorrectionIn,
     CountOut,
     LeaveIn,
     LeaveOut,
     MonthIn,
-    NoteIn,
+    PeopleClockOut,
+    PeopleNoteIn,
 )
 from .common import actor_of, agent_of, month_of
 
@@ -43,7 +43,7 @@ def leave_out(r) -> dict:
             "decided_by": r.decided_by_label, "decided_at": r.decided_at, "decision_note": r.decision_note}
 
 
-@router.post("/attendance/clock", response={200: ClockOut, 201: ClockOut})
+@router.post("/attendance/clock", response={200: PeopleClockOut, 201: PeopleClockOut})
 def clock_post(request, payload: ClockIn, shop: str | None = None):
     """Clock in or out. A person clocks themself now; an integration names `agent_id` and may send the
     clock device's `at`. `request_id` makes a resend harmless (200 with the first event)."""
@@ -131,15 +131,15 @@ def _leave_act(request, shop, leave_id, to, note):
 
 
 @router.post("/leave-requests/{leave_id}/approve", response=LeaveOut)
-def leave_approve(request, leave_id: int, payload: NoteIn, shop: str | None = None):
+def leave_approve(request, leave_id: int, payload: PeopleNoteIn, shop: str | None = None):
     return _leave_act(request, shop, leave_id, RequestState.APPROVED, payload.note)
 
 
 @router.post("/leave-requests/{leave_id}/reject", response=LeaveOut)
-def leave_reject(request, leave_id: int, payload: NoteIn, shop: str | None = None):
+def leave_reject(request, leave_id: int, payload: PeopleNoteIn, shop: str | None = None):
     return _leave_act(request, shop, leave_id, RequestState.REJECTED, payload.note)
 
 
 @router.post("/leave-requests/{leave_id}/cancel", response=LeaveOut)
-def leave_cancel(request, leave_id: int, payload: NoteIn, shop: str | None = None):
+def leave_cancel(request, leave_id: int, payload: PeopleNoteIn, shop: str | None = None):
     return _leave_act(request, shop, leave_id, RequestState.CANCELLED, payload.note)

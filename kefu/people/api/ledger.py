@@ -13,18 +13,18 @@ from ..access import require_supervisor
 from ..enums import AppealState, MonthState
 from ..models import MonthClose, PenaltyAppeal
 from ..schemas import (
-    AppealOut,
     DeductionIn,
     DeductionOut,
     MonthOut,
-    NoteIn,
+    PeopleAppealOut,
+    PeopleNoteIn,
+    PeopleRuleOut,
+    PeopleRulesIn,
     PeopleSettingsIn,
     PeopleSettingsOut,
+    PeopleWarningOut,
     PointsOut,
     ReasonIn,
-    RuleOut,
-    RulesIn,
-    WarningOut,
 )
 from .common import actor_of, agent_of, month_of
 
@@ -98,7 +98,7 @@ def deduction_reverse(request, deduction_id: int, payload: ReasonIn, shop: str |
     return deduction_out(S.deduction_get_for_user(shop=shop_obj, member=member, id=deduction_id))
 
 
-@router.post("/deductions/{deduction_id}/appeal", response={201: AppealOut})
+@router.post("/deductions/{deduction_id}/appeal", response={201: PeopleAppealOut})
 def deduction_appeal(request, deduction_id: int, payload: ReasonIn, shop: str | None = None):
     """The agent appeals one of their deductions (once)."""
     shop_obj, member = request.auth.shop_for(shop)
@@ -107,7 +107,7 @@ def deduction_appeal(request, deduction_id: int, payload: ReasonIn, shop: str | 
                                                          actor=actor_of(request))))
 
 
-@router.get("/appeals", response=list[AppealOut])
+@router.get("/appeals", response=list[PeopleAppealOut])
 def appeals_get(request, shop: str | None = None, state: str | None = AppealState.PENDING):
     shop_obj, member = request.auth.shop_for(shop)
     return [appeal_out(a) for a in S.appeals_for(shop=shop_obj, member=member, state=state or None)]
@@ -120,18 +120,18 @@ def _decide(request, shop, appeal_id, grant, note):
                                              actor=actor_of(request)))
 
 
-@router.post("/appeals/{appeal_id}/grant", response=AppealOut)
-def appeal_grant(request, appeal_id: int, payload: NoteIn, shop: str | None = None):
+@router.post("/appeals/{appeal_id}/grant", response=PeopleAppealOut)
+def appeal_grant(request, appeal_id: int, payload: PeopleNoteIn, shop: str | None = None):
     """Decide an appeal for the agent (once: a second decision answers 409 already_decided)."""
     return _decide(request, shop, appeal_id, True, payload.note)
 
 
-@router.post("/appeals/{appeal_id}/reject", response=AppealOut)
-def appeal_reject(request, appeal_id: int, payload: NoteIn, shop: str | None = None):
+@router.post("/appeals/{appeal_id}/reject", response=PeopleAppealOut)
+def appeal_reject(request, appeal_id: int, payload: PeopleNoteIn, shop: str | None = None):
     return _decide(request, shop, appeal_id, False, payload.note)
 
 
-@router.get("/warnings", response=list[WarningOut])
+@router.get("/warnings", response=list[PeopleWarningOut])
 def warnings_get(request, shop: str | None = None, month: str | None = None, agent_id: int | None = None):
     shop_obj, member = request.auth.shop_for(shop)
     agent = agent_of(shop_obj, member, agent_id)
@@ -141,14 +141,14 @@ def warnings_get(request, shop: str | None = None, month: str | None = None, age
                                     agent=agent)]
 
 
-@router.get("/penalty-rules", response=list[RuleOut])
+@router.get("/penalty-rules", response=list[PeopleRuleOut])
 def rules_get(request, shop: str | None = None):
     shop_obj, member = request.auth.shop_for(shop)
     return [rule_out(r) for r in R.rules_list(shop_obj)]
 
 
-@router.post("/penalty-rules", response=list[RuleOut])
-def rules_post(request, payload: RulesIn, shop: str | None = None):
+@router.post("/penalty-rules", response=list[PeopleRuleOut])
+def rules_post(request, payload: PeopleRulesIn, shop: str | None = None):
     """Change rules by code (name, points_each, tiers [[count, points]], min_points, max_points, active) or
     add manual ones; all or nothing. Managers and admins."""
     shop_obj, member = request.auth.shop_for(shop)

@@ -8,7 +8,7 @@ from .. import pay as services
 from .. import selectors as S
 from ..access import require_supervisor
 from ..models import CommissionPlan
-from ..schemas import CountOut, MonthIn, PlanIn, PlanOut, StatementOut
+from ..schemas import CountOut, MonthIn, PeoplePlanIn, PeoplePlanOut, StatementOut
 from .common import actor_of, agent_of, month_of
 
 router = Router(tags=["commissions"], auth=AUTH)
@@ -32,15 +32,15 @@ def statement_out(st, *, state: str | None = None, lines: bool = False) -> dict:
     return out
 
 
-@router.get("/commission-plans", response=list[PlanOut])
+@router.get("/commission-plans", response=list[PeoplePlanOut])
 def plans_get(request, shop: str | None = None):
     shop_obj, member = request.auth.shop_for(shop)
     require_supervisor(member)
     return [plan_out(p) for p in CommissionPlan.objects.filter(shop=shop_obj).order_by("group")]
 
 
-@router.post("/commission-plans", response=PlanOut)
-def plan_post(request, payload: PlanIn, shop: str | None = None):
+@router.post("/commission-plans", response=PeoplePlanOut)
+def plan_post(request, payload: PeoplePlanIn, shop: str | None = None):
     """Create or replace the plan of `group` ("" = the shop's plan, for groups without their own). Managers.
     mode: progressive (超额累进, each band at its rate) | whole (阶梯全额, the tier reached sets the rate)."""
     shop_obj, member = request.auth.shop_for(shop)
