@@ -38,13 +38,13 @@ def shop_with_order(transactional_db):
     return shop
 
 
-def _login(page, base, username):
+def _login(page, base, username, lands="/"):
     page.context.clear_cookies()
     page.goto(f"{base}/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", "pass-word-1")
     page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
+    page.wait_for_url(f"{base}{lands}")
 
 
 def test_cancel_goes_through_the_warehouse_and_back(live_server, shop_with_order):
@@ -66,9 +66,8 @@ def test_cancel_goes_through_the_warehouse_and_back(live_server, shop_with_order
             assert "仓库找单" in row.inner_text()
             assert "[未发货] 撤单 买家拍错了 —小美" in page.locator("#remark-list").inner_text()
 
-            # The warehouse finds the slip and stops the parcel.
-            _login(page, base, "wh")
-            page.goto(f"{base}/orders/warehouse/")
+            # The warehouse finds the slip and stops the parcel; the clerk lands on the warehouse tasks.
+            _login(page, base, "wh", lands="/orders/warehouse/")
             task = page.locator("#open-tasks tr[data-kind=find_slip]")
             assert "E2E1" in task.inner_text() and "小美" in task.inner_text()
             task.locator("select[name=outcome]").select_option("stopped")
