@@ -18,6 +18,7 @@ from kefu.customers.api import router as customers_router
 from kefu.defects.api import router as defects_router
 from kefu.followups.api import router as followups_router
 from kefu.integrations.api import router as integrations_router
+from kefu.livechat.api import router as livechat_router
 from kefu.metrics.api import router as metrics_router
 from kefu.orders.api import router as orders_router
 from kefu.outbound.api import router as outbound_router
@@ -54,6 +55,7 @@ api.add_router("", quality_router)
 api.add_router("", integrations_router)
 api.add_router("", care_router)
 api.add_router("", people_router)
+api.add_router("", livechat_router)
 
 
 def _loc(loc) -> str:

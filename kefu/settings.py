@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "kefu.quality",
     "kefu.care",
     "kefu.people",
+    "kefu.livechat",
     "kefu.web",
 ]
 
@@ -104,6 +105,7 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "kefu.urls"
 WSGI_APPLICATION = "kefu.wsgi.application"
+ASGI_APPLICATION = "kefu.asgi.application"
 
 TEMPLATES = [
     {
@@ -143,6 +145,11 @@ def _database():
     elif db["ENGINE"].endswith("postgresql"):
         options = db.setdefault("OPTIONS", {})
         options["options"] = f"{options.get('options', '')} -c lock_timeout={int(wait * 1000)}".strip()
+        if os.environ.get("KEFU_DB_POOL") == "1":
+            # Under ASGI every sync request runs in a thread of its own: persistent per-thread
+            # connections would pile up, so the process keeps a pool instead (kefu/asgi.py turns it on).
+            db["CONN_MAX_AGE"] = 0
+            options["pool"] = {"min_size": 1, "max_size": int(os.environ.get("KEFU_DB_POOL_MAX", "10")), "timeout": 30}
     return db
 
 

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from kefu.api import api
+from kefu.livechat import views as livechat_views
 
 urlpatterns = [
     path("api/v1/", api.urls),
@@ -24,6 +25,10 @@ urlpatterns = [
     path("quality/", include("kefu.quality.urls")),
     path("orders/", include("kefu.orders.urls")),
     path("people/", include("kefu.people.urls")),
+    path("live/", include("kefu.livechat.urls")),
+    path("monitor/", livechat_views.supervisor, name="live_monitor"),
+    path("webchat/settings/", livechat_views.widget_settings, name="webchat_settings"),
+    path("demo/site/", livechat_views.demo_site, name="demo_site"),
     path("", include("kefu.web.urls")),
 ]
 

@@ -202,6 +202,17 @@ BODIES = {
     "/api/v1/people/months/{month}/lock": {},
     "/api/v1/commission-plans": {"tiers": [["0", "1"]]},
     "/api/v1/commissions/recompute": {"month": "2026-11"},
+    # live chat
+    "/api/v1/live/chats/{conversation_id}/read": {"message_pk": 1},
+    "/api/v1/live/chats/{conversation_id}/typing": {"typing": True},
+    "/api/v1/live/chats/{conversation_id}/images": {},
+    "/api/v1/live/chats/{conversation_id}/script": {"script_id": 1},
+    "/api/v1/live/chats/{conversation_id}/close": {},
+    "/api/v1/live/chats/{conversation_id}/spam": {},
+    "/api/v1/live/spam-reports/{report_id}/confirm": {},
+    "/api/v1/live/spam-reports/{report_id}/reject": {},
+    "/api/v1/live/widget": {"greeting": "hi"},
+    "/api/v1/live/widget/rotate-secret": {},
 }
 
 

@@ -26,12 +26,14 @@ INVITE_TEXT = "亲，感谢您今天的咨询！请为{agent}的服务打个分�
 
 def _send(inv: RatingInvitation, now: dt.datetime) -> None:
     """Hand the invitation to the outbound channel (its key makes a resend a no-op)."""
+    from kefu.outbound.enums import OutboundKind
     from kefu.outbound.services import send
 
-    channel = inv.conversation.channel if inv.conversation_id and hasattr(inv.conversation, "channel") else "generic"
+    # The channel the buyer chatted on (a web chat's invitation shows as stars in the widget).
+    channel = inv.conversation.first_message.channel if inv.conversation_id else "generic"
     msg, _ = send(shop=inv.shop, channel=channel or "generic", to_buyer=inv.customer,
                   text=INVITE_TEXT.format(agent=inv.agent.name), key=f"rating-invite:{inv.pk}",
-                  conversation=inv.conversation, agent=inv.agent, now=now)
+                  conversation=inv.conversation, agent=inv.agent, kind=OutboundKind.RATING_INVITE, now=now)
     inv.state, inv.sent_at, inv.outbox_ref = InvitationState.SENT, now, str(msg.pk)
     inv.save(update_fields=["state", "sent_at", "outbox_ref"])
 

@@ -255,12 +255,14 @@ def plans_apply(*, shop: Shop, plans: list[Plan], now: dt.datetime) -> None:
 def event(conv: Conversation, kind: str, *, now: dt.datetime, from_agent_id: int | None = None,
           to_agent_id: int | None = None, by: Agent | None = None, by_label: str = "", reason: str = "") -> ConversationEvent:
     from kefu.integrations import hooks
+    from kefu.livechat.services import conversation_event_published
 
     row = ConversationEvent.objects.create(
         shop_id=conv.shop_id, conversation=conv, kind=kind, from_agent_id=from_agent_id, to_agent_id=to_agent_id,
         by=by, by_label=by_label or (by.name if by is not None else "system"), reason=reason, at=now)
     hooks.conversation_event(conv=conv, kind=kind, from_agent_id=from_agent_id, to_agent_id=to_agent_id, by=by,
                              reason=reason)
+    conversation_event_published(row)  # the workspaces concerned see the step live (kefu.livechat)
     return row
 
 

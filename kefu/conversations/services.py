@@ -76,7 +76,8 @@ def _nicks(rows: list[dict]) -> dict[str, str]:
     return nicks
 
 
-def messages_ingest(*, shop: Shop, rows: list[dict], route: bool = False, now=None) -> IngestResult:
+def messages_ingest(*, shop: Shop, rows: list[dict], route: bool = False, regroup: bool = False,
+                    now=None) -> IngestResult:
     """Store clean message rows and mark their buyers for the rebuild (kefu.metrics.queue).
 
     Idempotent by message_id: a resend, or a message id repeated in one batch (the first row
@@ -87,6 +88,10 @@ def messages_ingest(*, shop: Shop, rows: list[dict], route: bool = False, now=No
     route=True (live API messages only, never imported history) routes buyer messages that name
     no agent (kefu.conversations.routing); their buyers' conversations are rebuilt at once, since
     routing reads and writes them.
+
+    regroup=True (Kefu's own live channel: widget messages, agents' replies) rebuilds the
+    conversations of every buyer of the batch in this transaction too, so a workspace shows the new
+    message in its conversation and a reply takes it out of 待回复 at once; facts stay deferred.
     """
     result = IngestResult()
     received = timezone.now()
@@ -117,15 +122,18 @@ def messages_ingest(*, shop: Shop, rows: list[dict], route: bool = False, now=No
         ]
         unrouted = [m for m in msgs if m.sender == Sender.BUYER and m.agent_id is None] if to_route else []
         plans = []
+        regrouped = sorted({m.customer_id for m in msgs}) if regroup else []
         if unrouted:
             now = now or timezone.now()
             routed = sorted({m.customer_id for m in unrouted})
             # Lock order of every writer: routing row, buyers, conversations. The conversations are
             # brought up to date first: routing reads the buyer's current conversation.
             routing.routing_lock(shop)
-            customers_lock(shop=shop, customer_ids=routed)
+            customers_lock(shop=shop, customer_ids=sorted(set(routed) | set(regrouped)))
             conversations_rebuild(shop, routed, load_messages(shop, routed))
             plans = routing.plan_messages(shop=shop, messages=unrouted, now=now)
+        elif regrouped:
+            customers_lock(shop=shop, customer_ids=regrouped)
         for m in msgs:
             m.received_at = received
         # Key order: concurrent batches of overlapping messages then wait for each other in one
@@ -136,18 +144,17 @@ def messages_ingest(*, shop: Shop, rows: list[dict], route: bool = False, now=No
         result.duplicates += len(msgs) - len(created)
         result.customer_ids = {cid for _mid, cid in created}
         buyers_mark(shop=shop, customer_ids=result.customer_ids)
-        if plans:
-            inserted = {mid for mid, _cid in created}
-            routed_in = {m.customer_id for m in unrouted if m.message_id in inserted}
-            plans = [p for p in plans if p.customer_id in routed_in]
-            ids = sorted(routed_in)
+        inserted = {mid for mid, _cid in created}
+        routed_in = {m.customer_id for m in unrouted if m.message_id in inserted}
+        ids = sorted(routed_in | (result.customer_ids if regroup else set()))
+        if ids:
             conversations_rebuild(shop, ids, load_messages(shop, ids))
-            routing.plans_apply(shop=shop, plans=plans, now=now)
-        if route:  # live messages (the API); imported history emits no events
+        if plans:
+            routing.plans_apply(shop=shop, plans=[p for p in plans if p.customer_id in routed_in], now=now)
+        if route:  # live messages (the API, the widget); imported history emits no events
             from kefu.integrations import hooks
 
-            inserted_ids = {mid for mid, _cid in created}
-            hooks.messages_created(shop=shop, messages=[m for m in msgs if m.message_id in inserted_ids])
+            hooks.messages_created(shop=shop, messages=[m for m in msgs if m.message_id in inserted])
     return result
 
 
@@ -227,9 +234,14 @@ def conversation_close(*, shop: Shop, conversation: Conversation, by: Agent | No
 
 def note_add(*, shop: Shop, conversation: Conversation, by: Agent | None, text: str, now=None) -> ConversationNote:
     """An internal note for the shop's people; never sent to the buyer."""
+    from kefu.livechat.services import note_published
+
     text = clean_text(text, field="text", max_len=2000, required=True)
-    return ConversationNote.objects.create(shop=shop, conversation=conversation, author=by, author_label=_label(by),
-                                           text=text, created_at=now or timezone.now())
+    with transaction.atomic():
+        note = ConversationNote.objects.create(shop=shop, conversation=conversation, author=by,
+                                               author_label=_label(by), text=text, created_at=now or timezone.now())
+        note_published(shop=shop, conversation=conversation, note=note)  # live in the workspace
+    return note
 
 
 def conversation_merge(*, shop: Shop, source: Conversation, target: Conversation, by: Agent | None = None,
@@ -268,13 +280,19 @@ def conversation_merge(*, shop: Shop, source: Conversation, target: Conversation
 
 def conversation_reply(*, shop: Shop, conversation: Conversation, by: Agent | None, text: str, key: str | None = None,
                        now=None):
-    """Send a reply to the buyer through the outbound channel (queued until a connector delivers it)."""
+    """Send a reply to the buyer through the outbound channel: queued until a connector delivers it,
+    or, on Kefu's own web chat, stored and pushed to the buyer at once (kefu.livechat.delivery)."""
     from kefu.outbound.enums import OutboundKind
     from kefu.outbound.services import send
+    from kefu.replies.variables import variables_unfilled
 
     if by is not None and not _may_act(by, conversation):
         raise PermissionDenied("only the conversation's agent or a supervisor may reply",
                                code=ConversationError.FORBIDDEN)
+    unfilled = variables_unfilled(text or "")
+    if unfilled:  # a script inserted without its values: never send "{订单号}" to a buyer
+        raise KefuError(f"fill in {'、'.join('{' + n + '}' for n in unfilled)} before sending", field="text",
+                        code="unfilled_variable")
     first = conversation.first_message
     key = f"reply:{conversation.pk}:{key}" if key else None
     return send(shop=shop, channel=first.channel, to_buyer=conversation.customer, text=text, key=key,

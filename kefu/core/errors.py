@@ -54,13 +54,19 @@ CONFLICT_CODES = frozenset({
 })
 FORBIDDEN_CODES = frozenset({
     "forbidden", "not_owner", "supervisor_only", "manager_only", "not_manager", "not_allowed", "not_approver",
-    "not_requester", "own_request",
+    "not_requester", "own_request", "identity_refused", "blocked",
 })
+
+
+# Too many requests from one visitor or address (the live widget's public endpoints).
+RATE_LIMITED_CODES = frozenset({"rate_limited"})
 
 
 def http_status(exc: KefuError) -> int:
     if isinstance(exc, NotFound):
         return 404
+    if exc.code in RATE_LIMITED_CODES:
+        return 429
     if isinstance(exc, PermissionDenied) or exc.code in FORBIDDEN_CODES:
         return 403
     if exc.code in CONFLICT_CODES:

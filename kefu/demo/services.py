@@ -38,6 +38,7 @@ DEMO_EXTENSIONS: list[str] = [
     "kefu.quality.demo.demo_extend",
     "kefu.care.demo.demo_extend",
     "kefu.people.demo.demo_extend",  # after complaints: their verdicts are sources of the points
+    "kefu.livechat.demo.demo_extend",
     "kefu.sla.demo.demo_extend",  # last: it times the cases and chats the others create
 ]
 BATCH = 2000

@@ -16,6 +16,17 @@ from django.utils.module_loading import import_string
 DEFAULT_BACKEND = "kefu.outbound.backends.JsonlOutbox"
 _lock = threading.Lock()
 
+# Channels Kefu delivers itself (no connector): send() calls the function inside its transaction,
+# which stores the message, pushes it to the buyer and marks the row sent (docs/adr/0005-live-push.md).
+CHANNEL_DELIVERY = {
+    "webchat": "kefu.livechat.delivery.deliver",
+}
+
+
+def channel_delivery(channel: str):
+    path = CHANNEL_DELIVERY.get(channel)
+    return import_string(path) if path else None
+
 
 def backend_path() -> str:
     return getattr(settings, "KEFU_OUTBOUND_BACKEND", DEFAULT_BACKEND)

@@ -17,6 +17,7 @@ class OutboundKind(models.TextChoices):
     REPLY = "reply", _("客服回复")
     OFFLINE_GREETING = "offline_greeting", _("离线问候")
     CARE = "care", _("关怀短信")
+    RATING_INVITE = "rating_invite", _("邀请评价")
     OTHER = "other", _("其他")
 
 

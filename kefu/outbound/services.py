@@ -22,7 +22,7 @@ from kefu.core.models import Agent, Shop
 from kefu.core.services import audit_record
 from kefu.customers.models import Customer
 
-from .backends import backend_path, get_backend
+from .backends import backend_path, channel_delivery, get_backend
 from .enums import OUTBOUND_TRANSITIONS, SMS_CHANNEL, OutboundError, OutboundKind, OutboundState
 from .models import OutboundMessage
 
@@ -50,6 +50,7 @@ def send(*, shop: Shop, channel: str, to_buyer: Customer, text: str, key: str | 
     existing = OutboundMessage.objects.filter(shop=shop, idempotency_key=key).first()
     if existing is not None:
         return existing, False
+    deliver = channel_delivery(channel)
     try:
         with transaction.atomic():
             msg = OutboundMessage.objects.create(
@@ -57,9 +58,12 @@ def send(*, shop: Shop, channel: str, to_buyer: Customer, text: str, key: str | 
                 agent=agent, kind=kind, text=text, recipient=recipient, backend=backend_path(),
                 created_at=now or timezone.now(),
             )
+            if deliver is not None:  # Kefu's own channel: stored and pushed to the buyer now
+                deliver(msg)
     except IntegrityError:  # a concurrent send with the same key won
         return OutboundMessage.objects.get(shop=shop, idempotency_key=key), False
-    transaction.on_commit(lambda: get_backend().enqueue(msg))
+    if deliver is None:
+        transaction.on_commit(lambda: get_backend().enqueue(msg))
     return msg, True
 
 

@@ -55,6 +55,15 @@ def variables_check(body: str, *, field: str = "body") -> list[str]:
     return names
 
 
+def variables_unfilled(text: str) -> list[str]:
+    """The known variables still written {名称} in a text (a script inserted without its values)."""
+    seen: list[str] = []
+    for name in TOKEN.findall(text):
+        if name in BY_NAME and name not in seen:
+            seen.append(name)
+    return seen
+
+
 def variables_fill(body: str, values: dict) -> str:
     """Each {名称} replaced by its value; a variable without a value stays as written so the agent
     sees what to fill in by hand."""

@@ -55,6 +55,7 @@ SHOP_WIDE = (Role.SUPERVISOR, Role.MANAGER, Role.ADMIN)
 # In the order of a working day: chats and follow-ups, orders and shipping, after-sales, then the
 # tools and the supervisors' pages.
 NAV = [
+    NavItem("livechat:workspace", _("接待台"), section=Section.RECEPTION),
     NavItem("web:conversations", _("会话"), section=Section.RECEPTION),
     NavItem("followups:worklist", _("跟进"), section=Section.RECEPTION),
     NavItem("orders:list", _("订单查询"), section=Section.ORDERS),
@@ -73,10 +74,12 @@ NAV = [
     NavItem("care:revisits", _("客户关怀"), (Role.AGENT, *SHOP_WIDE), Section.RECEPTION),
     NavItem("people:attendance", _("考勤"), section=Section.TEAM),
     NavItem("people:me", _("我的"), section=Section.TEAM),
+    NavItem("live_monitor", _("实时监控"), SHOP_WIDE, Section.TEAM),
     NavItem("crm:grades", _("客户分级"), SHOP_WIDE, Section.RECEPTION),
     NavItem("defects:list", _("生产预警"), SHOP_WIDE, Section.AFTERSALES),
     NavItem("outbound:outbox", _("发件箱"), SHOP_WIDE, Section.SETTINGS),
     NavItem("integrations:overview", _("集成与规则"), SHOP_WIDE, Section.SETTINGS),
+    NavItem("webchat_settings", _("网页聊天"), SHOP_WIDE, Section.SETTINGS),
     NavItem("web:settings", _("设置"), SHOP_WIDE, Section.SETTINGS),
 ]
 

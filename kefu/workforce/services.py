@@ -533,4 +533,7 @@ def presence_set(*, shop: Shop, agent: Agent, status: str, source: str = Presenc
         label = by.name if by else (str(actor) if actor is not None else source)
         AgentStatusChange.objects.create(shop=shop, agent=agent, status=status, previous=previous, at=at,
                                          source=source, actor_label=label)
+        from kefu.livechat.services import presence_published
+
+        presence_published(shop=shop, agent=agent, status=status, now=at)  # the supervisor's live view
     return presence

@@ -11,14 +11,21 @@ from kefu.core.models import Shop
 from kefu.core.supervisor import ChildSpec, Supervisor
 
 
+def web_command(*, bind: str, workers: int) -> list[str]:
+    """The web server: gunicorn with uvicorn workers on kefu.asgi — pages and API as before, and the
+    live chat's event streams, which stay open for hours without holding a thread
+    (docs/adr/0005-live-push.md)."""
+    return [sys.executable, "-m", "gunicorn", "kefu.asgi:application", "-k", "uvicorn_worker.UvicornWorker",
+            "--bind", bind, "--workers", str(workers), "--access-logfile", "-", "--graceful-timeout", "5"]
+
+
 def child_specs(*, bind: str, workers: int, task_workers: int = 1) -> list[ChildSpec]:
     """The processes of the service; one more process is one more entry here."""
     kefu = [sys.executable, "-m", "kefu.cli"]
     # A stable id per (host, bind): a restarted worker knows the task its killed predecessor ran.
     host = f"{socket.gethostname()}:{bind}"
     specs = [
-        ChildSpec("web", [sys.executable, "-m", "gunicorn", "kefu.wsgi:application", "--bind", bind,
-                          "--workers", str(workers), "--access-logfile", "-", "--graceful-timeout", "5"]),
+        ChildSpec("web", web_command(bind=bind, workers=workers)),
         ChildSpec("scheduler", [*kefu, "scheduler"]),
     ]
     for n in range(task_workers):
@@ -56,7 +63,7 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
-        self.stdout.write(f"Kefu is running on http://{bind}/  (web, worker, scheduler; a process that dies is "
+        self.stdout.write(f"Kefu is running on http://{bind}/  (web = gunicorn with uvicorn workers on kefu.asgi, worker, scheduler; a process that dies is "
                           "restarted; Ctrl-C stops all)")
         self.stdout.flush()
         supervisor.run()
