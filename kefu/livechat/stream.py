@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.http import StreamingHttpResponse
 
 from .events import Viewer, as_wire, replay
@@ -32,13 +32,20 @@ Alive = Callable[..., None]
 HEARTBEAT = 60.0
 
 
+def _release() -> None:
+    """Give back the connection a step of the stream used: an open stream holds none while it waits.
+    Never inside a transaction (the tests run a stream in theirs)."""
+    if not connection.in_atomic_block:
+        close_old_connections()
+
+
 def _alive_call(alive: Alive, ending: bool = False) -> None:
     try:
         alive(ending=ending)
     except Exception:  # a heartbeat must never break the stream
         log.exception("workspace heartbeat failed")
     finally:
-        close_old_connections()
+        _release()
 
 
 class _Beat:
@@ -85,7 +92,7 @@ def _replayed(viewer: Viewer, after: int) -> tuple[list, bool]:
     try:
         events = replay(viewer=viewer, after=after, limit=REPLAY_LIMIT)
     finally:
-        close_old_connections()
+        _release()
     return events, len(events) >= REPLAY_LIMIT
 
 

@@ -104,9 +104,9 @@ class Service:
             "Authorization": f"Bearer {self.token}", "Content-Type": "application/json"})
         try:
             with urllib.request.urlopen(req, timeout=30) as r:
-                return r.status, dict(r.headers), json.loads(r.read())
+                return r.status, r.headers, json.loads(r.read())
         except urllib.error.HTTPError as e:
-            return e.code, dict(e.headers), json.loads(e.read() or b"{}")
+            return e.code, e.headers, json.loads(e.read() or b"{}")
 
     def wait_answering(self, timeout: float) -> float:
         start = time.monotonic()

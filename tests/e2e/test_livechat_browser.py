@@ -33,21 +33,30 @@ def _free_port() -> int:
 
 
 class Server:
-    def __init__(self, data_dir: Path):
+    """One `kefu start`-style web server (gunicorn + uvicorn workers on kefu.asgi). The first server
+    of a database sets it up (live_setup.py); pass `info` to run another process on the same one."""
+
+    def __init__(self, data_dir: Path, *, database_url: str | None = None, workers: int = 2,
+                 info: dict | None = None):
         self.env = {k: v for k, v in os.environ.items() if k != "KEFU_DATABASE_URL"}
         self.env.update({"KEFU_DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT), "KEFU_LOG_LEVEL": "ERROR",
                          "DJANGO_SETTINGS_MODULE": "kefu.settings"})
+        if database_url:
+            self.env["KEFU_DATABASE_URL"] = database_url
+        self.workers = workers
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = None
-        out = subprocess.run([sys.executable, str(ROOT / "tests" / "e2e" / "live_setup.py")], env=self.env,
-                             cwd=str(ROOT), capture_output=True, text=True, check=True, timeout=600)
-        self.info = json.loads(out.stdout.strip().splitlines()[-1])
+        if info is None:
+            out = subprocess.run([sys.executable, str(ROOT / "tests" / "e2e" / "live_setup.py")], env=self.env,
+                                 cwd=str(ROOT), capture_output=True, text=True, check=True, timeout=600)
+            info = json.loads(out.stdout.strip().splitlines()[-1])
+        self.info = info
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "kefu.asgi:application", "-k", "uvicorn_worker.UvicornWorker",
-             "--bind", f"127.0.0.1:{self.port}", "--workers", "2", "--graceful-timeout", "2", "--log-level", "warning"],
+             "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers), "--graceful-timeout", "2", "--log-level", "warning"],
             env=self.env, cwd=str(ROOT), start_new_session=True)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

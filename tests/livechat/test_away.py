@@ -5,6 +5,7 @@ workspace coming back sets them online again; a person who chose a status by han
 import datetime as dt
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from kefu.conversations.models import Conversation
@@ -111,6 +112,8 @@ def test_the_workspace_stream_writes_the_heartbeat_while_open_and_when_it_ends(s
     monkeypatch.setattr(stream, "KEEPALIVE", 0.05)
     monkeypatch.setattr(stream, "HEARTBEAT", 0.0)
     monkeypatch.setattr(stream.hub, "_ensure_thread", lambda: None)  # no event source needed here
+    # request_finished (resp.close()) must not close the test's own connection, inside its transaction
+    monkeypatch.setattr(connection, "close_if_unusable_or_obsolete", lambda: None)
     c = staff(kf)
     resp = c.get(f"/live/stream?workspace=1&shop={shop.code}")
     chunks = iter(resp.streaming_content)
