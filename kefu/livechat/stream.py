@@ -20,6 +20,7 @@ from django.http import StreamingHttpResponse
 
 from .events import Viewer, as_wire, replay
 from .hub import hub
+from .models import LiveEvent
 
 KEEPALIVE = 15.0
 REPLAY_LIMIT = 2000
@@ -87,9 +88,14 @@ class _Sent:
 
 
 def _replayed(viewer: Viewer, after: int) -> tuple[list, bool]:
+    """(events since `after`, reset?). Reset — the client reloads its state instead — when it missed
+    more than REPLAY_LIMIT events, or when its place in the log was pruned (away longer than
+    events.RETENTION, e.g. a laptop asleep overnight): a replay would then skip what was pruned."""
     if not after:
         return [], False
     try:
+        if not LiveEvent.objects.filter(id__lte=after).exists():
+            return [], True
         events = replay(viewer=viewer, after=after, limit=REPLAY_LIMIT)
     finally:
         _release()

@@ -88,3 +88,53 @@ def test_the_hub_delivers_events_committed_elsewhere_once_each_in_order(shop):
     finally:
         hub.unsubscribe(sub)
         hub.stop()
+
+
+def _frames(gen) -> list[str]:
+    out = []
+    for chunk in gen:
+        out.append(chunk)
+        if "event: reset" in chunk or chunk.startswith(": keepalive"):
+            break
+    gen.close()
+    return out
+
+
+@pytest.mark.django_db
+def test_a_stream_far_behind_or_behind_the_pruned_log_is_told_to_reload(shop, monkeypatch):
+    """A workspace open all day: a reconnect replays what it missed; when that is more than the
+    replay limit, or older than the log keeps (a laptop asleep overnight), the stream says `reset`
+    and the client reloads its state from the database instead of silently skipping events."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from kefu.livechat import stream
+    from kefu.livechat.events import events_prune
+
+    monkeypatch.setattr(stream, "KEEPALIVE", 0.01)
+    monkeypatch.setattr(stream.hub, "_ensure_thread", lambda: None)
+    monkeypatch.setattr(stream, "REPLAY_LIMIT", 5)
+    cid = customers_resolve(shop=shop, nicks={"x": ""})["x"]
+    v = Viewer.of_buyer(shop_id=shop.pk, customer_id=cid)
+    t0 = timezone.now() - dt.timedelta(hours=30)
+
+    def publish(n, at):
+        return [events.publish(shop=shop, kind=EventKind.MESSAGE, audience=Audience.BOTH, customer_id=cid,
+                               data={"n": i}, now=at).pk for i in range(n)]
+
+    old = publish(3, t0)
+    recent = publish(4, timezone.now())
+    frames = _frames(stream._stream(v, old[-1], {}))
+    assert [f.split("\n")[0] for f in frames if f.startswith("id: ")] == [f"id: {pk}" for pk in recent]
+    assert not any("event: reset" in f for f in frames)
+    later = publish(2, timezone.now())  # 6 missed since old[-1]: more than the limit
+    assert any("event: reset" in f for f in _frames(stream._stream(v, old[-1], {})))
+    monkeypatch.setattr(stream, "REPLAY_LIMIT", 2000)
+    events_prune()  # the 30-hour-old events go: a client that last saw one of them must reload
+    assert not LiveEvent.objects.filter(pk__in=old).exists()
+    assert any("event: reset" in f for f in _frames(stream._stream(v, old[-1], {})))
+    frames = _frames(stream._stream(v, recent[-1], {}))  # a client whose place is still kept replays
+    ids = [int(f.split("\n")[0][4:]) for f in frames if f.startswith("id: ")]
+    assert not any("event: reset" in f for f in frames)
+    assert ids == sorted(ids) and set(later) <= set(ids)  # (with the recent past: the client drops seen ids)
