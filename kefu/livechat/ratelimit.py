@@ -34,6 +34,10 @@ LIMITS = {
 }
 
 
+def _clock() -> float:
+    return time.time()
+
+
 def limit_for(name: str) -> Limit:
     from django.conf import settings
 
@@ -44,7 +48,7 @@ def limit_for(name: str) -> Limit:
 def hit(*, name: str, subject: str, now: float | None = None) -> int:
     """Count one request of `subject` against the limit; return the count in the current window."""
     lim = limit_for(name)
-    window = int((now if now is not None else time.time()) // lim.seconds) * lim.seconds
+    window = int((now if now is not None else _clock()) // lim.seconds) * lim.seconds
     table = RateCounter._meta.db_table
     with connection.cursor() as cur:
         cur.execute(
@@ -66,6 +70,6 @@ def check(*, name: str, subject: str, now: float | None = None) -> None:
 def counters_prune(*, now: float | None = None) -> int:
     """Drop windows that ended (the scheduler runs it)."""
     longest = max(limit_for(n).seconds for n in LIMITS)
-    cutoff = int(now if now is not None else time.time()) - longest
+    cutoff = int(now if now is not None else _clock()) - longest
     n, _ = RateCounter.objects.filter(window_start__lt=cutoff).delete()
     return n
