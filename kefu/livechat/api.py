@@ -29,7 +29,7 @@ class TypingIn(Schema):
     typing: bool = True
 
 
-class ScriptIn(Schema):
+class LiveScriptIn(Schema):
     script_id: int
 
 
@@ -117,7 +117,7 @@ def live_image(request, conversation_id: int, shop: str | None = None):
 
 
 @router.post("/live/chats/{conversation_id}/script")
-def live_script(request, conversation_id: int, payload: ScriptIn, shop: str | None = None):
+def live_script(request, conversation_id: int, payload: LiveScriptIn, shop: str | None = None):
     """A script's text with its variables filled from this chat; refused (400 unfilled_variable)
     when a variable has no value here, naming it, so a half-filled script is never sent."""
     from kefu.replies.selectors import script_context, script_get_for_user
