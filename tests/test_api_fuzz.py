@@ -12,20 +12,25 @@ from collections import Counter
 
 import pytest
 import schemathesis
+from django.apps import apps
 from django.core.wsgi import get_wsgi_application
 from django.db import connection
 from django.test import Client
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from kefu.api import api
-from kefu.core.services import person_create, shop_create, token_create
+from kefu.core.services import person_create, token_create
+from kefu.demo.services import demo_load
 
 # Cases per operation and mode. 219 operations x 2 modes x 2 principals x 3 ≈ 2,600 requests:
 # 1.5 min of CPU (10 min wall on this 2-core box at load 35, shared with other work).
 MAX_EXAMPLES = 3
+# A small demo shop: every kind of object exists, so ids in paths can name real rows.
+DEMO_DAYS, DEMO_SCALE = 3, 0.02
 CHECKS = [not_a_server_error, response_schema_conformance]
 
 SCHEMA = schemathesis.openapi.from_dict(api.get_openapi_schema())
@@ -47,15 +52,53 @@ def _principals(shop):
     }
 
 
-def _run(operation, mode, headers, cookies, shop_code, statuses: Counter) -> str | None:
-    @given(case=operation.as_strategy(generation_mode=mode))
+# Path parameters → the rows they name, so that positive cases also reach existing objects of
+# the demo shop (random ids only ever reach the 404 branch).
+PATH_ROWS = {
+    "case_id": [("Case", "id")], "conversation_id": [("Conversation", "id")],
+    "complaint_id": [("Complaint", "id")], "task_id": [("WarehouseTask", "id"), ("ReviewTask", "id")],
+    "approval_id": [("ApprovalRequest", "id")], "code": [("Sku", "code")],
+    "review_id": [("QaReview", "id"), ("Review", "id")], "rule_id": [("AutomationRule", "id")],
+    "agent_id": [("Agent", "id")], "order_id": [("Order", "order_id")], "swap_id": [("ShiftSwap", "id")],
+    "outbound_id": [("OutboundMessage", "id")], "alert_id": [("ProductionAlert", "id")],
+    "dispute_id": [("Dispute", "id")], "webhook_id": [("WebhookSubscription", "id")],
+    "request_id": [("OrderRequest", "id")], "buyer_id": [("Customer", "buyer_id")],
+    "followup_id": [("FollowUp", "id")], "line_id": [("CaseMoneyLine", "id")], "item_id": [("CaseItem", "id")],
+    "policy_id": [("CategoryPolicy", "id"), ("SlaPolicy", "id")], "issue_id": [("ShippingIssue", "id")],
+    "script_id": [("Script", "id")], "token_id": [("IntegrationToken", "id")], "view_id": [("SavedView", "id")],
+    "shift_id": [("Shift", "id")], "entry_id": [("RosterEntry", "id")], "claim_id": [("CourierClaim", "id")],
+    "attempt_id": [("RetentionAttempt", "id")], "evidence_id": [("Evidence", "id")],
+    "holiday_id": [("ReturnHoliday", "id")], "promotion_id": [("Promotion", "id")],
+    "category_id": [("QaCategory", "id")], "appeal_id": [("QaAppeal", "id")], "product_id": [("Product", "id")],
+    "delivery_id": [("WebhookDelivery", "id")],
+}
+
+
+def _existing() -> dict[str, list]:
+    models = {m.__name__: m for m in apps.get_models() if m.__module__.startswith("kefu.")}
+    found = {}
+    for param, sources in PATH_ROWS.items():
+        values = []
+        for name, field in sources:
+            values += models[name].objects.order_by("pk").values_list(field, flat=True)[:3]
+        if values:
+            found[param] = values
+    return found
+
+
+def _run(operation, mode, headers, cookies, shop_code, existing, statuses: Counter) -> str | None:
+    @given(case=operation.as_strategy(generation_mode=mode), data=st.data())
     @settings(max_examples=MAX_EXAMPLES, derandomize=True, deadline=None, database=None,
               phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
-    def run(case):
+    def run(case, data):
         if "shop" in (case.query or {}) or shop_code:
             # The shop parameter picks the tenant; a random one only ever answers 404.
             case.query = {**(case.query or {}), "shop": shop_code} if shop_code else \
                 {k: v for k, v in case.query.items() if k != "shop"}
+        if mode == GenerationMode.POSITIVE:
+            for name in case.path_parameters or {}:
+                if name in existing and data.draw(st.booleans()):
+                    case.path_parameters[name] = data.draw(st.sampled_from(existing[name]))
         response = case.call_and_validate(headers=headers, cookies=cookies, checks=CHECKS)
         statuses[(operation.label, response.status_code)] += 1
 
@@ -71,13 +114,14 @@ def test_every_operation_answers_without_5xx_and_as_documented(caplog):
     if connection.vendor != "postgresql":
         pytest.skip("fuzzing runs on PostgreSQL, the production database (CI runs it there)")
     caplog.set_level(logging.CRITICAL, logger="django.request")  # thousands of 4xx lines otherwise
-    shop = shop_create(code="fz", name="模糊测试店")
+    shop = demo_load(code="fz", days=DEMO_DAYS, scale=DEMO_SCALE).shop
+    existing = _existing()
     failures, answered = [], {}
     for name, (headers, cookies, shop_code) in _principals(shop).items():
         statuses = answered[name] = Counter()
         for operation in OPERATIONS:
             for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-                failure = _run(operation, mode, headers, cookies, shop_code, statuses)
+                failure = _run(operation, mode, headers, cookies, shop_code, existing, statuses)
                 if failure:
                     failures.append(failure)
     for name, statuses in answered.items():
