@@ -213,6 +213,15 @@ BODIES = {
     "/api/v1/live/spam-reports/{report_id}/reject": {},
     "/api/v1/live/widget": {"greeting": "hi"},
     "/api/v1/live/widget/rotate-secret": {},
+    # people: onboarding
+    "/api/v1/training-plan": {"pass_mark": "80"},
+    "/api/v1/onboardings": {"agent_id": 1, "mentor_id": 2, "start_date": "2026-11-02"},
+    "/api/v1/onboardings/{onboarding_id}/days": {"day_no": 1},
+    "/api/v1/onboardings/{onboarding_id}/exam": {"score": "90"},
+    "/api/v1/onboardings/{onboarding_id}/notes": {"text": "t"},
+    "/api/v1/onboardings/{onboarding_id}/signoff": {"opinion": "o"},
+    "/api/v1/onboardings/{onboarding_id}/decision": {"confirm": True},
+    "/api/v1/onboardings/{onboarding_id}/mentor": {"mentor_id": 1, "reason": "r"},
 }
 
 

@@ -67,10 +67,12 @@ def demo_extend(*, shop: Shop, seed: int, date_from: dt.date, date_to: dt.date, 
         attendance.attendance_recompute(shop=shop, month=m)
     _manual(shop, rnd, agents, supervisor, date_to)
     _plan(shop, manager)
+    trainee = _onboarding(shop, agents, supervisor, date_to)
     closed = _close_last_month(shop, supervisor, manager)
     statements = commission_recompute(shop=shop, month=month_start(shop_today(shop)))
     say(f"{created} clock events, {len(leave_days)} leave days, attendance and points"
-        + (f"; {closed:%Y-%m} closed and locked" if closed else "") + f"; {statements} commission statements")
+        + (f"; {closed:%Y-%m} closed and locked" if closed else "") + f"; {statements} commission statements"
+        + (f"; {trainee} in probation" if trainee else ""))
 
 
 def _leave_days(rnd, agents, entries) -> dict:
@@ -104,6 +106,31 @@ def _manual(shop, rnd, agents, supervisor, date_to) -> None:
                                             month=month_start(date_to)).order_by("day", "id").first())
     if late is not None:
         ledger.appeal_create(shop=shop, deduction=late, reason="地铁临时停运，有出站记录", by=late.agent)
+
+
+def _onboarding(shop, agents, supervisor, date_to) -> str:
+    """One new agent in probation with a mentor (师徒制): the 7 days done, the exam passed, mentor notes;
+    the supervisor has not decided yet."""
+    from . import onboarding as ob
+
+    if len(agents) < 2:
+        return ""
+    trainee = agents[-1]
+    same_group = [a for a in agents[:-1] if a.group == trainee.group]
+    mentor = (same_group or agents[:-1])[0]
+    start = max(shop_today(shop) - dt.timedelta(days=12), date_to - dt.timedelta(days=12))
+    at = dt.datetime.combine(start, dt.time(18), tzinfo=shop.tz)
+    o = ob.onboarding_start(shop=shop, agent=trainee, mentor=mentor, start_date=start, by=supervisor, now=at)
+    notes = ["品牌故事记得很熟", "能说出三条核心价值观", "主推款的尺码推荐还要练", "面料问题回答准确",
+             "禁用词测验全对", "催付话术背熟了", "跟岗接待 30 位买家，语气亲切"]
+    for day_no, note in enumerate(notes, start=1):
+        moment = at + dt.timedelta(days=day_no - 1)
+        ob.onboarding_day_done(shop=shop, onboarding=o, day_no=day_no, note=note, by=trainee, now=moment)
+        if day_no in (3, 7):
+            ob.onboarding_note(shop=shop, onboarding=o, text=f"第{day_no}天带教：{note}", by=mentor, now=moment)
+    ob.onboarding_exam_record(shop=shop, onboarding=o, score="86", note="笔试 + 模拟接待",
+                              taken_on=start + dt.timedelta(days=7), by=supervisor, now=at + dt.timedelta(days=7))
+    return trainee.name
 
 
 def _plan(shop, manager) -> None:

@@ -67,6 +67,7 @@ class RuleSource(models.TextChoices):
     NOT_ONLINE = "not_online", _("在班未在线")
     COMPLAINT_SLOW = "complaint_slow", _("未及时应答投诉")
     COMPLAINT_RUDE = "complaint_rude", _("服务态度投诉")
+    KNOWLEDGE = "knowledge", _("业务知识错误（质检追溯）")
     MANUAL = "manual", _("主管扣分")
 
 
@@ -147,7 +148,16 @@ class TraineeState(models.TextChoices):
     FAILED = "failed", _("未通过")
 
 
-IN_PROBATION = (TraineeState.TRAINING, TraineeState.PROBATION)
+IN_PROBATION = ("training", "probation")  # plain values: the model's partial unique constraint uses them
+
+# The onboarding state machine (WF-7): the exam passed opens probation; a supervisor confirms (after the
+# mentor signed off) or fails the trainee; a failed exam keeps the trainee in training (retake).
+TRAINEE_TRANSITIONS: dict[str, set[str]] = {
+    TraineeState.TRAINING: {TraineeState.PROBATION, TraineeState.FAILED},
+    TraineeState.PROBATION: {TraineeState.CONFIRMED, TraineeState.FAILED},
+    TraineeState.CONFIRMED: set(),
+    TraineeState.FAILED: set(),
+}
 
 
 class TypingKind(models.TextChoices):
@@ -168,3 +178,4 @@ class PeopleError(models.TextChoices):
     LOCKED = "month_locked", "month locked"
     LEDGER_OFF = "ledger_off", "ledger switched off"
     REUSED = "request_id_reused", "request id reused"
+    MENTOR_TAKEN = "mentor_taken", "mentor already has a mentee"

@@ -269,3 +269,113 @@ class StatementOut(Schema):
     plan: dict
     computed_at: dt.datetime | None
     lines: list[StatementLineOut] | None = None
+
+
+# ---------------------------------------------------------------- onboarding (WF-7)
+
+class TrainingDayIO(Schema):
+    topic: str
+    materials: str = ""
+
+
+class ExamQuestionIO(Schema):
+    question: str
+    answer: str = ""
+    points: Decimal = Decimal("10")
+
+
+class TrainingPlanOut(Schema):
+    name: str
+    pass_mark: Decimal
+    probation_days: int
+    days: list[TrainingDayIO]
+    questions: list[ExamQuestionIO]  # answers only for supervisors and up; empty for others
+
+
+class TrainingPlanIn(Schema):
+    name: str | None = None
+    pass_mark: Decimal | None = None
+    probation_days: int | None = None
+    days: list[TrainingDayIO] | None = None
+    questions: list[ExamQuestionIO] | None = None
+
+
+class OnboardingStartIn(Schema):
+    agent_id: int
+    mentor_id: int
+    start_date: dt.date
+    probation_end: dt.date | None = None
+
+
+class OnboardingExamOut(Schema):
+    taken_on: dt.date
+    score: Decimal
+    pass_mark: Decimal
+    passed: bool
+    note: str
+
+
+class OnboardingEventOut(Schema):
+    action: str
+    from_state: str
+    to_state: str
+    actor: str
+    text: str
+    at: dt.datetime
+
+
+class OnboardingOut(Schema):
+    id: int
+    agent_id: int
+    agent: str
+    mentor_id: int
+    mentor: str
+    start_date: dt.date
+    probation_end: dt.date
+    state: str
+    days_done: list[int]
+    plan_days: int
+    mentor_signed_at: dt.datetime | None
+    mentor_opinion: str
+    decided_on: dt.date | None
+    decision_note: str
+    exams: list[OnboardingExamOut] | None = None
+    events: list[OnboardingEventOut] | None = None
+
+
+class OnboardingDayIn(Schema):
+    day_no: int
+    note: str = ""
+
+
+class OnboardingExamIn(Schema):
+    score: Decimal
+    note: str = ""
+    taken_on: dt.date | None = None
+
+
+class OnboardingTextIn(Schema):
+    text: str
+
+
+class OnboardingSignoffIn(Schema):
+    opinion: str
+
+
+class OnboardingDecisionIn(Schema):
+    confirm: bool
+    note: str = ""
+
+
+class OnboardingMentorIn(Schema):
+    mentor_id: int
+    reason: str
+
+
+class StudyCaseOut(Schema):
+    id: int
+    kind: str
+    title: str
+    note: str
+    week: dt.date
+    agent: str | None

@@ -254,3 +254,58 @@ def statement_of(*, shop: Shop, agent: Agent, month: dt.date):
     from .models import CommissionStatement
 
     return CommissionStatement.objects.filter(shop=shop, agent=agent, month=month).first()
+
+
+# ---------------------------------------------------------------- onboarding (WF-7)
+
+def agents_in_probation(*, shop: Shop, day: dt.date) -> set[int]:
+    """Ids of the agents who were new (in training or probation) on `day`: onboarding started by then and
+    not decided before it. kefu.quality's sampler reads this to sample new agents more (QA-1)."""
+    from .models import Onboarding
+
+    return set(Onboarding.objects.filter(shop=shop, start_date__lte=day)
+               .filter(Q(decided_on__isnull=True) | Q(decided_on__gt=day)).values_list("agent_id", flat=True))
+
+
+def onboardings_q(member: Agent | None) -> Q:
+    """What a person sees: their own onboarding, their mentees', and (supervisors) their groups'."""
+    if member is None:
+        return Q()
+    from kefu.core.enums import Role
+
+    mine = Q(agent=member) | Q(mentor=member)
+    if member.has_role(Role.MANAGER, Role.ADMIN) or (member.has_role(Role.SUPERVISOR) and not member.group):
+        return Q()  # (an empty Q would vanish from an OR: the whole shop is said explicitly)
+    if member.has_role(Role.SUPERVISOR):
+        return mine | Q(agent__group=member.group)
+    return mine
+
+
+def onboardings_for(*, shop: Shop, member: Agent | None, state: str | None = None) -> list:
+    from django.db.models import Count
+
+    from .models import Onboarding
+
+    qs = Onboarding.objects.filter(shop=shop).filter(onboardings_q(member)).select_related("agent", "mentor")
+    if state == "open":
+        qs = qs.filter(state__in=("training", "probation"))
+    elif state:
+        qs = qs.filter(state=state)
+    return list(qs.annotate(n_days_done=Count("days_done", distinct=True)).order_by("-start_date", "-id"))
+
+
+def onboarding_get_for_user(*, shop: Shop, member: Agent | None, id: int):
+    from .models import Onboarding
+
+    o = Onboarding.objects.filter(shop=shop, pk=id).filter(onboardings_q(member)).select_related(
+        "agent", "mentor", "decided_by").first()
+    if o is None:
+        raise Http404("onboarding")
+    return o
+
+
+def study_cases(*, shop: Shop, limit: int = 20) -> list:
+    """Typical cases marked by reviewers (QA-2), newest first, as onboarding study material (SCR-3)."""
+    from kefu.quality.selectors import cases_for_study
+
+    return cases_for_study(shop=shop)[:limit]

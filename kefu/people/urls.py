@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import attendance, ledger, me, pay
+from .views import attendance, ledger, me, onboarding, pay
 
 app_name = "people"
 urlpatterns = [
@@ -23,4 +23,10 @@ urlpatterns = [
     path("pay/plans/", pay.plan_save, name="plan_save"),
     path("pay/statements/<int:statement_id>/", pay.statement, name="statement"),
     path("rules/", ledger.rules, name="rules"),
+    path("onboarding/", onboarding.onboarding_list, name="onboarding_list"),
+    path("onboarding/start/", onboarding.onboarding_start, name="onboarding_start"),
+    path("onboarding/plan/", onboarding.training_plan, name="training_plan"),
+    path("onboarding/plan/save/", onboarding.training_plan_save, name="training_plan_save"),
+    path("onboarding/<int:onboarding_id>/", onboarding.onboarding_detail, name="onboarding"),
+    path("onboarding/<int:onboarding_id>/<str:action>/", onboarding.onboarding_action, name="onboarding_action"),
 ]

@@ -119,6 +119,11 @@ def test_conversions_silent_orders_bots_and_order_cards():
     statuses = set(Order.objects.filter(shop=shop).values_list("status", flat=True))
     assert {"unpaid", "closed", "completed", "refunded"} <= statuses
     assert rollup_differences(shop=shop) == []
+    # people: one new agent in probation with a mentor, the 7 days done and the exam passed (WF-7)
+    from kefu.people.models import Onboarding
+
+    o = Onboarding.objects.get(shop=shop)
+    assert o.state == "probation" and o.mentor_id != o.agent_id and o.days_done.count() == 7
 
 
 @pytest.mark.django_db

@@ -2,9 +2,10 @@
 
 from ninja import Router
 
-from . import attendance, ledger, pay
+from . import attendance, ledger, onboarding, pay
 
 router = Router()
 router.add_router("", attendance.router)
 router.add_router("", ledger.router)
 router.add_router("", pay.router)
+router.add_router("", onboarding.router)

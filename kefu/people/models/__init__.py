@@ -15,10 +15,20 @@ from .ledger import (
     PenaltyRule,
     PenaltyWarning,
 )
+from .onboarding import (
+    ExamAttempt,
+    ExamQuestion,
+    Onboarding,
+    OnboardingDay,
+    OnboardingEvent,
+    TrainingDay,
+    TrainingPlan,
+)
 from .pay import CommissionPlan, CommissionStatement, StatementLine
 
 __all__ = [
     "AttendanceCorrection", "AttendanceDay", "ClockEvent", "LeaveRequest", "PeopleSettings",
     "LedgerMonth", "MonthClose", "PenaltyAppeal", "PenaltyDeduction", "PenaltyRule", "PenaltyWarning",
     "CommissionPlan", "CommissionStatement", "StatementLine",
+    "ExamAttempt", "ExamQuestion", "Onboarding", "OnboardingDay", "OnboardingEvent", "TrainingDay", "TrainingPlan",
 ]
