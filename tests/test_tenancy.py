@@ -215,6 +215,7 @@ BODIES = {
     "/api/v1/live/widget/rotate-secret": {},
     # people: onboarding
     "/api/v1/training-plan": {"pass_mark": "80"},
+    "/api/v1/qa/knowledge-faults/{fault_id}/withdraw": {"reason": "r"},
     "/api/v1/onboardings": {"agent_id": 1, "mentor_id": 2, "start_date": "2026-11-02"},
     "/api/v1/onboardings/{onboarding_id}/days": {"day_no": 1},
     "/api/v1/onboardings/{onboarding_id}/exam": {"score": "90"},

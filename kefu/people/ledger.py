@@ -59,6 +59,25 @@ def _complaints(shop: Shop, month: dt.date, agent_ids: set[int]) -> dict[int, li
     return out
 
 
+def _knowledge(shop: Shop, month: dt.date, agent_ids: set[int]) -> dict[int, list[L.KnowledgeFact]]:
+    """Complaints traced to wrong product knowledge (kefu.quality), unless the complaint against the
+    agent was judged unfounded (its verdict rejected)."""
+    from kefu.complaints.enums import Verdict
+    from kefu.complaints.models import AgentComplaint
+    from kefu.quality.selectors import knowledge_faults
+
+    faults = [f for f in knowledge_faults(shop=shop, date_from=month, date_to=month_end(month))
+              if f.agent_id in agent_ids]
+    rejected = set(AgentComplaint.objects.filter(complaint_id__in=[f.complaint_id for f in faults],
+                                                 verdict=Verdict.REJECTED).values_list("complaint_id", flat=True))
+    out: dict[int, list[L.KnowledgeFact]] = defaultdict(list)
+    for f in faults:
+        if f.complaint_id not in rejected:
+            out[f.agent_id].append(L.KnowledgeFact(id=f.complaint_id, day=f.day, fault_id=f.pk,
+                                                   product=f.product.title if f.product else ""))
+    return out
+
+
 def _attendance(shop: Shop, month: dt.date, agent_ids: set[int]) -> dict[int, list[L.AttendanceFact]]:
     out: dict[int, list[L.AttendanceFact]] = defaultdict(list)
     for row in AttendanceDay.objects.filter(shop=shop, agent_id__in=agent_ids, date__gte=month,
@@ -86,6 +105,7 @@ def ledger_recompute(*, shop: Shop, month: dt.date, agent_ids: Iterable[int], no
     close = MonthClose.objects.filter(shop=shop, month=month).first()
     locked = close is not None and close.locked
     days, complaints = _attendance(shop, month, ids), _complaints(shop, month, ids)
+    knowledge = _knowledge(shop, month, ids)
     rows: dict[int, list[PenaltyDeduction]] = defaultdict(list)
     for d in PenaltyDeduction.objects.filter(shop=shop, agent_id__in=ids, month=month):
         rows[d.agent_id].append(d)
@@ -96,7 +116,7 @@ def ledger_recompute(*, shop: Shop, month: dt.date, agent_ids: Iterable[int], no
     touched_targets = set()
     for agent_id in sorted(ids):
         expected = L.expected_deductions(days=days.get(agent_id, []), complaints=complaints.get(agent_id, []),
-                                         rules=rules)
+                                         knowledge=knowledge.get(agent_id, []), rules=rules)
         if locked:
             if _adjust_locked(shop, agent_id, month, target, expected, rows[agent_id], adjustments[agent_id], now):
                 touched_targets.add(agent_id)

@@ -2,8 +2,9 @@
 carry, each with the stable key of its source event (WF-4).
 
 Events per rule, in (day, source id) order: attendance days (late, absent, unauthorised, a use of
-the 调休 allowance beyond the month's number), days with an occurrence of "not online", and upheld
-complaints against the agent (slow answers, rude service). The n-th event of a rule adds
+the 调休 allowance beyond the month's number), days with an occurrence of "not online", upheld
+complaints against the agent (slow answers, rude service), and complaints QA traced to the agent's
+wrong product knowledge (seed 000 遇一罚一; counted unless the complaint against the agent was rejected). The n-th event of a rule adds
 total(n) − total(n−1) points, so the tiers (3 → 5, 5 → 10) land on the event that reaches them.
 """
 
@@ -37,6 +38,16 @@ class ComplaintFact:
     category: str  # kefu.complaints ComplaintCategory: slow_reply | attitude | …
 
 
+@dataclass(frozen=True)
+class KnowledgeFact:
+    """A complaint QA traced to the agent's wrong product knowledge (kefu.quality KnowledgeFault)."""
+
+    id: int  # the complaint's id (the source the row links to)
+    day: dt.date
+    fault_id: int
+    product: str = ""
+
+
 @dataclass
 class Expected:
     key: str
@@ -51,7 +62,8 @@ class Expected:
 COMPLAINT_RULES = {"slow_reply": RuleSource.COMPLAINT_SLOW, "attitude": RuleSource.COMPLAINT_RUDE}
 
 
-def _events(days: list[AttendanceFact], complaints: list[ComplaintFact]) -> dict[str, list[tuple]]:
+def _events(days: list[AttendanceFact], complaints: list[ComplaintFact],
+            knowledge: list[KnowledgeFact] = ()) -> dict[str, list[tuple]]:
     """source → [(day, order, key, source type, source id, detail)] in event order."""
     ev: dict[str, list[tuple]] = defaultdict(list)
     for a in days:
@@ -74,18 +86,21 @@ def _events(days: list[AttendanceFact], complaints: list[ComplaintFact]) -> dict
         src = COMPLAINT_RULES.get(c.category)
         if src is not None:
             ev[src].append((c.day, c.id, f"complaint:{c.id}", SourceType.COMPLAINT, str(c.id), {}))
+    for k in knowledge:
+        ev[RuleSource.KNOWLEDGE].append((k.day, k.id, f"knowledge:{k.id}", SourceType.COMPLAINT, str(k.id),
+                                         {"fault": k.fault_id, "product": k.product}))
     return ev
 
 
 def expected_deductions(*, days: list[AttendanceFact], complaints: list[ComplaintFact],
-                        rules: dict[str, Rule]) -> dict[str, Expected]:
+                        rules: dict[str, Rule], knowledge: list[KnowledgeFact] = ()) -> dict[str, Expected]:
     """key → the deduction the sources call for (zero-point events are left out)."""
     by_source: dict[str, list[Rule]] = defaultdict(list)
     for r in rules.values():
         if r.active and r.source != RuleSource.MANUAL:
             by_source[r.source].append(r)
     out: dict[str, Expected] = {}
-    for source, events in _events(days, complaints).items():
+    for source, events in _events(days, complaints, knowledge).items():
         for rule in by_source.get(source, []):
             events.sort(key=lambda e: (e[0], e[1], e[2]))
             for n, (day, _order, key, stype, sid, detail) in enumerate(events, start=1):

@@ -28,6 +28,8 @@ DEFAULT_RULES = (
     ("complaint_rude", gettext_noop("服务态度恶劣被投诉（每次1分，3次5分，5次10分）"), RuleSource.COMPLAINT_RUDE, "1",
      [[3, "5"], [5, "10"]], "0", "0"),
     ("unfinished_work", gettext_noop("未完成当日工作"), RuleSource.MANUAL, "0", [], "0.5", "1"),
+    # seed 000: 因业务知识导致的评价、投诉问题，遇一罚一 — each complaint QA traced to wrong product knowledge.
+    ("knowledge_fault", gettext_noop("业务知识错误被投诉（遇一罚一）"), RuleSource.KNOWLEDGE, "1", [], "0", "0"),
 )
 SETTINGS_FIELDS = (
     "absent_after_minutes", "late_grace_minutes", "rest_days_per_month", "early_leave_minutes",
@@ -35,7 +37,7 @@ SETTINGS_FIELDS = (
     "warn_penalty_points", "severe_points", "severe_months",
 )
 DERIVED_SOURCES = {RuleSource.LATE, RuleSource.ABSENT, RuleSource.UNAUTHORISED, RuleSource.NOT_ONLINE,
-                   RuleSource.COMPLAINT_SLOW, RuleSource.COMPLAINT_RUDE}
+                   RuleSource.COMPLAINT_SLOW, RuleSource.COMPLAINT_RUDE, RuleSource.KNOWLEDGE}
 
 
 @dataclass(frozen=True)
@@ -106,12 +108,15 @@ class SettingsView:
 
 
 def rules_ensure(shop: Shop) -> None:
-    """Write the default table once (a shop that deleted nothing gets every seed rule)."""
-    if PenaltyRule.objects.filter(shop=shop).exists():
+    """Write every default rule the table lacks (all of them the first time; a default added in a later
+    release, such as knowledge_fault, reaches shops that have a table already). A manager switches a
+    rule off rather than deleting it, so a default is written once."""
+    have = set(PenaltyRule.objects.filter(shop=shop).values_list("code", flat=True))
+    if len(have) >= len(DEFAULT_RULES) and all(code in have for code, *_r in DEFAULT_RULES):
         return
     rows = [PenaltyRule(shop=shop, code=code, name=name, source=src, points_each=Decimal(each), tiers=tiers,
                         min_points=Decimal(lo), max_points=Decimal(hi), position=i)
-            for i, (code, name, src, each, tiers, lo, hi) in enumerate(DEFAULT_RULES)]
+            for i, (code, name, src, each, tiers, lo, hi) in enumerate(DEFAULT_RULES) if code not in have]
     PenaltyRule.objects.bulk_create(rows, ignore_conflicts=True)
 
 

@@ -278,10 +278,16 @@ class TrainingDayIO(Schema):
     materials: str = ""
 
 
-class ExamQuestionIO(Schema):
+class ExamQuestionIn(Schema):
     question: str
     answer: str = ""
     points: Decimal = Decimal("10")
+
+
+class ExamQuestionOut(Schema):
+    question: str
+    answer: str
+    points: Decimal
 
 
 class TrainingPlanOut(Schema):
@@ -289,7 +295,7 @@ class TrainingPlanOut(Schema):
     pass_mark: Decimal
     probation_days: int
     days: list[TrainingDayIO]
-    questions: list[ExamQuestionIO]  # answers only for supervisors and up; empty for others
+    questions: list[ExamQuestionOut]  # answers only for supervisors and up; empty for others
 
 
 class TrainingPlanIn(Schema):
@@ -297,7 +303,7 @@ class TrainingPlanIn(Schema):
     pass_mark: Decimal | None = None
     probation_days: int | None = None
     days: list[TrainingDayIO] | None = None
-    questions: list[ExamQuestionIO] | None = None
+    questions: list[ExamQuestionIn] | None = None
 
 
 class OnboardingStartIn(Schema):

@@ -33,6 +33,7 @@ from .schemas import (
     EffectOut,
     FaultIn,
     FaultOut,
+    FaultWithdrawIn,
     FlagOut,
     KnowledgeIn,
     KnowledgeOut,
@@ -432,6 +433,19 @@ def fault_post(request, complaint_id: int, payload: FaultIn, shop: str | None = 
             raise Http404("product")
     f = services.knowledge_fault_record(shop=shop_obj, actor=member, complaint=c, product=product, note=payload.note)
     return Status(201, _fault_out(f))
+
+
+@router.post("/qa/knowledge-faults/{fault_id}/withdraw", response={204: None})
+def fault_withdraw(request, fault_id: int, payload: FaultWithdrawIn, shop: str | None = None):
+    """Take back a wrong-product-knowledge trace recorded in error; its ledger deduction follows."""
+    from .models import KnowledgeFault
+
+    shop_obj, member = request.auth.shop_for(shop)
+    f = KnowledgeFault.objects.filter(shop=shop_obj, pk=fault_id).first()
+    if f is None:
+        raise Http404("knowledge fault")
+    services.knowledge_fault_withdraw(shop=shop_obj, actor=member, fault=f, reason=payload.reason)
+    return Status(204, None)
 
 
 @router.get("/qa/knowledge-faults", response=list[FaultOut])

@@ -268,6 +268,10 @@ class FaultIn(Schema):
     note: str = Field("", max_length=500)
 
 
+class FaultWithdrawIn(Schema):
+    reason: str = Field(..., max_length=500)
+
+
 class FaultOut(Schema):
     id: int
     complaint_id: int

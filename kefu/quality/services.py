@@ -482,6 +482,30 @@ def knowledge_fault_record(*, shop: Shop, actor: Agent | None, complaint, produc
             audit_record(shop=shop, actor=user_of(actor), action="qa.knowledge_fault", entity=fault,
                          after={"complaint": complaint.pk, "agent": complaint.against_id,
                                 "product": product.pk if product else None})
+            _ledger_follows(shop, fault)
     except IntegrityError:
         raise KefuError("this complaint is traced already", field="complaint_id", code=QaError.ALREADY_DONE) from None
     return fault
+
+
+def knowledge_fault_withdraw(*, shop: Shop, actor: Agent | None, fault: KnowledgeFault, reason: str) -> None:
+    """Take back a trace recorded in error (with a reason, audited); its deduction goes with it."""
+    actor = _need_reviewer(actor)
+    reason = _text(reason, field="reason", max_len=500)
+    with transaction.atomic():
+        f = KnowledgeFault.objects.select_for_update().filter(shop=shop, pk=fault.pk).first()
+        if f is None:
+            raise NotFound("knowledge fault not found", field="fault_id")
+        before = {"complaint": f.complaint_id, "agent": f.agent_id, "product": f.product_id, "note": f.note}
+        f.delete()
+        audit_record(shop=shop, actor=user_of(actor), action="qa.knowledge_fault.withdraw", entity=fault,
+                     before=before, after={"reason": reason})
+        _ledger_follows(shop, fault)
+
+
+def _ledger_follows(shop: Shop, fault: KnowledgeFault) -> None:
+    """The fault is a source of the people ledger (rule knowledge_fault, 遇一罚一): recompute that
+    agent's month at once, in the same transaction."""
+    from kefu.people.ledger import ledger_source_changed
+
+    ledger_source_changed(shop=shop, agent_id=fault.agent_id, day=fault.day)

@@ -73,7 +73,11 @@ def deduction_text(d) -> str:
         parts.append(_("本月第 %(n)s 次请假/调休，超出调休次数") % {"n": x["allowance_no"]})
     if "minutes" in x:
         parts.append(_("值班未在线 %(n)s 分钟") % {"n": x["minutes"]})
-    if d.source_type == SourceType.COMPLAINT:
+    if d.source_type == SourceType.COMPLAINT and "fault" in x:
+        parts.append(_("投诉 #%(id)s 经质检追溯为业务知识错误") % {"id": d.source_id})
+        if x.get("product"):
+            parts.append(x["product"])
+    elif d.source_type == SourceType.COMPLAINT:
         parts.append(_("投诉 #%(id)s 成立") % {"id": d.source_id})
     if x.get("nth", 1) > 1 or d.source_type in (SourceType.PRESENCE, SourceType.COMPLAINT):
         parts.append(_("本月第 %(n)s 次") % {"n": x.get("nth", 1)})
