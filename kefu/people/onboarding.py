@@ -33,6 +33,7 @@ from .models import (
 from .months import shop_today
 from .rules import _decimal
 
+DEFAULT_NAME = gettext_noop("新人七天入职培训")
 # Seed 001: 7 days of induction — company culture, values and the trade — then an exam.
 DEFAULT_DAYS = (
     (gettext_noop("公司文化"), gettext_noop("公司历史、品牌故事、团队介绍；“严进严出”的用人原则。")),
@@ -71,7 +72,7 @@ def training_plan(shop: Shop) -> TrainingPlan:
         return plan
     try:
         with transaction.atomic():
-            plan = TrainingPlan.objects.create(shop=shop, name="新人七天入职培训")
+            plan = TrainingPlan.objects.create(shop=shop, name=DEFAULT_NAME)
             TrainingDay.objects.bulk_create([TrainingDay(plan=plan, day_no=i, topic=t, materials=m)
                                              for i, (t, m) in enumerate(DEFAULT_DAYS, start=1)])
             ExamQuestion.objects.bulk_create([ExamQuestion(plan=plan, position=i, question=q, answer=a,
