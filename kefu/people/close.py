@@ -18,6 +18,9 @@ from .months import month_end, month_start, prev_month, shop_today
 from .rules import Rule, people_settings, rules_list, settings_snapshot
 
 
+DRAIN_SECONDS = 60.0  # how long a close waits for the facts queue before refusing
+
+
 def _close_row(shop: Shop, month: dt.date) -> MonthClose:
     MonthClose.objects.get_or_create(shop=shop, month=month)
     return MonthClose.objects.select_for_update().get(shop=shop, month=month)
@@ -35,6 +38,7 @@ def month_close(*, shop: Shop, month: dt.date, by: Agent | None, actor=None, now
     now = now or timezone.now()
     if month_end(month) >= shop_today(shop, now):
         raise KefuError(f"{month:%Y-%m} is not over yet", field="month", code=PeopleError.STATE)
+    _facts_current(shop)
     with transaction.atomic():
         row = _close_row(shop, month)
         if row.state == MonthState.LOCKED:
@@ -49,6 +53,22 @@ def month_close(*, shop: Shop, month: dt.date, by: Agent | None, actor=None, now
         audit_record(shop=shop, actor=actor, action="month.close", entity=row,
                      after={"month": month.isoformat(), "by": label_of(by, actor)})
     return row
+
+
+def _facts_current(shop: Shop) -> None:
+    """Statements read the credited orders the metrics worker derives from imports (ADR 0004): a close
+    right after an import must not miss them. Drain the shop's facts queue first (bounded); if changes
+    made before the close are still not in the figures, say so instead of closing on stale figures."""
+    from kefu.metrics.models import DirtyBuyer
+    from kefu.metrics.queue import facts_drain, facts_lag
+
+    started = timezone.now()
+    if not DirtyBuyer.objects.filter(shop=shop, marked_at__lte=started).exists():
+        return
+    facts_drain(shop=shop, seconds=DRAIN_SECONDS)
+    if DirtyBuyer.objects.filter(shop=shop, marked_at__lte=started).exists():
+        raise KefuError(f"the figures are {facts_lag(shop=shop):.0f} s behind the latest imports and are still "
+                        "being updated; close the month again in a minute", field="month", code=PeopleError.STATE)
 
 
 def month_lock(*, shop: Shop, month: dt.date, by: Agent | None, actor=None, now: dt.datetime | None = None) -> MonthClose:

@@ -207,3 +207,30 @@ def test_api_and_pages_are_role_aware(shop, agent, colleague, supervisor, manage
     month_lock(shop=shop, month=MAR, by=manager, now=now)
     r = post(sup, "/api/v1/commissions/recompute?shop=s1", {"month": "2026-03"})
     assert r.status_code == 409 and r.json()["code"] == "month_locked"
+
+
+def test_close_right_after_an_import_waits_for_the_facts_queue(shop, agent, supervisor, manager, settings,
+                                                               monkeypatch):
+    """A month closed before the metrics worker drained an import's marks would pay without those
+    orders: the close drains the shop's queue first, and refuses (nothing closed) if it cannot."""
+    from kefu.metrics.models import DirtyBuyer
+    from kefu.people.models import MonthClose
+
+    commission_plan_set(shop=shop, by=manager, tiers=TIERS)
+    settings.KEFU_FACTS_INLINE = False  # production: the import marks, the worker derives later
+    sell(shop, "店铺:小美", "b1", "o1", at(shop, dt.date(2026, 3, 30), 10), "800.00")
+    assert DirtyBuyer.objects.filter(shop=shop).exists() and not OrderCredit.objects.filter(shop=shop).exists()
+    import kefu.metrics.queue as Q
+
+    monkeypatch.setattr(Q, "facts_drain", lambda **kw: 0)  # a worker that cannot keep up
+    from kefu.core.errors import KefuError
+
+    with pytest.raises(KefuError) as e:
+        month_close(shop=shop, month=MAR, by=supervisor, now=at(shop, APR, 9))
+    assert getattr(e.value, "code", None) == "invalid_state" and "behind" in str(e.value)
+    assert not MonthClose.objects.filter(shop=shop, month=MAR, state="closed").exists()
+    monkeypatch.undo()
+    month_close(shop=shop, month=MAR, by=supervisor, now=at(shop, APR, 9))
+    assert not DirtyBuyer.objects.filter(shop=shop).exists()
+    s = CommissionStatement.objects.get(shop=shop, month=MAR, agent=agent)
+    assert s.net_sales == Decimal("800.00") and list(s.lines.values_list("order_no", flat=True)) == ["o1"]
