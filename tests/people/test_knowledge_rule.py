@@ -112,3 +112,23 @@ def test_points_equal_an_independent_recount(shop, supervisor, seed):
         lm = LedgerMonth.objects.filter(agent=a, month=month).first()
         assert (lm.points_left if lm else Decimal("10")) == Decimal("10") - expected[a.pk]
     assert sum(expected.values()) > 0
+
+
+def test_withdraw_through_the_api(shop, supervisor, agent):
+    import json
+
+    from django.test import Client
+
+    from kefu.core.services import token_create
+
+    f = knowledge_fault_record(shop=shop, actor=supervisor, complaint=_complaint(shop, supervisor, agent, 1))
+    _, raw = token_create(shop=shop, name="qa")
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    url = f"/api/v1/qa/knowledge-faults/{f.pk}/withdraw"
+    # an integration is not a reviewer: refused, nothing changes
+    assert api.post(url, json.dumps({"reason": "录错"}), content_type="application/json").status_code == 403
+    c = Client()
+    c.force_login(supervisor.user)
+    r = c.post(url + "?shop=s1", json.dumps({"reason": "录错"}), content_type="application/json")
+    assert r.status_code == 204 and _active(agent) == []
+    assert c.post(url + "?shop=s1", json.dumps({"reason": "x"}), content_type="application/json").status_code == 404
