@@ -17,7 +17,6 @@ from .models import MonthClose
 from .months import month_end, month_start, prev_month, shop_today
 from .rules import Rule, people_settings, rules_list, settings_snapshot
 
-
 DRAIN_SECONDS = 60.0  # how long a close waits for the facts queue before refusing
 
 
