@@ -44,7 +44,7 @@ def test_agent_goes_online_replies_notes_and_transfers(live_server, transactiona
             page.click("button[type=submit]")
             page.goto(f"{live_server.url}/conversations/")
             page.click("#my-status button[value=online]")
-            page.wait_for_selector("#my-status button[value=online].on")
+            page.wait_for_selector("#my-status button[value=online].active[aria-pressed=true]")
 
             buyer_msg(shop, "b1", mid="m1", at=timezone.now(), text="这个有货吗")
             conv = Conversation.objects.get(shop=shop)

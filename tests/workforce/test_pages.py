@@ -1,6 +1,6 @@
 """Pages: roster (supervisor edits, agent views own week), shift types, swaps, on shift now, queries."""
-
 import datetime as dt
+import re
 
 import pytest
 from django.db import connection
@@ -133,8 +133,15 @@ def test_status_control_and_on_shift_panel(agent_client, supervisor_client, shop
         shop=shop, name="全天", start_minute=0, end_minute=1440))
     r = agent_client.post("/workforce/status/", {"status": "online"}, HTTP_HX_REQUEST="true")
     assert r.status_code == 200 and 'id="my-status"' in r.content.decode() and "<html" not in r.content.decode()
+    # A Bootstrap button group: exactly the current state is pressed and filled, the others outlined.
+    pressed = re.findall(r'<button[^>]*value="(\w+)"[^>]*class="btn text-nowrap ([^"]+)" aria-pressed="true"', r.content.decode())
+    assert pressed == [("online", "btn-success active")]
+    assert r.content.decode().count('aria-pressed="false"') == 2 and 'class="btn-group btn-group-sm"' in r.content.decode()
+    r = agent_client.post("/workforce/status/", {"status": "away"}, HTTP_HX_REQUEST="true")
+    assert re.findall(r'value="(\w+)"[^>]*aria-pressed="true"', r.content.decode()) == ["away"]
+    assert agent_client.post("/workforce/status/", {"status": "online"}).status_code == 302
     assert agent_client.post("/workforce/status/", {"status": "busy"}).status_code == 400
-    assert AgentStatusChange.objects.get().status == "online"
+    assert list(AgentStatusChange.objects.order_by("id").values_list("status", flat=True)) == ["online", "away", "online"]
     r = supervisor_client.get("/workforce/now/")
     assert [(row.agent.name, row.status) for row in r.context["on_shift"]] == [("小美", "online")]
     assert "在线" in r.content.decode()

@@ -222,7 +222,9 @@
       else if (chats.has(ev.conversation_id)) { chats.delete(ev.conversation_id); renderList(); if (open === ev.conversation_id) { markGone(ev.pending ? T.reported : null); } }
     } else if (ev.kind === "presence" && ev.agent_id === ME) {  // e.g. set away automatically, back online
       Array.prototype.forEach.call(document.querySelectorAll("#my-status button[name=status]"), function (b) {
-        var on = b.value === ev.status; b.classList.toggle("on", on); b.setAttribute("aria-pressed", on ? "true" : "false");
+        var on = b.value === ev.status;
+        b.classList.toggle("active", on); b.classList.toggle(b.dataset.onClass, on); b.classList.toggle("btn-outline-secondary", !on);
+        b.setAttribute("aria-pressed", on ? "true" : "false");
       });
     } else if (ev.kind === "rating" && open === ev.conversation_id) {
       var s = document.createElement("div"); s.className = "lw-sys"; s.textContent = T.rated; $("lw-log").appendChild(s);
