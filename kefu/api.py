@@ -8,6 +8,7 @@ from ninja.errors import AuthenticationError, ValidationError
 from kefu.aftersales.api import router as aftersales_router
 from kefu.approvals.api import router as approvals_router
 from kefu.care.api import router as care_router
+from kefu.catalog.api import router as catalog_router
 from kefu.complaints.api import router as complaints_router
 from kefu.conversations.api import router as conversations_router
 from kefu.core.api import router as core_router
@@ -56,6 +57,7 @@ api.add_router("", integrations_router)
 api.add_router("", care_router)
 api.add_router("", people_router)
 api.add_router("", livechat_router)
+api.add_router("", catalog_router)
 
 
 def _loc(loc) -> str:

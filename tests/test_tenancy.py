@@ -154,6 +154,7 @@ BODIES = {
     "/api/v1/automation-rules/{rule_id}/delete": {},
     "/api/v1/automation-rules/{rule_id}/dry-run": {},
     "/api/v1/tracking/push": {"events": [{"number": "n1", "state": "3", "time": "2026-11-01T10:00:00"}]},
+    "/api/v1/catalog/import": {"product_id": "p1", "product_title": "t", "sku": "A"},
     # buyers (CRM-1)
     "/api/v1/customers/{buyer_id}/contacts/reveal": {"reason": "r"},
     "/api/v1/customers/{buyer_id}/tags": {"tag": "VIP"},

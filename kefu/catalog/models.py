@@ -6,13 +6,35 @@ from django.utils.translation import gettext_lazy as _
 from kefu.core.models import Shop
 
 
+class Category(models.Model):
+    """A product category of the shop's catalogue (IN-5), imported as a path like 女装/连衣裙.
+    Products carry the leaf's name (Product.category), which the category return windows
+    (aftersales.CategoryPolicy) and the category rating averages match by."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="categories")
+    name = models.CharField(_("类目"), max_length=80)
+    path = models.CharField(_("类目路径"), max_length=400)
+    parent = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="children")
+
+    class Meta:
+        ordering = ["path"]
+        constraints = [models.UniqueConstraint(fields=["shop", "path"], name="category_path_once")]
+
+    def __str__(self) -> str:
+        return self.path
+
+
 class Product(models.Model):
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="products")
+    # The shop's own id of the product (商品ID / 款式编码 / Shopify Handle): catalogue imports upsert by it.
+    external_id = models.CharField(_("商品ID"), max_length=80, blank=True, default="")
     title = models.CharField(_("宝贝标题"), max_length=200)
     category = models.CharField(_("类目"), max_length=80, blank=True)
 
     class Meta:
         ordering = ["title"]
+        constraints = [models.UniqueConstraint(fields=["shop", "external_id"], condition=~models.Q(external_id=""),
+                                               name="product_external_id_once")]
 
     def __str__(self) -> str:
         return self.title
@@ -44,6 +66,26 @@ class Sku(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+
+class Batch(models.Model):
+    """A production batch (批次) of a SKU in stock, imported with the catalogue (IN-5): a production
+    alert on the batch (defects) shows its dates and quantity beside how many buyers reported a problem."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE)
+    sku = models.ForeignKey(Sku, on_delete=models.CASCADE, related_name="batches")
+    code = models.CharField(_("批次"), max_length=60)
+    produced_on = models.DateField(_("生产日期"), null=True, blank=True)
+    expires_on = models.DateField(_("有效期至"), null=True, blank=True)
+    quantity = models.IntegerField(_("数量"), null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["sku_id", "code"]
+        constraints = [models.UniqueConstraint(fields=["sku", "code"], name="batch_once_per_sku")]
+
+    def __str__(self) -> str:
+        return f"{self.sku_id}/{self.code}"
 
 
 class SkuEvent(models.Model):

@@ -112,3 +112,52 @@ def sku_rows(*, shop: Shop, q: str = "", only: str = "") -> list[SkuRow]:
     elif only == "below":
         rows = [r for r in rows if r.below_average]
     return rows
+
+
+# ---------------------------------------------------------------- the catalogue (IN-5)
+
+def catalog_products(*, shop: Shop, q: str = "", category: str = "", limit: int = 100, offset: int = 0) -> list[dict]:
+    """Products with their SKUs and batches, in three queries."""
+    from django.db.models import Prefetch
+
+    from .models import Batch, Category, Product
+
+    qs = Product.objects.filter(shop=shop).order_by("title", "id")
+    if q:
+        qs = qs.filter(Q(title__icontains=q) | Q(external_id__icontains=q) | Q(skus__code__icontains=q)).distinct()
+    if category:
+        qs = qs.filter(category=category)
+    qs = qs.prefetch_related(Prefetch("skus", Sku.objects.order_by("code").prefetch_related(
+        Prefetch("batches", Batch.objects.order_by("code")))))
+    products = list(qs[offset: offset + limit])
+    paths = {}
+    for path in Category.objects.filter(shop=shop, name__in={p.category for p in products if p.category}) \
+            .values_list("path", flat=True):
+        paths.setdefault(path.rpartition("/")[2], path)
+    return [{"product_id": p.external_id, "title": p.title, "category": p.category,
+             "category_path": paths.get(p.category, p.category),
+             "skus": [{"code": s.code, "title": s.title, "price": s.price, "stock": s.stock, "listed": s.listed,
+                       "batches": [{"code": b.code, "produced_on": b.produced_on, "expires_on": b.expires_on,
+                                    "quantity": b.quantity} for b in s.batches.all()]} for s in p.skus.all()]}
+            for p in products]
+
+
+def catalog_categories(*, shop: Shop) -> list[dict]:
+    from django.db.models import Count
+
+    from .models import Category, Product
+
+    counts = dict(Product.objects.filter(shop=shop).exclude(category="").values("category")
+                  .annotate(n=Count("id")).values_list("category", "n").order_by())
+    return [{"path": c.path, "name": c.name, "products": counts.get(c.name, 0)}
+            for c in Category.objects.filter(shop=shop).order_by("path")]
+
+
+def catalog_counts(*, shop: Shop) -> dict:
+    from .models import Batch, Category, Product
+
+    return {"categories": Category.objects.filter(shop=shop).count(),
+            "products": Product.objects.filter(shop=shop).count(),
+            "skus": Sku.objects.filter(shop=shop).count(),
+            "skus_unplaced": Sku.objects.filter(shop=shop, product__isnull=True).count(),
+            "batches": Batch.objects.filter(shop=shop).count()}

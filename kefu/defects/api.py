@@ -49,7 +49,8 @@ def alert_detail_out(shop, a: ProductionAlert) -> dict:
                "created_at": e.created_at} for e in a.events.all()]
     ops = [{"aspect": o.aspect, "label": o.label, "positive": o.positive, "negative": o.negative,
             "examples": o.examples} for o in sel.alert_opinions(shop=shop, alert=a)]
-    return {**alert_out(a), "cases": cases, "events": events, "opinions": ops}
+    return {**alert_out(a), "cases": cases, "events": events, "opinions": ops,
+            "batch_info": sel.alert_batch(shop=shop, alert=a)}
 
 
 @router.get("/defects/alerts", response=list[AlertOut])

@@ -52,10 +52,18 @@ class AlertEventOut(Schema):
     created_at: dt.datetime
 
 
+class AlertBatchOut(Schema):
+    code: str
+    produced_on: dt.date | None
+    expires_on: dt.date | None
+    quantity: int | None = Field(None, description="the batch's quantity in stock (imported with the catalogue)")
+
+
 class AlertDetailOut(AlertOut):
     cases: list[AlertCaseOut]
     events: list[AlertEventOut]
     opinions: list[OpinionOut]
+    batch_info: AlertBatchOut | None = Field(None, description="the batch from the imported catalogue, if any")
 
 
 class AlertActIn(Schema):

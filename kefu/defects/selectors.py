@@ -249,3 +249,16 @@ def report_export_rows(report: dict) -> tuple[list[str], list[dict]]:
     rows = [{**r, "period": r["period"].isoformat(), "reason": str(REASON_LABELS.get(r["reason"], r["reason"])),
              "responsible": str(PARTY_LABELS.get(r["responsible"], "")) or "—"} for r in report["rows"]]
     return REPORT_COLUMNS, rows
+
+
+def alert_batch(*, shop: Shop, alert: ProductionAlert) -> dict | None:
+    """The alert's batch as the imported catalogue knows it (IN-5): production and expiry date and how
+    many were made, to weigh the buyers' reports against. None without a batch or an imported one."""
+    from kefu.catalog.models import Batch
+
+    if not alert.batch:
+        return None
+    b = Batch.objects.filter(shop=shop, sku__code=alert.sku, code=alert.batch).first()
+    if b is None:
+        return None
+    return {"code": b.code, "produced_on": b.produced_on, "expires_on": b.expires_on, "quantity": b.quantity}

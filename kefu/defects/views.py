@@ -110,6 +110,7 @@ def alert_detail(request, alert_id: int):
 def _detail_ctx(request, alert, error: str | None = None) -> dict:
     return {"alert": alert, "cases": [ac for ac in alert.alert_cases.all()], "events": list(alert.events.all()),
             "opinions": sel.alert_opinions(shop=request.shop, alert=alert), "can_manage": sel.can_manage(request.member),
+            "batch_info": sel.alert_batch(shop=request.shop, alert=alert),
             "actions": [(a, AlertAction(a).label) for a in services.ACTION_TARGET
                         if services.ACTION_TARGET[a] in services.TRANSITIONS[alert.state]],
             "error": error}

@@ -10,4 +10,5 @@ urlpatterns = [
     path("rules/new/", views.rule_new, name="rule_new"),
     path("rules/<int:rule_id>/", views.rule_detail, name="rule"),
     path("events/", views.event_types_page, name="events"),
+    path("catalog/", views.catalog_page, name="catalog"),
 ]

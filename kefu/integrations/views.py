@@ -2,6 +2,8 @@
 run, firings) and the event types with their JSON Schemas. Supervisors read; managers change."""
 
 import json
+import tempfile
+from pathlib import Path
 
 from django.contrib import messages
 from django.http import Http404
@@ -12,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from kefu.core.access import sees_whole_shop
 from kefu.core.enums import Role
-from kefu.core.errors import KefuError, http_status
+from kefu.core.errors import KefuError, ValidationFailed, http_status
 from kefu.core.models import Agent
 from kefu.web.views import shop_page
 
@@ -212,3 +214,57 @@ def event_types_page(request):
     types = [{"et": et, "schema": json.dumps(envelope_schema(et), ensure_ascii=False, indent=2)}
              for et in event_types().values()]
     return TemplateResponse(request, "integrations/events.html", {"types": types})
+
+
+# ---------------------------------------------------------------- catalogue import (IN-5)
+
+CATALOG_UPLOAD_MAX = 20 * 1024 * 1024
+CATALOG_ERRORS_SHOWN = 50
+
+
+@shop_page
+def catalog_page(request):
+    """The catalogue: upload a products/SKUs/batches/stock file, see what the last imports did,
+    the categories and the products with their SKUs."""
+    from kefu.catalog import imports as catalog_imports
+    from kefu.catalog import selectors as catalog_sel
+    from kefu.importers.models import ImportRun
+
+    member = request.member
+    if not (sees_whole_shop(member) or member.has_role(Role.WAREHOUSE)):
+        raise Http404("page")
+    can_import = catalog_imports.can_import_catalog(member)
+    result, error, errors, fmt = None, None, [], request.POST.get("format", "generic")
+    status = 200
+    if request.method == "POST":
+        if not can_import:
+            raise Http404("page")
+        upload = request.FILES.get("file")
+        try:
+            if upload is None:
+                raise KefuError(_("请选择商品文件（CSV/XLSX）"), field="file")
+            if upload.size > CATALOG_UPLOAD_MAX:
+                raise KefuError(_("文件太大（最多 20 MB）"), field="file")
+            suffix = Path(upload.name).suffix.lower()
+            suffix = suffix if suffix in (".csv", ".xlsx") else ".csv"
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / f"catalog{suffix}"
+                with open(path, "wb") as f:
+                    for chunk in upload.chunks():
+                        f.write(chunk)
+                result = catalog_imports.catalog_file_import(shop=request.shop, path=path, fmt=fmt, actor=member,
+                                                             file_name=upload.name)
+        except ValidationFailed as exc:
+            error, errors = exc, exc.errors[:CATALOG_ERRORS_SHOWN]
+            status = http_status(exc)
+        except KefuError as exc:
+            error, status = exc, http_status(exc)
+    q = request.GET.get("q", "").strip()[:80]
+    ctx = {"can_import": can_import, "result": result, "error": error, "errors": errors,
+           "more_errors": len(error.errors) - len(errors) if isinstance(error, ValidationFailed) else 0,
+           "fmt": fmt, "formats": [("generic", _("通用（中文或英文列名）")), ("shopify", "Shopify")],
+           "counts": catalog_sel.catalog_counts(shop=request.shop), "q": q,
+           "categories": catalog_sel.catalog_categories(shop=request.shop),
+           "products": catalog_sel.catalog_products(shop=request.shop, q=q, limit=100),
+           "runs": ImportRun.objects.filter(shop=request.shop, kind="catalog").order_by("-id")[:10]}
+    return TemplateResponse(request, "integrations/catalog.html", ctx, status=status)

@@ -146,6 +146,18 @@ def conversation_order(*, conversation):
     return order or orders.order_by("-created_at", "-id").first()
 
 
+def _catalog_title(order) -> str:
+    """{商品} of an order without a title (most platform exports but Taobao's): the catalogue's
+    product title of its first item (IN-5)."""
+    from kefu.catalog.models import Sku
+
+    first = order.items.order_by("id").values_list("sku_code", flat=True).first()
+    if not first:
+        return ""
+    return (Sku.objects.filter(shop_id=order.shop_id, code=first, product__isnull=False)
+            .values_list("product__title", flat=True).first() or "")
+
+
 def script_context(*, shop: Shop, member: Agent | None = None, conversation=None, order=None) -> dict:
     """The values of the variables (field → text) for this person, conversation and order."""
     settings = ScriptSettings.objects.filter(shop=shop).first()
@@ -162,7 +174,8 @@ def script_context(*, shop: Shop, member: Agent | None = None, conversation=None
             order = conversation_order(conversation=conversation)
     if order is not None:
         customer = customer or order.customer
-        values.update({"order_id": order.order_id, "product": order.title, "courier": order.courier,
+        values.update({"order_id": order.order_id, "product": order.title or _catalog_title(order),
+                       "courier": order.courier,
                        "tracking_no": order.tracking_no,
                        "amount": str(order.paid_amount if order.paid_amount else order.total_amount)})
     if customer is not None:

@@ -18,14 +18,17 @@ class RateColumn(ProgressColumn):
 class Command(BaseCommand):
     help = ("Import a CSV/XLSX file: `kefu import messages|orders FILE --shop CODE "
             "[--format generic|taobao|jd|pdd|douyin|shopify|auto] [--amounts auto|net|gross]`. "
-            "Run it again after an interruption: it finishes the file.")
+            "Run it again after an interruption: it finishes the file. "
+            "`kefu import catalog FILE --shop CODE [--format generic|shopify]`: products, SKUs, categories, "
+            "batches and stock (all or nothing).")
 
     def add_arguments(self, parser):
-        parser.add_argument("kind", choices=["messages", "orders"])
+        parser.add_argument("kind", choices=["messages", "orders", "catalog"])
         parser.add_argument("file")
         parser.add_argument("--shop", required=True)
         parser.add_argument("--format", default="generic",
-                            help="generic (default); for orders also taobao, jd, pdd, douyin, shopify or auto (detect)")
+                            help="generic (default); for orders also taobao, jd, pdd, douyin, shopify or auto (detect); "
+                                 "for catalog also shopify")
         parser.add_argument("--amounts", choices=["auto", "net", "gross"], default=None,
                             help="taobao: is 买家实际支付金额 net of refunds? auto (default) detects it")
 
@@ -35,6 +38,8 @@ class Command(BaseCommand):
             raise CommandError(f"no shop {shop!r}; create it with `kefu shop add {shop} --name …`")
         if shop_obj.archived_at is not None:
             raise CommandError(f"shop {shop!r} is archived: nothing imported")
+        if kind == "catalog":
+            return self._catalog(shop_obj, file, format)
         with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                       RateColumn(), TimeRemainingColumn(), transient=True, disable=not self.stdout.isatty()) as bar:
             task = bar.add_task(f"import {kind}", total=None)
@@ -69,3 +74,18 @@ class Command(BaseCommand):
             f"{kind}: {result.created} created, {result.updated} updated, {result.duplicates} unchanged/duplicate"
         )
         self.stdout.write(f"{got.written} rows written in {got.seconds:.1f} s ({got.rows_per_second:,.0f} rows/s)")
+
+    def _catalog(self, shop_obj, file, fmt):
+        from kefu.catalog.imports import catalog_file_import
+
+        try:
+            got = catalog_file_import(shop=shop_obj, path=file, fmt=fmt)
+        except ValidationFailed as exc:
+            lines = [f"row {e['row']}, {e['field']}: {e['message']}" for e in exc.errors[:MAX_SHOWN]]
+            more = len(exc.errors) - MAX_SHOWN
+            if more > 0:
+                lines.append(f"… and {more} more")
+            raise CommandError(f"nothing imported: {len(exc.errors)} bad row(s)\n" + "\n".join(lines)) from exc
+        except KefuError as exc:
+            raise CommandError(f"nothing imported: {exc.field + ': ' if exc.field else ''}{exc.message}") from exc
+        self.stdout.write(f"catalog: {got.rows} rows; {got.summary()}")
