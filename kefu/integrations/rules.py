@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kefu.conversations.models import Conversation, ConversationNote, Message
 from kefu.core.enums import Role
@@ -48,7 +49,7 @@ ACTIONS = {
     "add_tag": _("打标签"),
     "send_script": _("发送话术"),
     "create_followup": _("创建跟进"),
-    "notify": _("通知"),
+    "notify": pgettext_lazy("rule action", "通知"),
     "escalate": _("升级"),
     "set_priority": _("设置优先级"),
 }

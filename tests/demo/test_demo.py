@@ -146,3 +146,32 @@ def test_existing_shop_is_refused():
     run_demo()
     with pytest.raises(Exception, match="already exists"):
         run_demo()
+
+
+@pytest.mark.django_db
+def test_integrations_pages_are_populated():
+    """The catalogue imported from a file (ids, categories, batches adding up to the stock), two rules,
+    courier scans, and a subscription whose deliveries really reached a local receiver and which is left
+    disabled on the README receiver's address."""
+    from kefu.catalog.models import Batch, Category, Product, Sku
+    from kefu.importers.models import ImportRun
+    from kefu.integrations.models import AutomationRule, RuleFiring, TrackingEvent, WebhookDelivery, WebhookSubscription
+
+    out = run_demo()
+    shop = Shop.objects.get(code="demo")
+    assert ImportRun.objects.filter(shop=shop, kind="catalog", state="done").count() == 1
+    assert not Product.objects.filter(shop=shop, external_id="").exists()
+    assert Category.objects.filter(shop=shop, parent__isnull=True).exists()
+    for sku in Sku.objects.filter(shop=shop, batches__isnull=False).distinct():
+        assert sku.stock == sum(b.quantity for b in Batch.objects.filter(sku=sku))
+    assert AutomationRule.objects.filter(shop=shop).count() == 2
+    scans = TrackingEvent.objects.filter(shop=shop)
+    assert scans.count() > 0 and scans.filter(state="signed").exists()
+    sub = WebhookSubscription.objects.get(shop=shop)
+    assert (sub.url, sub.active) == ("http://127.0.0.1:8765/", False) and sub.disabled_reason
+    deliveries = WebhookDelivery.objects.filter(subscription=sub)
+    assert deliveries.count() >= scans.count() and set(deliveries.values_list("state", flat=True)) == {"succeeded"}
+    assert all(d.status_code == 200 for d in deliveries)
+    firings = RuleFiring.objects.filter(rule__shop=shop)
+    assert firings.exists() and all(r["ok"] for f in firings for r in f.results)
+    assert f"{deliveries.count()} events delivered to a local receiver ({deliveries.count()} signatures checked)" in out

@@ -1,5 +1,7 @@
 from django import template
 
+from kefu.core.enums import Role
+
 from ..rules import ACTIONS, CONDITIONS
 
 register = template.Library()
@@ -23,12 +25,30 @@ def conditions_text(conds) -> str:
         v = c["value"]
         if isinstance(v, list):
             v = "/".join(v)
-        elif isinstance(v, dict):
-            v = "–".join(str(x) for x in v.values())
+        elif isinstance(v, dict):  # an amount range {min, max} or hours {from, to}
+            low, high = v.get("min", v.get("from")), v.get("max", v.get("to"))
+            if low not in (None, "") and high not in (None, ""):
+                v = f"{low}–{high}"
+            elif low not in (None, ""):
+                out.append(f"{label}{'<' if c.get('not') else '≥'}{low}")
+                continue
+            else:
+                out.append(f"{label}{'>' if c.get('not') else '≤'}{high}")
+                continue
         out.append(f"{label}{'≠' if c.get('not') else '='}{v}")
     return "，".join(out) or "—"
 
 
 @register.filter
 def actions_text(acts) -> str:
-    return " → ".join(str(ACTIONS.get(a["type"], a["type"])) for a in acts or []) or "—"
+    def one(a: dict) -> str:
+        text = str(ACTIONS.get(a["type"], a["type"]))
+        if a.get("role"):
+            text += f"（{Role(a['role']).label}）" if a["role"] in Role.values else f"（{a['role']}）"
+        elif a.get("tag"):
+            text += f"（{a['tag']}）"
+        elif a.get("priority"):
+            text += f"（{a['priority']}）"
+        return text
+
+    return " → ".join(one(a) for a in acts or []) or "—"
