@@ -155,7 +155,13 @@ def test_integrations_pages_are_populated():
     disabled on the README receiver's address."""
     from kefu.catalog.models import Batch, Category, Product, Sku
     from kefu.importers.models import ImportRun
-    from kefu.integrations.models import AutomationRule, RuleFiring, TrackingEvent, WebhookDelivery, WebhookSubscription
+    from kefu.integrations.models import (
+        AutomationRule,
+        RuleFiring,
+        TrackingEvent,
+        WebhookDelivery,
+        WebhookSubscription,
+    )
 
     out = run_demo()
     shop = Shop.objects.get(code="demo")
