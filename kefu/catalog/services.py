@@ -161,7 +161,9 @@ def ratings_clean(raws: list[dict], *, first_row: int = 0) -> list[dict]:
     rows, errors = [], []
     for i, raw in enumerate(raws):
         try:
-            rows.append(rating_clean(raw))
+            row = rating_clean(raw)
+            row["_line"] = row_number(raw, first_row + i)  # for the errors found after cleaning
+            rows.append(row)
         except KefuError as exc:
             errors.append({"row": row_number(raw, first_row + i), "field": exc.field, "message": exc.message})
     if errors:
@@ -175,7 +177,7 @@ def ratings_import(*, shop: Shop, rows: list[dict], actor: Agent | None, first_r
         raise PermissionDenied("only supervisors and up import ratings", field="sku")
     with transaction.atomic():
         skus = {s.code: s for s in Sku.objects.select_for_update().filter(shop=shop, code__in={r["sku"] for r in rows})}
-        errors = [{"row": first_row + i, "field": "sku", "message": f"no SKU {r['sku']!r} in this shop"}
+        errors = [{"row": r.get("_line", first_row + i), "field": "sku", "message": f"no SKU {r['sku']!r} in this shop"}
                   for i, r in enumerate(rows) if r["sku"] not in skus]
         if errors:
             raise ValidationFailed(errors)

@@ -91,7 +91,9 @@ def reviews_clean(raws: list[dict], *, tz, first_row: int = 0) -> list[dict]:
     rows, errors = [], []
     for i, raw in enumerate(raws):
         try:
-            rows.append(review_clean(raw, tz=tz))
+            row = review_clean(raw, tz=tz)
+            row["_line"] = row_number(raw, first_row + i)  # for the errors found after cleaning
+            rows.append(row)
         except KefuError as exc:
             errors.append({"row": row_number(raw, first_row + i), "field": exc.field, "message": exc.message})
     if errors:
@@ -123,14 +125,15 @@ def reviews_ingest(*, shop: Shop, rows: list[dict], first_row: int = 0, actor: A
 
     errors, seen = [], {}
     for i, r in enumerate(rows):
+        line = r.get("_line", first_row + i)  # a file row's own line (multi-line cells, blank lines)
         if r["review_id"] in seen:
-            errors.append({"row": first_row + i, "field": "review_id",
-                           "message": f"repeats row {seen[r['review_id']]}"})
-        seen.setdefault(r["review_id"], first_row + i)
+            errors.append({"row": line, "field": "review_id", "message": f"repeats row {seen[r['review_id']]}"})
+        seen.setdefault(r["review_id"], line)
     agents = _agents_by_ref(shop, {r["agent_id"] for r in rows if r["agent_id"]})
     for i, r in enumerate(rows):
         if r["agent_id"] and r["agent_id"] not in agents:
-            errors.append({"row": first_row + i, "field": "agent_id", "message": f"unknown agent {r['agent_id']!r}"})
+            errors.append({"row": r.get("_line", first_row + i), "field": "agent_id",
+                           "message": f"unknown agent {r['agent_id']!r}"})
     if errors:
         raise ValidationFailed(errors)
     result = ReviewImport()

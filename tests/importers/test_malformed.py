@@ -260,3 +260,39 @@ def test_not_a_zip_named_xlsx(shop, tmp_path):
     path.write_bytes(b"order_id,buyer_id\n")
     with pytest.raises(CommandError, match="not an .xlsx"):
         imp("orders", path)
+
+
+# --- errors found after cleaning name the file line too (issue 11, item 4) --------------------------
+
+
+def test_unknown_sku_in_ratings_names_its_file_line(shop, tmp_path):
+    """A blank line and a two-line cell push the unknown SKU's row to line 6 (its index + 2 is 4)."""
+    from kefu.catalog.models import Sku
+    from kefu.catalog.services import ratings_file_import
+    from kefu.core.errors import ValidationFailed
+
+    for code in "AB":
+        Sku.objects.create(shop=shop, code=code, title=code)
+    path = tmp_path / "r.csv"
+    path.write_text('sku,rating,count,note\nA,4.5,10,"two\nlines"\n\nB,4.0,3,\nNOPE,3.0,1,\n', encoding="utf-8")
+    with pytest.raises(ValidationFailed) as exc:
+        ratings_file_import(shop=shop, path=path)
+    assert exc.value.errors == [{"row": 6, "field": "sku", "message": "no SKU 'NOPE' in this shop"}]
+    assert not Sku.objects.filter(rating__isnull=False).exists()
+
+
+def test_repeated_review_id_names_both_file_lines(shop, tmp_path):
+    from kefu.complaints.reviews import reviews_import_file
+    from kefu.core.errors import ValidationFailed
+
+    head = "review_id,order_id,buyer_id,sku,rating,text,created_at,agent_id\n"
+    path = tmp_path / "r.csv"
+    path.write_text(head + 'R1,T1,b1,S,5,"很好\n真的",2026-11-01 10:00,\n\nR2,T2,b2,S,4,好,2026-11-01 10:00,\n'
+                    'R1,T3,b3,S,1,差,2026-11-01 10:00,\nR3,T4,b4,S,5,好,2026-11-01 10:00,ghost\n', encoding="utf-8")
+    with pytest.raises(ValidationFailed) as exc:
+        reviews_import_file(shop=shop, path=path)
+    assert exc.value.errors == [
+        {"row": 6, "field": "review_id", "message": "repeats row 2"},
+        {"row": 7, "field": "agent_id", "message": "unknown agent 'ghost'"},
+    ]
+    assert not Review.objects.exists()
