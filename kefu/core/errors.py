@@ -22,10 +22,11 @@ class ValidationFailed(KefuError):
 
     code = "validation_failed"
 
-    def __init__(self, errors: list[dict]):
+    def __init__(self, errors: list[dict], total: int | None = None):
         self.errors = errors
+        self.total = len(errors) if total is None else total  # more than listed when the list was capped
         first = errors[0]["message"] if errors else "invalid input"
-        super().__init__(f"{len(errors)} problem(s); first: {first}")
+        super().__init__(f"{self.total} problem(s); first: {first}")
 
     def as_dict(self) -> dict:
         return {"code": self.code, "message": self.message, "errors": self.errors}

@@ -8,7 +8,6 @@ refused before it is read.
 """
 
 import csv
-import io
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,10 +19,18 @@ MAX_XLSX_RATIO = 100  # real sheets pack 5-20x; a zip bomb packs 1,000x and more
 _CHUNK = 2**20
 
 
-def _decode(data: bytes) -> str:
+def file_encoding(path: Path) -> str:
+    """utf-8-sig or gb18030, checked over the whole file in chunks (memory stays flat)."""
+    import codecs
+
     for enc in ("utf-8-sig", "gb18030"):
+        decoder = codecs.getincrementaldecoder(enc)()
         try:
-            return data.decode(enc)
+            with open(path, "rb") as f:
+                while chunk := f.read(_CHUNK):
+                    decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+            return enc
         except UnicodeDecodeError:
             continue
     raise KefuError("the file is neither UTF-8 nor GBK text", field="file")
@@ -61,8 +68,12 @@ def xlsx_check(path: Path, *, max_bytes: int = MAX_XLSX_BYTES, max_ratio: int = 
 
 
 def _csv_records(path: Path) -> Iterator[tuple[int, list[str]]]:
-    text = _decode(path.read_bytes())
-    reader = csv.reader(io.StringIO(text), strict=True)
+    with open(path, encoding=file_encoding(path), newline="") as f:
+        yield from _csv_read(f)
+
+
+def _csv_read(f) -> Iterator[tuple[int, list[str]]]:
+    reader = csv.reader(f, strict=True)
     start = 1
     while True:
         try:
@@ -100,7 +111,8 @@ def _xlsx_records(path: Path) -> Iterator[tuple[int, list]]:
 def iter_table(path: str | Path) -> tuple[list[str], Iterator[dict]]:
     """(headers, rows) where each row maps header → cell and `_line` → the file line it starts on.
 
-    Rows come one at a time (a CSV is decoded whole; an .xlsx is read row by row). Blank lines are
+    Rows come one at a time, the file read as they are asked for (memory stays flat whatever its
+    size; a CSV's encoding is checked over the whole file first). Blank lines are
     skipped; the header is the first line that is not blank. A CSV line whose cell count differs
     from the header's is an error naming it (empty cells past the header's last are allowed).
     """

@@ -1,6 +1,10 @@
 """File imports: validate every row first, then write in short transactions that a re-run resumes.
 
-- A bad row (or a malformed line) raises ValidationFailed before anything is written.
+- Two passes, memory flat whatever the file's size: the first reads the file row by row,
+  validates each row and spills the clean rows to a temporary file, keeping only what the rules
+  need (a 64-bit hash of each id, for ids repeated in the file; the current order's lines for the
+  formats with one line per item). A bad row (or a malformed line) raises ValidationFailed before
+  anything is written. The second pass writes the spilled rows.
 - Rows are written `BATCH` at a time, each batch its own transaction, so the web and the worker
   never wait long behind an import (ADR 0004 keeps the facts rebuild out of those transactions:
   the batches mark their buyers and the import drains the marks afterwards, also in short
@@ -14,9 +18,12 @@
 import hashlib
 import json
 import os
+import pickle
 import socket
+import tempfile
 import time
-from collections.abc import Callable
+from array import array
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,20 +31,22 @@ from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from kefu.conversations.services import messages_clean, messages_ingest
-from kefu.core.errors import KefuError
+from kefu.conversations.services import message_clean, messages_ingest
+from kefu.core.errors import KefuError, ValidationFailed, row_number
 from kefu.core.inputs import IngestResult
 from kefu.core.models import Shop
 from kefu.metrics.queue import facts_drain
-from kefu.orders.services import orders_clean, orders_upsert
+from kefu.orders.services import order_clean, orders_upsert
 
-from .files import read_table
-from .formats import map_rows
+from .files import iter_table
+from .formats import group_key, map_rows
+from .formats.base import lines_regrouped
 from .models import ImportRun
 
 BATCH = 1000  # rows per write transaction: well under a second at the import's pace
 RESUME_AFTER = 60  # seconds of silence after which another host's unfinished run is taken over
 DUPLICATES_SHOWN = 10
+MAX_ERRORS = 1000  # bad rows listed (all are counted)
 
 
 class ImportInterrupted(KefuError):
@@ -98,6 +107,15 @@ def _owner_gone(run: ImportRun, now) -> bool:
     return (now - run.updated_at).total_seconds() > RESUME_AFTER
 
 
+def _repeats_message(kind: str, repeated: dict[str, list[int]]) -> str:
+    key = "message_id" if kind == "messages" else "order_id"
+    keep = "the first line is kept (a stored message never changes)" if kind == "messages" else \
+        "the last line is kept (a later row updates the order)"
+    shown = "; ".join(f"{k} (lines {', '.join(map(str, v))})" for k, v in list(repeated.items())[:DUPLICATES_SHOWN])
+    more = len(repeated) - DUPLICATES_SHOWN
+    return f"{len(repeated)} {key}(s) repeated in the file, {keep}: {shown}" + (f"; and {more} more" if more > 0 else "")
+
+
 def duplicate_ids(kind: str, rows: list[dict]) -> list[str]:
     """Warnings naming ids repeated in one file and which line counts.
 
@@ -113,13 +131,116 @@ def duplicate_ids(kind: str, rows: list[dict]) -> list[str]:
         if oid:
             lines.setdefault(oid, []).append(r.get("_line", i + 2))
     repeated = {k: v for k, v in lines.items() if len(v) > 1}
-    if not repeated:
-        return []
-    keep = "the first line is kept (a stored message never changes)" if kind == "messages" else \
-        "the last line is kept (a later row updates the order)"
-    shown = "; ".join(f"{k} (lines {', '.join(map(str, v))})" for k, v in list(repeated.items())[:DUPLICATES_SHOWN])
-    more = len(repeated) - DUPLICATES_SHOWN
-    return [f"{len(repeated)} {key}(s) repeated in the file, {keep}: {shown}" + (f"; and {more} more" if more > 0 else "")]
+    return [_repeats_message(kind, repeated)] if repeated else []
+
+
+def _repeated_hashes(hashes: array) -> set[int]:
+    """Hashes that occur more than once, looked for in 8 slices (memory: an eighth of a set of all)."""
+    out: set[int] = set()
+    for part in range(8):
+        seen: set[int] = set()
+        for h in hashes:
+            if h & 7 == part:
+                if h in seen:
+                    out.add(h)
+                else:
+                    seen.add(h)
+    return out
+
+
+class _Spill:
+    """Clean rows on disk, BATCH to a record, between the validating pass and the writing one."""
+
+    def __init__(self):
+        self.file = tempfile.TemporaryFile(prefix="kefu-import-")
+        self.batch: list[tuple[int, dict]] = []
+        self.rows = 0
+
+    def add(self, line: int, row: dict) -> None:
+        self.batch.append((line, row))
+        self.rows += 1
+        if len(self.batch) == BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.batch:
+            pickle.dump(self.batch, self.file, protocol=pickle.HIGHEST_PROTOCOL)
+            self.batch = []
+
+    def batches(self) -> Iterator[list[tuple[int, dict]]]:
+        self.flush()
+        self.file.seek(0)
+        while True:
+            try:
+                yield pickle.load(self.file)
+            except EOFError:
+                return
+
+    def close(self) -> None:
+        self.file.close()
+
+
+@dataclass
+class _Checked:
+    spill: _Spill
+    warnings: list[str]
+    regroup: bool = False
+
+
+def _check(*, kind: str, fmt: str, path: Path, options: dict, tz, regroup: bool = False) -> _Checked:
+    """The validating pass: every row read, cleaned and spilled; ValidationFailed lists the bad ones
+    (the first MAX_ERRORS) with their file lines. For a format with one line per item whose order
+    lines are not next to each other, the file is read again grouped in memory."""
+    headers, raw = iter_table(path)
+    gkey = group_key(kind, fmt, headers)
+    if regroup:
+        raw = iter(lines_regrouped(raw, gkey))
+    rows, notes = map_rows(kind, fmt, headers, raw, again=lambda: iter_table(path)[1], **options)
+    clean_one = message_clean if kind == "messages" else order_clean
+    caught = (KefuError,) if kind == "messages" else (KefuError, TypeError, ValueError)
+    key = "message_id" if kind == "messages" else "order_id"
+    spill, hashes = _Spill(), array("q")
+    errors, bad = [], 0
+    try:
+        for n, r in enumerate(rows):
+            line = row_number(r, n + 2)
+            oid = str(r.get(key) or "").strip()
+            if oid:
+                hashes.append(hash(oid))
+            try:
+                clean = clean_one(r, tz=tz)
+            except caught as exc:
+                bad += 1
+                if len(errors) < MAX_ERRORS:
+                    errors.append({"row": line, "field": getattr(exc, "field", "items"),
+                                   "message": getattr(exc, "message", str(exc))})
+                continue
+            if not bad:
+                spill.add(line, clean)
+        if bad:
+            raise ValidationFailed(errors, total=bad)
+        repeated_hashes = _repeated_hashes(hashes)
+        del hashes
+        warnings = list(notes)
+        if repeated_hashes:  # which ids, on which lines (a hash may collide: ids are compared)
+            lines: dict[str, list[int]] = {}
+            for batch in spill.batches():
+                for line, c in batch:
+                    if hash(c[key]) in repeated_hashes:
+                        lines.setdefault(c[key], []).append(line)
+            repeated = {k: v for k, v in lines.items() if len(v) > 1}
+            if repeated and gkey and not regroup:
+                spill.close()
+                return _check(kind=kind, fmt=fmt, path=path, options=options, tz=tz, regroup=True)
+            if repeated:
+                warnings.append(_repeats_message(kind, repeated))
+        if regroup:
+            warnings.append(f"reading: the lines of some orders are not next to each other (by {gkey}); "
+                            "the file was grouped in memory")
+        return _Checked(spill=spill, warnings=warnings, regroup=regroup)
+    except BaseException:
+        spill.close()
+        raise
 
 
 def file_import(
@@ -134,11 +255,19 @@ def file_import(
     """
     started = time.monotonic()
     options = {k: v for k, v in (options or {}).items() if v is not None}
-    headers, raw = read_table(path)
+    path = Path(path)
+    checked = _check(kind=kind, fmt=fmt, path=path, options=options, tz=shop.tz)
+    try:
+        return _write(shop=shop, kind=kind, fmt=fmt, path=path, options=options, checked=checked,
+                      progress=progress, started=started)
+    finally:
+        checked.spill.close()
+
+
+def _write(*, shop, kind, fmt, path, options, checked: _Checked, progress, started) -> FileImport:
+    """The writing pass: the spilled rows, BATCH to a transaction, the run moved in each."""
     sha = file_sha256(path)
-    rows, warnings = map_rows(kind, fmt, headers, raw, **options)
-    warnings += duplicate_ids(kind, rows)
-    clean = (messages_clean if kind == "messages" else orders_clean)(rows, tz=shop.tz, first_row=2)
+    warnings, total_rows = checked.warnings, checked.spill.rows
     validated = time.monotonic()
     if kind == "messages":
         ingest = messages_ingest  # imported history: no routing, no events
@@ -152,7 +281,7 @@ def file_import(
     with transaction.atomic():
         for old in (ImportRun.objects.select_for_update(skip_locked=True)
                     .filter(shop=shop, kind=kind, fmt=fmt, options=opts, file_sha256=sha,
-                            state=ImportRun.State.RUNNING, rows_total=len(clean)).order_by("-id")):
+                            state=ImportRun.State.RUNNING, rows_total=total_rows).order_by("-id")):
             if _owner_gone(old, now):
                 run, resumed_from = old, old.rows_done
                 run.owner, run.updated_at = _owner(), now
@@ -161,29 +290,33 @@ def file_import(
         if run is None:
             run = ImportRun.objects.create(
                 shop=shop, kind=kind, fmt=fmt, options=opts, file_name=str(path)[-500:], file_sha256=sha,
-                rows_total=len(clean), owner=_owner(), started_at=now, updated_at=now)
+                rows_total=total_rows, owner=_owner(), started_at=now, updated_at=now)
 
     done = resumed_from
     if progress:
-        progress(done, len(clean))
+        progress(done, total_rows)
     try:
-        for i in range(resumed_from, len(clean), BATCH):
-            part = clean[i : i + BATCH]
+        i = 0
+        for batch in checked.spill.batches():
+            if i + len(batch) <= resumed_from:  # written by the interrupted run
+                i += len(batch)
+                continue
+            part = [c for _, c in batch]
             with transaction.atomic():
                 got = ingest(shop=shop, rows=part)
                 ImportRun.objects.filter(pk=run.pk).update(
                     rows_done=i + len(part), created=F("created") + got.created, updated=F("updated") + got.updated,
                     duplicates=F("duplicates") + got.duplicates, updated_at=timezone.now())
-            done = i + len(part)
+            done = i = i + len(part)
             if progress:
-                progress(done, len(clean))
+                progress(done, total_rows)
     except BaseException as exc:
         try:  # let go of the run, so the next import of this file resumes it at once
             ImportRun.objects.filter(pk=run.pk).update(owner="")
         except Exception:  # the database is gone: the next run finds this pid gone instead
             pass
         if isinstance(exc, DatabaseError):
-            raise ImportInterrupted(done=done, total=len(clean), cause=exc) from exc
+            raise ImportInterrupted(done=done, total=total_rows, cause=exc) from exc
         raise
     written = time.monotonic()
     # The batches marked their buyers; their figures are brought up to date now, in short passes
@@ -195,9 +328,9 @@ def file_import(
     total = IngestResult(created=run.created, updated=run.updated, duplicates=run.duplicates)
     if resumed_from:
         warnings.append(f"reading: resumed an interrupted import of this file at row {resumed_from + 1} "
-                        f"of {len(clean)}; the counts are the whole file's")
+                        f"of {total_rows}; the counts are the whole file's")
     finished = time.monotonic()
     return FileImport(result=total, warnings=warnings, run=run, resumed_from=resumed_from,
-                      seconds=finished - started, written=len(clean) - resumed_from,
+                      seconds=finished - started, written=total_rows - resumed_from,
                       timings={"validate": validated - started, "write": written - validated,
                                "rebuild": finished - written})

@@ -1,9 +1,11 @@
 """Column mappings of the platforms' export files onto Kefu's generic rows.
 
-`map_rows(kind, fmt, headers, rows)` → (generic rows, notes for the import summary). Order
+`map_rows(kind, fmt, headers, rows)` → (generic rows one at a time, notes for the import summary). Order
 formats: generic, taobao, jd, pdd, douyin, shopify (one module each, documented in the README).
 A file whose columns do not fit the format asked for is refused with the formats it looks like.
 """
+
+from collections.abc import Callable, Iterable, Iterator
 
 from kefu.core.errors import KefuError
 
@@ -34,6 +36,17 @@ def formats_guess(headers: list[str]) -> list[tuple[str, int, int]]:
     return sorted((g for g in found if g[1]), key=lambda g: (g[2], -g[1]))
 
 
+def group_key(kind: str, fmt: str, headers: list[str]) -> str:
+    """The order-id column whose lines are grouped into one order ('' for one line per order)."""
+    if kind != "orders":
+        return ""
+    if fmt == "auto":
+        best = next((g for g in formats_guess(headers) if not g[2]), None)
+        fmt = best[0] if best else fmt
+    f = ORDER_FORMATS.get(fmt)
+    return f.group_key if f else ""
+
+
 def _unfit(fmt: str, missing: list[str], headers: list[str]) -> KefuError:
     looks = [g for g in formats_guess(headers) if g[0] != fmt]
     hint = ""
@@ -49,9 +62,13 @@ def _unfit(fmt: str, missing: list[str], headers: list[str]) -> KefuError:
     return KefuError(f"{fmt} file lacks the column(s): {', '.join(missing)}{hint}", field="header")
 
 
-def map_rows(kind: str, fmt: str, headers: list[str], rows: list[dict], **options) -> tuple[list[dict], list[str]]:
-    """Rows in the generic shape for `kind` (messages|orders), plus notes for the user.
+def map_rows(kind: str, fmt: str, headers: list[str], rows: Iterable[dict], *,
+             again: Callable[[], Iterable[dict]] | None = None, **options) -> tuple[Iterator[dict], list[str]]:
+    """Rows in the generic shape for `kind` (messages|orders), as the file's rows are read, plus
+    notes for the user (complete once the rows are all read).
 
+    A format that decides something from the whole file first (taobao's amounts=auto) reads
+    `again()` — the file's rows once more — or `rows` when it is a list.
     `fmt="auto"` picks the order format whose required columns are all present and which knows
     the most of the file's columns. Options: `amounts=auto|net|gross` (taobao).
     """
@@ -75,7 +92,7 @@ def map_rows(kind: str, fmt: str, headers: list[str], rows: list[dict], **option
         extra = [h for h in headers if h and h not in known and h != "buyer_nick"]
         if extra:
             notes.append(f"ignored unknown column(s): {', '.join(extra)}")
-        return rows, notes
+        return iter(rows), notes
     if kind == "orders" and fmt in ORDER_FORMATS:
         f = ORDER_FORMATS[fmt]
         missing = f.missing(headers)
@@ -87,7 +104,8 @@ def map_rows(kind: str, fmt: str, headers: list[str], rows: list[dict], **option
         ignored = f.ignored(headers)
         if ignored:
             notes.append(f"ignored column(s): {', '.join(ignored)}")
-        out, more = f.convert(headers, rows, **options)
-        return out, notes + more
+        if f.prepare:
+            options = f.prepare(headers, again() if again else rows, **options)
+        return f.convert(headers, rows, notes, **options), notes
     known = "generic" if kind == "messages" else ", ".join(FORMAT_NAMES) + ", auto"
     raise KefuError(f"unknown format {fmt!r} for {kind} (known: {known})", field="format")

@@ -6,7 +6,7 @@ writing are the importer's job, so a bad cell is still reported with the file's 
 (`_line` on each generic row).
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -52,9 +52,15 @@ class OrderFormat:
     # header → what it means (documentation and detection); required ones must be present
     columns: dict[str, str]
     required: tuple[str, ...]
-    # file rows → generic order rows, plus warnings/notes for the import summary
-    convert: Callable[..., tuple[list[dict], list[str]]]
+    # (headers, file rows, notes, **options) → generic order rows, one at a time; notes for the
+    # import summary are appended to `notes` (those counting the file's rows once they are all read)
+    convert: Callable[..., Iterator[dict]]
     options: tuple[str, ...] = field(default=())
+    # the column holding the order id when a file has one line per item (grouped by group_lines)
+    group_key: str = ""
+    # (headers, all the file's rows, **options) → options decided from the whole file (a pass of
+    # its own, before the conversion: taobao's amounts=auto)
+    prepare: Callable[..., dict] | None = None
 
     def missing(self, headers: list[str]) -> list[str]:
         return [c for c in self.required if c not in headers]
@@ -67,22 +73,35 @@ class OrderFormat:
         return [h for h in headers if h and h not in self.columns]
 
 
-def group_lines(rows: list[dict], key: str, first_line: int = 2) -> list[tuple[int, list[dict]]]:
-    """Rows of one order together, in first-seen order: [(file line of its first row, rows)].
+def group_lines(rows: Iterable[dict], key: str, first_line: int = 2) -> Iterator[tuple[int, list[dict]]]:
+    """Consecutive rows of one order together: (file line of its first row, rows), as they come.
 
-    Exports with one line per item (JD, 抖店 商品维度, Shopify) repeat the order id on each.
+    Exports with one line per item (JD, 抖店 商品维度, Shopify) repeat the order id on each line,
+    next to each other. Lines of one order further apart come out as two groups of the same id:
+    the importer sees the id repeated and groups the file in memory instead (`lines_regrouped`).
     """
-    groups: dict[str, tuple[int, list[dict]]] = {}
-    anonymous = []
+    current, group, line = None, [], 0
     for i, r in enumerate(rows):
         oid = text(r.get(key))
-        if not oid:
-            anonymous.append((r.get("_line", first_line + i), [r]))  # validation reports the missing id on this line
+        if oid and oid == current:
+            group.append(r)
             continue
-        if oid not in groups:
-            groups[oid] = (r.get("_line", first_line + i), [])
-        groups[oid][1].append(r)
-    return [*groups.values(), *anonymous]
+        if group:
+            yield line, group
+        current, group, line = oid or None, [r], r.get("_line", first_line + i)  # no id: its own group
+    if group:
+        yield line, group
+
+
+def lines_regrouped(rows: Iterable[dict], key: str) -> list[dict]:
+    """The file's rows with the lines of each order moved next to its first line (stable)."""
+    first: dict[str, int] = {}
+    ranked = []
+    for i, r in enumerate(rows):
+        oid = text(r.get(key))
+        ranked.append((first.setdefault(oid, i) if oid else i, i, r))
+    ranked.sort(key=lambda t: t[:2])
+    return [r for _, _, r in ranked]
 
 
 def items_text(items: list[tuple[str, int | str, Decimal | None]]) -> list[dict] | str:

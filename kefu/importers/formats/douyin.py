@@ -7,6 +7,7 @@ total_amount that sum plus the lines' 优惠总金额. A sub-order whose 售后�
 """
 
 import re
+from collections.abc import Iterable, Iterator
 
 from kefu.orders.enums import OrderStatus
 
@@ -67,12 +68,10 @@ def courier_split(value: str) -> tuple[str, str]:
     return parts[0][:40], parts[-1][:64]
 
 
-def convert(headers: list[str], rows: list[dict]) -> tuple[list[dict], list[str]]:
-    notes: list[str] = []
+def convert(headers: list[str], rows: Iterable[dict], notes: list[str]) -> Iterator[dict]:
     anonymous = "买家昵称" not in headers
     if anonymous:
         notes.append("no 买家昵称 column: each order gets its own anonymous buyer and counts as a silent order")
-    out = []
     for line, lines in group_lines(rows, "主订单编号"):
         first = lines[0]
         oid = text(first.get("主订单编号"))
@@ -115,11 +114,10 @@ def convert(headers: list[str], rows: list[dict]) -> tuple[list[dict], list[str]
         }
         for k in ("paid_amount", "total_amount", "refund_amount"):
             g[k] = str(g[k])
-        out.append(g)
-    return out, notes
+        yield g
 
 
 DOUYIN = OrderFormat(
     name="douyin", label="抖店", columns=COLUMNS, required=("主订单编号", "商品数量", "订单应付金额", "订单提交时间"),
-    convert=convert,
+    convert=convert, group_key="主订单编号",
 )

@@ -5,6 +5,8 @@ lines; the SKU's own columns are 商品ID, 商品名称, 订购数量 and 京东
 of an order whose status begins with (删除) is a deleted order: it is read as closed.
 """
 
+from collections.abc import Iterable, Iterator
+
 from kefu.orders.enums import OrderStatus
 
 from .base import OrderFormat, amount, group_lines, items_text, status_of, text
@@ -49,12 +51,11 @@ STATUS = (
 ORDER_LEVEL = ("订单金额", "结算金额", "应付金额", "余额支付", "订单状态", "下单时间", "付款确认时间")
 
 
-def convert(headers: list[str], rows: list[dict]) -> tuple[list[dict], list[str]]:
-    notes: list[str] = []
+def convert(headers: list[str], rows: Iterable[dict], notes: list[str]) -> Iterator[dict]:
     anonymous = "下单帐号" not in headers
     if anonymous:
         notes.append("no 下单帐号 column: each order gets its own anonymous buyer and counts as a silent order")
-    out, split = [], []
+    split = []
     for line, lines in group_lines(rows, "订单号"):
         first = lines[0]
         oid = text(first.get("订单号"))
@@ -85,16 +86,15 @@ def convert(headers: list[str], rows: list[dict]) -> tuple[list[dict], list[str]
                 (text(r.get("商品ID")) or text(r.get("货号")), r.get("订购数量"), amount(r.get("京东价"))) for r in lines
             ]),
         }
-        out.append(g)
+        yield g
     if split:
         notes.append(
             f"{len(split)} order(s) whose lines disagree on the order's amounts, status or times; "
             f"the first line of each was used, e.g. 订单号 {', '.join(split[:5])}"
         )
-    return out, notes
 
 
 JD = OrderFormat(
     name="jd", label="京东", columns=COLUMNS, required=("订单号", "商品ID", "订购数量", "下单时间", "订单金额"),
-    convert=convert,
+    convert=convert, group_key="订单号",
 )

@@ -7,6 +7,7 @@ a line whose 售后状态 says 退款成功 is a full refund of what was paid. I
 every order gets its own anonymous buyer.
 """
 
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
 from kefu.orders.enums import OrderStatus
@@ -57,9 +58,9 @@ def first_of(row: dict, *cols: str) -> str:
     return next((text(row[c]) for c in cols if text(row.get(c))), "")
 
 
-def convert(headers: list[str], rows: list[dict]) -> tuple[list[dict], list[str]]:
-    notes = ["no buyer column in 拼多多 exports: each order gets its own anonymous buyer and counts as a silent order"]
-    out, refunded = [], 0
+def convert(headers: list[str], rows: Iterable[dict], notes: list[str]) -> Iterator[dict]:
+    notes += ["no buyer column in 拼多多 exports: each order gets its own anonymous buyer and counts as a silent order"]
+    refunded = 0
     for i, r in enumerate(rows):
         oid = text(r.get("订单号"))
         status = status_of(r.get("订单状态", ""), STATUS)
@@ -91,10 +92,9 @@ def convert(headers: list[str], rows: list[dict]) -> tuple[list[dict], list[str]
             "items": items_text([(first_of(r, "商家编码-规格维度", "商品id"), qty, unit)]),
         }
         refunded += after_status == OrderStatus.REFUNDED
-        out.append(g)
+        yield g
     if refunded:
         notes.append(f"reading: {refunded} order(s) with 售后状态 退款成功 are read as fully refunded (用户实付金额)")
-    return out, notes
 
 
 PDD = OrderFormat(

@@ -8,6 +8,7 @@ Amount. Times such as `2024-01-15 10:23:45 +0800` carry their own offset.
 """
 
 import re
+from collections.abc import Iterable, Iterator
 
 from kefu.orders.enums import OrderStatus
 
@@ -59,9 +60,8 @@ def status(financial: str, fulfillment: str, cancelled: bool, shipped: bool) -> 
     return OrderStatus.PAID
 
 
-def convert(headers: list[str], rows: list[dict]) -> tuple[list[dict], list[str]]:
-    notes: list[str] = []
-    out, anonymous = [], 0
+def convert(headers: list[str], rows: Iterable[dict], notes: list[str]) -> Iterator[dict]:
+    anonymous = 0
     for line, lines in group_lines(rows, "Name"):
         first = lines[0]
         oid = text(first.get("Name"))
@@ -81,7 +81,7 @@ def convert(headers: list[str], rows: list[dict]) -> tuple[list[dict], list[str]
         address = ", ".join(text(first.get(c)) for c in (
             "Shipping Address1", "Shipping Address2", "Shipping City", "Shipping Province", "Shipping Zip",
             "Shipping Country") if text(first.get(c)))
-        out.append({
+        yield {
             "_line": line,
             "order_id": oid,
             "buyer_id": buyer[:120],
@@ -103,13 +103,12 @@ def convert(headers: list[str], rows: list[dict]) -> tuple[list[dict], list[str]
                 (text(r.get("Lineitem sku")) or text(r.get("Lineitem name")), r.get("Lineitem quantity"),
                  amount(r.get("Lineitem price"))) for r in lines
             ]),
-        })
+        }
     if anonymous:
         notes.append(f"{anonymous} order(s) name no buyer (Email, Phone, Billing Name): each gets its own anonymous buyer")
-    return out, notes
 
 
 SHOPIFY = OrderFormat(
     name="shopify", label="Shopify", columns=COLUMNS, required=("Name", "Created at", "Lineitem quantity", "Total"),
-    convert=convert,
+    convert=convert, group_key="Name",
 )

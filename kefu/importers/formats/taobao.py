@@ -7,6 +7,8 @@ before any refund, so in that reading paid_amount = 买家实际支付金额 + �
 (default) detects the net form, `net`/`gross` force a reading; the import summary says which.
 """
 
+from collections.abc import Iterable, Iterator
+
 from kefu.orders.enums import OrderStatus
 
 from .base import OrderFormat, amount, status_of, text
@@ -49,7 +51,7 @@ STATUS = (
 AMOUNTS = ("auto", "net", "gross")
 
 
-def amounts_reading(rows: list[dict], total_col: str | None) -> tuple[str, str]:
+def amounts_reading(rows: Iterable[dict], total_col: str | None) -> tuple[str, str]:
     """('net'|'gross', why) from the refunded rows of the file."""
     refunded = consistent = over = 0
     for r in rows:
@@ -73,25 +75,33 @@ def amounts_reading(rows: list[dict], total_col: str | None) -> tuple[str, str]:
     return "gross", f"detected: no refund exceeds 买家实际支付金额 ({refunded} refunded orders)"
 
 
-def convert(headers: list[str], rows: list[dict], *, amounts: str = "auto") -> tuple[list[dict], list[str]]:
+def _total_col(headers: list[str]) -> str | None:
+    return "总金额" if "总金额" in headers else ("买家应付货款" if "买家应付货款" in headers else None)
+
+
+def prepare(headers: list[str], rows: Iterable[dict], *, amounts: str = "auto") -> dict:
+    """amounts=auto read from the whole file's refunded rows (a pass of its own, counting only)."""
     from kefu.core.errors import KefuError
 
     if amounts not in AMOUNTS:
         raise KefuError(f"amounts must be one of {', '.join(AMOUNTS)}, got {amounts!r}", field="amounts")
-    notes: list[str] = []
-    total_col = "总金额" if "总金额" in headers else ("买家应付货款" if "买家应付货款" in headers else None)
-    has_refund = "退款金额" in headers and "买家实际支付金额" in headers
-    if not has_refund:
-        reading, why = "gross", "no 退款金额 column"
-    elif amounts == "auto":
-        reading, why = amounts_reading(rows, total_col)
-        if reading == "mixed":
-            raise KefuError(
-                f"cannot tell how 买家实际支付金额 is meant: {why}; import with --amounts net "
-                "(paid is net of refunds) or --amounts gross (paid before refunds)", field="amounts")
-    else:
-        reading, why = amounts, "as asked (--amounts)"
-    if has_refund:
+    if not ("退款金额" in headers and "买家实际支付金额" in headers):
+        return {"amounts": "gross", "why": "no 退款金额 column"}
+    if amounts != "auto":
+        return {"amounts": amounts, "why": "as asked (--amounts)"}
+    reading, why = amounts_reading(rows, _total_col(headers))
+    if reading == "mixed":
+        raise KefuError(
+            f"cannot tell how 买家实际支付金额 is meant: {why}; import with --amounts net "
+            "(paid is net of refunds) or --amounts gross (paid before refunds)", field="amounts")
+    return {"amounts": reading, "why": why}
+
+
+def convert(headers: list[str], rows: Iterable[dict], notes: list[str], *, amounts: str, why: str) -> Iterator[dict]:
+    """File rows → generic rows; `amounts` is prepare's reading (net or gross)."""
+    reading = amounts
+    total_col = _total_col(headers)
+    if "退款金额" in headers and "买家实际支付金额" in headers:
         notes.append(
             "reading: 买家实际支付金额 is "
             + ("net of refunds, so paid_amount = 买家实际支付金额 + 退款金额" if reading == "net"
@@ -101,9 +111,9 @@ def convert(headers: list[str], rows: list[dict], *, amounts: str = "auto") -> t
     anonymous = "买家会员名" not in headers
     if anonymous:
         notes.append("no 买家会员名 column: each order gets its own anonymous buyer and counts as a silent order")
-    out = []
+    fields = [(h, f) for h, f in FIELDS.items() if h in headers]
     for i, r in enumerate(rows):
-        g = {field: r[h] for h, field in FIELDS.items() if h in r}
+        g = {field: r[h] for h, field in fields}
         g["_line"] = r.get("_line", i + 2)
         oid = text(g.get("order_id"))
         if total_col:
@@ -116,11 +126,10 @@ def convert(headers: list[str], rows: list[dict], *, amounts: str = "auto") -> t
             g["buyer_id"] = f"anon:{oid}"
         g["tracking_no"] = text(g.get("tracking_no")).replace("No:", "").strip()
         g["status"] = status_of(r.get("订单状态", ""), STATUS)
-        out.append(g)
-    return out, notes
+        yield g
 
 
 TAOBAO = OrderFormat(
     name="taobao", label="淘宝/天猫", columns=COLUMNS, required=("订单编号", "订单创建时间"),
-    convert=convert, options=("amounts",),
+    convert=convert, options=("amounts",), prepare=prepare,
 )

@@ -50,11 +50,11 @@ class Command(BaseCommand):
                 )
             except ValidationFailed as exc:
                 lines = [f"row {e['row']}, {e['field']}: {e['message']}" for e in exc.errors[:MAX_SHOWN]]
-                more = len(exc.errors) - MAX_SHOWN
+                more = exc.total - MAX_SHOWN
                 if more > 0:
                     lines.append(f"… and {more} more")
                 raise CommandError(
-                    f"nothing imported: {len(exc.errors)} bad row(s)\n" + "\n".join(lines)
+                    f"nothing imported: {exc.total} bad row(s)\n" + "\n".join(lines)
                 ) from exc
             except ImportInterrupted as exc:
                 raise CommandError(f"import interrupted: {exc.message}") from exc
