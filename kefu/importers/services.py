@@ -36,7 +36,8 @@ from kefu.core.errors import KefuError, ValidationFailed, row_number
 from kefu.core.inputs import IngestResult
 from kefu.core.models import Shop
 from kefu.metrics.queue import facts_drain
-from kefu.orders.services import order_clean, orders_upsert
+from kefu.orders.bulk import orders_load
+from kefu.orders.services import order_clean
 
 from .files import iter_table
 from .formats import group_key, map_rows
@@ -272,8 +273,7 @@ def _write(*, shop, kind, fmt, path, options, checked: _Checked, progress, start
     if kind == "messages":
         ingest = messages_ingest  # imported history: no routing, no events
     else:
-        def ingest(*, shop, rows):  # history: no order.created/updated events for the webhooks
-            return orders_upsert(shop=shop, rows=rows, events=False)
+        ingest = orders_load  # history: no order.created/updated events; COPY on PostgreSQL
     opts = json.dumps(options, sort_keys=True)
 
     now = timezone.now()

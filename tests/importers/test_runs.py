@@ -44,7 +44,7 @@ def test_an_interrupted_import_is_finished_by_running_it_again(shop, tmp_path, m
     command again writes the rest, and the summary counts the whole file once."""
     monkeypatch.setattr(services, "BATCH", 10)
     path = orders_file(tmp_path / "o.csv", 45)
-    real, calls = services.orders_upsert, []
+    real, calls = services.orders_load, []
 
     def flaky(**kw):
         calls.append(len(kw["rows"]))
@@ -52,14 +52,14 @@ def test_an_interrupted_import_is_finished_by_running_it_again(shop, tmp_path, m
             raise OperationalError("database is locked")
         return real(**kw)
 
-    monkeypatch.setattr(services, "orders_upsert", flaky)
+    monkeypatch.setattr(services, "orders_load", flaky)
     with pytest.raises(CommandError, match=r"import interrupted: stopped after 20 of 45 rows .*run the same command again"):
         imp("orders", path)
     assert Order.objects.filter(shop=shop).count() == 20
     run = ImportRun.objects.get()
     assert (run.state, run.rows_done, run.created, run.owner) == ("running", 20, 20, "")
 
-    monkeypatch.setattr(services, "orders_upsert", real)
+    monkeypatch.setattr(services, "orders_load", real)
     out, _ = imp("orders", path)
     assert "resumed an interrupted import of this file at row 21 of 45" in out
     assert "orders: 45 created, 0 updated, 0 unchanged/duplicate" in out
