@@ -18,7 +18,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from kefu.approvals.authority import clean_amount
 from kefu.approvals.enums import ApprovalState
@@ -379,16 +380,17 @@ def case_return_arrived(*, shop: Shop, case: Case, actor_agent: Agent | None, ex
 
 def early_refund_eligibility(case: Case, *, trusted: bool) -> tuple[bool, str]:
     """(allowed, why): the return is on its way and the buyer is trusted or the amount is small."""
+    # The reason is shown on the page and written into the refund's note: in the UI's language.
     if case.state != S.WAITING_RETURN:
-        return False, "only while waiting for the return"
+        return False, _("只能在等待退货时提前退款")
     if not case.return_tracking_no:
-        return False, "the return's tracking number is needed first"
+        return False, _("需要先填写退货运单号")
     payout = planned_payout(case)
     if payout <= 0:
-        return False, "nothing to pay the buyer"
+        return False, _("没有要退给买家的钱")
     if not trusted and payout > early_refund_max():
-        return False, f"¥{payout} is above the early-refund threshold (¥{early_refund_max()}) for this buyer"
-    return True, "trusted buyer" if trusted else "under the threshold"
+        return False, _("¥%(payout)s 超过该买家的提前退款上限 ¥%(max)s") % {"payout": payout, "max": early_refund_max()}
+    return True, _("可信买家") if trusted else _("金额未超过提前退款上限")
 
 
 def case_early_refund(*, shop: Shop, case: Case, actor_agent: Agent | None, expected_version,
@@ -402,9 +404,12 @@ def case_early_refund(*, shop: Shop, case: Case, actor_agent: Agent | None, expe
         shop=shop, pk=case.pk).first()
     if fresh is None:
         raise NotFound("case not found", field="case_id")
-    ok, why = early_refund_eligibility(fresh, trusted=buyer_trusted(shop=shop, case=fresh))
+    trusted = buyer_trusted(shop=shop, case=fresh)
+    ok, why = early_refund_eligibility(fresh, trusted=trusted)
     if not ok:
         raise KefuError(why, field="case_id", code=E.NOT_ELIGIBLE)
+    with translation.override(settings.LANGUAGE_CODE):  # the note is the shop's record, in its language
+        why = str(early_refund_eligibility(fresh, trusted=trusted)[1])
     with transaction.atomic():
         locked = locked_case(shop=shop, case=case, expected_version=expected_version, editable=False)
         locked.money_lines.filter(state=MoneyLineState.PLANNED, direction=Direction.SHOP_TO_BUYER).update(early=True)

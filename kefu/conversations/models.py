@@ -93,6 +93,16 @@ class ConversationEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.conversation_id} {self.kind}"
 
+    @property
+    def by_text(self) -> str:
+        """Who did it, for people: the routing's own steps are stored as "system" (the API keeps the code)."""
+        return str(Sender.SYSTEM.label) if self.by_label == "system" else self.by_label
+
+    @property
+    def reason_text(self) -> str:
+        """The reason for people: a queue reason code ("offline", "busy") reads as its label."""
+        return str(QueueReason(self.reason).label) if self.reason in QueueReason.values else self.reason
+
 
 class ConversationNote(models.Model):
     """An internal note: shown to the shop's people, never sent to the buyer."""

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from kefu.core.access import sees_whole_shop
 from kefu.core.errors import KefuError
+from kefu.core.exports import column_sums
 from kefu.core.models import Agent
 from kefu.customers.selectors import buyer_card
 from kefu.customers.services import customer_spam_set
@@ -89,7 +90,9 @@ def conversations(request):
             for c in qs[:EXPORT_MAX_ROWS]
         ]
         return export_response(fmt, list(CONVERSATION_LABELS), rows, f"kefu-conversations-{WS.shop_today(shop)}",
-                               CONVERSATION_LABELS)
+                               CONVERSATION_LABELS, title=_("会话"),
+                               total=column_sums(rows, ("message_count", "buyer_message_count"))
+                               | {"id": _("合计 %(n)d 个") % {"n": len(rows)}})
     page = Paginator(qs, CONVERSATIONS_PER_PAGE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)

@@ -94,6 +94,11 @@ class Agent(models.Model):
         return self.name
 
     @property
+    def group_text(self) -> str:
+        """The group as a table shows it: "—" for a person in no group (the choice's label "无" reads as "None")."""
+        return str(self.get_group_display()) if self.group else "—"
+
+    @property
     def role_set(self) -> set[str]:
         return {r for r in self.roles.split(",") if r}
 

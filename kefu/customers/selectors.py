@@ -151,7 +151,7 @@ def buyer_filters_clean(params) -> BuyerFilters:
     return f
 
 
-def _search_q(shop: Shop, q: str) -> Q:
+def buyer_search_q(shop: Shop, q: str) -> Q:
     """Nick, platform id (also the ids of records merged into it), phone tail, order id."""
     cond = Q(buyer_id__icontains=q) | Q(nick__icontains=q)
     aliases = Customer.objects.filter(shop=shop, merged_into__isnull=False, buyer_id__icontains=q)
@@ -168,7 +168,7 @@ def buyers_list(*, shop: Shop, member: Agent | None, filters: BuyerFilters | Non
     f = filters or BuyerFilters()
     qs = Customer.objects.filter(shop=shop, merged_into__isnull=True).filter(visible_buyers_q(member))
     if f.q:
-        qs = qs.filter(_search_q(shop, f.q))
+        qs = qs.filter(buyer_search_q(shop, f.q))
     if f.grade:
         qs = qs.filter(grade__grade=f.grade)
     if f.tag_id is not None:

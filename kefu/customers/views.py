@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from kefu.core.access import sees_whole_shop
 from kefu.core.errors import KefuError, http_status
+from kefu.core.exports import MONEY, column_sums
 from kefu.crm.services import grade_rules_ensure
 from kefu.web.views import _export_format, export_response, shop_page
 
@@ -69,7 +70,10 @@ def buyer_list(request):
         labels = {"buyer_id": _("买家ID"), "nick": _("昵称"), "grade": _("等级"), "tags": _("标签"),
                   "spend": _("消费金额"), "paid_orders": _("付款订单"), "first_paid_at": _("首次付款"),
                   "last_paid_at": _("最近付款"), "at_risk": _("流失风险")}
-        return export_response(fmt, EXPORT_COLUMNS, _export_rows(qs, shop.tz), "buyers", labels)
+        rows = _export_rows(qs, shop.tz)
+        return export_response(fmt, EXPORT_COLUMNS, rows, "buyers", labels, title=_("买家"), kinds={"spend": MONEY},
+                               total=column_sums(rows, ("spend", "paid_orders"))
+                               | {"buyer_id": _("合计 %(n)d 位") % {"n": len(rows)}})
     page = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)

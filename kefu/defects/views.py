@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from kefu.aftersales.enums import CaseReason, Party
 from kefu.core.errors import KefuError
+from kefu.core.exports import MONEY, column_sums
 from kefu.core.timeutil import parse_day, shop_day
 from kefu.web.views import EXPORT_FORMATS, export_response, shop_page
 
@@ -163,7 +164,10 @@ def report(request):
     if fmt in EXPORT_FORMATS and error is None:
         columns, rows = sel.report_export_rows(rep)
         name = f"return-reasons-{q.date_from:%Y%m%d}-{q.date_to:%Y%m%d}"
-        return export_response(fmt, columns, rows, name, REPORT_LABELS)
+        return export_response(fmt, columns, rows, name, REPORT_LABELS, title=_("售后原因"),
+                               date_from=q.date_from, date_to=q.date_to,
+                               kinds={k: MONEY for k in ("refund", "shipping", "cost")},
+                               total=column_sums(rows, ("cases", "qty", "refund", "shipping", "cost")))
     reasons, parties = dict(CaseReason.choices), dict(Party.choices)
     rows = [{**r, "reason": reasons.get(r["reason"], r["reason"]), "responsible": parties.get(r["responsible"], "")}
             for r in rep["rows"]]

@@ -1,9 +1,10 @@
-"""Turning KPI reports (or any table) into CSV / XLSX bytes; used by the CLI and the web exports."""
+"""`kefu kpi --format csv|xlsx`: the KPI report as one sheet of the shared writer (kefu.core.exports)."""
 
-import csv
-import io
+import datetime as dt
 
-from openpyxl import Workbook
+from kefu.core.exports import COUNT, MONEY, RATE, SECONDS, Sheet, csv_bytes, period_text, xlsx_bytes
+
+from .kpi import figure_sets
 
 COLUMN_LABELS = {
     "agent": "客服", "group": "组", "shop": "店铺", "receptions": "接待人数", "replied_receptions": "已回复接待",
@@ -19,20 +20,6 @@ COLUMN_LABELS = {
 }
 
 
-def safe_cell(value):
-    """Text a spreadsheet would run as a formula (=, +, -, @, tab, CR first) gets a leading quote.
-
-    Agent names, buyer nicks and notes come from buyers and platforms; every CSV/XLSX Kefu writes
-    (web exports, `kefu kpi`) passes through to_csv/to_xlsx, which apply this to each cell.
-    """
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        try:
-            float(value)
-        except ValueError:
-            return "'" + value
-    return value
-
-
 def report_rows(report: dict) -> tuple[list[str], list[dict]]:
     key = next(k for k in ("agents", "groups", "shops") if k in report)
     rows = [{k: v for k, v in r.items() if k != "agent_id"} for r in report[key]]
@@ -40,32 +27,38 @@ def report_rows(report: dict) -> tuple[list[str], list[dict]]:
     return columns, rows
 
 
-def to_csv(columns: list[str], rows: list[dict], labels: dict | None = None) -> bytes:
-    labels = COLUMN_LABELS if labels is None else labels
-    out = io.StringIO()
-    w = csv.writer(out)
-    w.writerow([labels.get(c, c) for c in columns])
-    for r in rows:
-        w.writerow(["" if r.get(c) is None else safe_cell(r.get(c)) for c in columns])
-    return out.getvalue().encode("utf-8-sig")
+def report_kinds(columns: list[str]) -> dict:
+    """rate/money/seconds of the report's own figures and of the figure sets other apps add."""
+    kinds = {"reply_rate": RATE, "conversion_rate": RATE, "refund_rate": RATE, "sales": MONEY, "net_sales": MONEY,
+             "avg_order_value": MONEY, "refunds": MONEY, "silent_sales": MONEY}
+    for fs in figure_sets():
+        for key, (_label, kind) in fs.fields.items():
+            if kind in (RATE, MONEY, SECONDS):
+                kinds[key] = kind
+    for c in columns:
+        if "seconds" in c:
+            kinds.setdefault(c, SECONDS)
+        elif c in ("receptions", "replied_receptions", "answered_turns", "unanswered_turns", "slow_turns", "orders",
+                   "inquiries", "inquiries_paid", "inquiries_paid_same_day", "inquiries_paid_next_day",
+                   "paying_buyers", "silent_orders", "rank"):
+            kinds.setdefault(c, COUNT)
+    return {c: kinds[c] for c in columns if c in kinds}
 
 
-def to_xlsx(columns: list[str], rows: list[dict], labels: dict | None = None, title: str = "Kefu") -> bytes:
-    from decimal import Decimal
+def report_file(report: dict, fmt: str) -> bytes:
+    """The report's rows (agents, groups or shops) with the 全店 row under them in the XLSX."""
+    from django.conf import settings
+    from django.utils import translation
 
-    labels = COLUMN_LABELS if labels is None else labels
-    wb = Workbook()
-    ws = wb.active
-    ws.title = title[:31]
-    ws.append([labels.get(c, c) for c in columns])
-    for r in rows:
-        line = []
-        for c in columns:
-            v = r.get(c)
-            if isinstance(v, str) and c in ("sales", "net_sales", "avg_order_value", "refunds", "silent_sales"):
-                v = Decimal(v)
-            line.append(safe_cell(v))
-        ws.append(line)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    from kefu.core.enums import Group
+
+    columns, rows = report_rows(report)
+    with translation.override(settings.LANGUAGE_CODE):  # the CLI's headers are Chinese: so are its group names
+        rows = [{**r, "group": str(Group(r["group"]).label) if r["group"] else "—"}
+                if r.get("group") in Group.values else r for r in rows]
+    by_agent = "agents" in report
+    total = {k: v for k, v in (report.get("shop_totals") or {}).items() if k in columns} if by_agent else None
+    sheet = Sheet(title="客服绩效", columns=columns, rows=rows, labels=COLUMN_LABELS, kinds=report_kinds(columns),
+                  period=period_text(*(dt.date.fromisoformat(report[k]) for k in ("from", "to"))), total=total,
+                  total_label="全店")
+    return csv_bytes(sheet) if fmt == "csv" else xlsx_bytes([sheet])

@@ -33,3 +33,4 @@ class OutboundError(models.TextChoices):
     INVALID = "invalid", "invalid"
     STATE = "invalid_state", "invalid state"
     FORBIDDEN = "forbidden", "forbidden"
+    UNFILLED = "unfilled_variable", "a script variable is not filled in"

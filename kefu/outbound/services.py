@@ -15,12 +15,14 @@ import uuid
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kefu.core.errors import KefuError
 from kefu.core.inputs import clean_text
 from kefu.core.models import Agent, Shop
 from kefu.core.services import audit_record
 from kefu.customers.models import Customer
+from kefu.replies.variables import variables_unfilled
 
 from .backends import backend_path, channel_delivery, get_backend
 from .enums import OUTBOUND_TRANSITIONS, SMS_CHANNEL, OutboundError, OutboundKind, OutboundState
@@ -36,6 +38,10 @@ def send(*, shop: Shop, channel: str, to_buyer: Customer, text: str, key: str | 
     """Queue `text` for the buyer. Returns (message, created); a known key changes nothing.
     An SMS (channel "sms") needs the `recipient` phone number."""
     text = clean_text(text, field="text", max_len=TEXT_MAX, required=True)
+    unfilled = variables_unfilled(text)
+    if unfilled:  # a script's {订单号} left as written must never reach a buyer, whoever sends it
+        raise KefuError(_("还有没填的变量 {%(name)s}：请填好或删掉后再发送") % {"name": unfilled[0]}, field="text",
+                        code=OutboundError.UNFILLED)
     channel = clean_text(channel or "generic", field="channel", max_len=40) or "generic"
     recipient = clean_text(recipient, field="recipient", max_len=40)
     if channel == SMS_CHANNEL and not PHONE.fullmatch(recipient):

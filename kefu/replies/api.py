@@ -25,13 +25,19 @@ def script_out(s) -> dict:
 @router.get("/scripts", response=list[ScriptOut])
 def scripts_get(request, shop: str | None = None, q: str = Query("", max_length=100),
                 category: ScriptCategory | None = None, all: bool = False,
-                limit: int = Query(50, ge=1, le=500)):
+                limit: int = Query(50, ge=1, le=500), conversation_id: int | None = None):
     """The shop's scripts and the person's own opening line, searched in Chinese (`q`), best first.
-    `all=true` includes inactive and out-of-date campaign scripts."""
+    `all=true` includes inactive and out-of-date campaign scripts. Without `q`, `conversation_id`
+    ranks them by what the buyer said last (the picker's suggestions)."""
     shop_obj, member = request.auth.shop_for(shop)
     services.scripts_ensure(shop_obj)
-    found = sel.scripts_search(shop=shop_obj, q=q, member=member, category=category, limit=limit,
-                               include_inactive=all)
+    if not q.strip() and conversation_id is not None and not all:
+        conv = conversation_get_for_user(shop=shop_obj, member=member, id=conversation_id)
+        found = sel.scripts_for_context(shop=shop_obj, member=member, conversation=conv, category=category,
+                                        limit=limit)
+    else:
+        found = sel.scripts_search(shop=shop_obj, q=q, member=member, category=category, limit=limit,
+                                   include_inactive=all)
     return [script_out(s) for s in found]
 
 

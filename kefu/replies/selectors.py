@@ -106,6 +106,60 @@ def scripts_search(*, shop: Shop, q: str, member: Agent | None = None, category:
     return list(qs[:limit])
 
 
+# What a buyer says when a category's scripts are the answer (the picker's suggestions, SCR-1).
+CONTEXT_MESSAGES = 3
+INTENT_WORDS = {
+    ScriptCategory.SHIPPING: ("发货", "发出", "快递", "物流", "单号", "到货", "几天到", "什么时候到", "到了吗", "寄"),
+    ScriptCategory.PAYMENT_REMINDER: ("付款", "拍下", "支付", "付钱"),
+    ScriptCategory.SHIPPING_FEE: ("运费", "邮费", "补差价", "补运费"),
+    ScriptCategory.BARGAINING: ("便宜", "优惠", "打折", "折扣", "少点", "包邮", "砍价", "最低"),
+    ScriptCategory.AFTER_SALES: ("退货", "退款", "换货", "撤单", "取消订单", "不要了", "退"),
+    ScriptCategory.COMPLAINT: ("投诉", "差评", "举报", "骗子", "垃圾", "太差", "生气", "12315"),
+    ScriptCategory.APOLOGY: ("破了", "坏了", "发错", "少发", "漏发", "质量", "有问题"),
+    ScriptCategory.CLOSING: ("收到了", "谢谢", "好的", "满意"),
+    ScriptCategory.OPENING: ("在吗", "你好", "您好", "有人吗", "在不在"),
+}
+
+
+def _bigrams(text: str) -> set[str]:
+    text = "".join(ch for ch in text.lower() if not ch.isspace())
+    return {text[i:i + 2] for i in range(len(text) - 1)}
+
+
+def buyer_recent_text(*, conversation, n: int = CONTEXT_MESSAGES) -> str:
+    """The buyer's last `n` messages of the conversation, oldest first: what the reply answers."""
+    from kefu.conversations.enums import Sender
+    from kefu.conversations.selectors import conversation_messages
+
+    texts = list(conversation_messages(conversation=conversation).filter(sender=Sender.BUYER)
+                 .exclude(text="").order_by("-sent_at", "-id").values_list("text", flat=True)[:n])
+    return "\n".join(reversed(texts))
+
+
+def context_score(script: Script, text: str) -> int:
+    """How well a script answers what the buyer said: the category's intent words the buyer used
+    weigh most, then two-character pieces shared with the title, then with the body."""
+    from .variables import TOKEN
+
+    words = sum(1 for w in INTENT_WORDS.get(script.category, ()) if w in text)
+    grams = _bigrams(text)
+    return (10 * words + 3 * len(grams & _bigrams(script.title))
+            + len(grams & _bigrams(TOKEN.sub("", script.body))))
+
+
+def scripts_for_context(*, shop: Shop, member: Agent | None, conversation, category: str | None = None,
+                        limit: int = SEARCH_LIMIT) -> list[Script]:
+    """The picker's suggestions before anything is typed: ranked by the buyer's last messages
+    ("什么时候发货呀" → 发货时间 first), then the most used; with nothing said, the most used."""
+    base = scripts_visible(shop=shop, member=member, category=category)
+    text = buyer_recent_text(conversation=conversation) if conversation is not None else ""
+    if not text:
+        return list(base.order_by("-usage_count", "category", "id")[:limit])
+    found = list(base[:1000])
+    found.sort(key=lambda s: (-context_score(s, text), -s.usage_count, s.pk))
+    return found[:limit]
+
+
 def script_library(*, shop: Shop, member: Agent | None, q: str = "", category: str | None = None,
                    include_inactive: bool = False) -> list[tuple[str, str, list[Script]]]:
     """(category, label, scripts) in the order of ScriptCategory; searched when q is given."""

@@ -18,7 +18,7 @@ from . import selectors as sel
 from . import services
 from .enums import ScriptCategory
 from .models import Script, ScriptSettings
-from .variables import VARIABLES
+from .variables import VARIABLES, variables_unfilled
 
 PICKER_LIMIT = 30
 
@@ -139,10 +139,18 @@ def picker(request):
     if cid.isdigit():
         conv = conversation_get_for_user(shop=shop, member=member, id=int(cid))
     values = sel.script_context(shop=shop, member=member, conversation=conv)
-    found = sel.scripts_search(shop=shop, q=request.GET.get("q", "")[:100], member=member,
-                               category=request.GET.get("category") or None, limit=PICKER_LIMIT)
+    q, category = request.GET.get("q", "")[:100], request.GET.get("category") or None
+    if not q.strip() and conv is not None:  # nothing typed yet: what answers the buyer's last messages
+        found = sel.scripts_for_context(shop=shop, member=member, conversation=conv, category=category,
+                                        limit=PICKER_LIMIT)
+    else:
+        found = sel.scripts_search(shop=shop, q=q, member=member, category=category, limit=PICKER_LIMIT)
     found.sort(key=lambda s: s.owner_id is None)  # the agent's own opening line first (stable sort)
-    items = [{"script": s, "text": services.script_fill(script_body=s.body, values=values)} for s in found]
+    items = []
+    for s in found:
+        text = services.script_fill(script_body=s.body, values=values)
+        # What is still to fill in by hand: the outbox refuses a reply that still says {订单号}.
+        items.append({"script": s, "text": text, "unfilled": variables_unfilled(text)})
     return TemplateResponse(request, "replies/_picker.html#list",
                             {"items": items, "conversation_id": conv.pk if conv else ""})
 

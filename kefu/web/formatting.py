@@ -24,3 +24,11 @@ def duration_text(seconds: int) -> str:
         h = r // 3600
         text = _("%(d)d 天 %(h)d 小时") % {"d": d, "h": h} if h else _("%(d)d 天") % {"d": d}
     return sign + text
+
+
+def channel_text(code: str) -> str:
+    """A message channel as people name it ("千牛", "短信"); an unknown platform code is shown as it is."""
+    names = {"generic": _("通用"), "qianniu": _("千牛"), "sms": _("短信"), "livechat": _("网页在线客服"),
+             "email": _("邮件"), "wechat": _("微信"), "taobao": _("淘宝"), "tmall": _("天猫"), "jd": _("京东"),
+             "pdd": _("拼多多"), "douyin": _("抖音"), "shopify": "Shopify"}
+    return str(names.get(code or "generic", code))

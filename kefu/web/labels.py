@@ -56,3 +56,23 @@ AGENT_FIGURES = ("rank", "score", "receptions", "reply_rate", "first_response_se
                  "first_response_seconds_median", "response_seconds", "response_seconds_median",
                  "slow_turns", "unanswered_turns", "inquiries", "inquiries_paid", "conversion_rate",
                  "orders", "sales", "net_sales", "paying_buyers", "avg_order_value", "refunds", "refund_rate")
+
+
+def column_kinds(columns, rows, extra: dict | None = None) -> dict:
+    """How each export column is written (kefu.core.exports): rates as %, money with two decimals,
+    seconds and whole-number columns as numbers; `extra` names the kinds of an app's own columns."""
+    from kefu.core.exports import COUNT, MONEY, RATE, SECONDS
+
+    kinds = {}
+    for c in columns:
+        if c in RATE_KEYS:
+            kinds[c] = RATE
+        elif c in MONEY_KEYS:
+            kinds[c] = MONEY
+        elif c in SECONDS_KEYS:
+            kinds[c] = SECONDS
+        else:
+            values = [r.get(c) for r in rows if r.get(c) is not None]
+            if values and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+                kinds[c] = COUNT
+    return kinds | (extra or {})

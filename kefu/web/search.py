@@ -1,10 +1,7 @@
-"""The header's search box: one query finds orders (by id), buyers (by id, nick or phone tail) and
+"""The header's search box: one query finds orders (by id), buyers (the buyer list's rule) and
 conversation text, each scoped to what the person may see."""
 
-import re
 from dataclasses import dataclass, field
-
-from django.db.models import Q
 
 from kefu.conversations.enums import Sender
 from kefu.conversations.models import Conversation, Message
@@ -12,10 +9,10 @@ from kefu.conversations.selectors import visible_q
 from kefu.core.access import mask_phone, sees_contacts
 from kefu.core.models import Agent, Shop
 from kefu.customers.models import Customer
+from kefu.customers.selectors import buyer_search_q, visible_buyers_q
 from kefu.orders.models import Order
 
 LIMIT = 20
-PHONE_TAIL = re.compile(r"^\d{4}$")
 
 
 @dataclass
@@ -44,11 +41,14 @@ def search_everything(*, shop: Shop, member: Agent, q: str) -> SearchResults:
     # Orders: the id exactly or as a prefix (a pasted id, or its first digits).
     out.orders = list(Order.objects.filter(shop=shop, order_id__startswith=q).select_related("customer")
                       .order_by("-created_at")[:LIMIT])
-    # Buyers: id or nick containing the text; four digits also match the phone's last four.
-    buyers = Q(buyer_id__icontains=q) | Q(nick__icontains=q)
-    if PHONE_TAIL.match(q):
-        buyers |= Q(phone__endswith=q)
-    out.buyers = list(Customer.objects.filter(buyers, shop=shop, is_spam=False).order_by("nick", "buyer_id")[:LIMIT])
+    # Buyers: the buyer list's own rule (id, nick, merged-away ids, phone tail, order id); a record merged
+    # into another is found as the one it was merged into. Listed to everyone, linked where the person may open it.
+    out.buyers = list(Customer.objects.filter(buyer_search_q(shop, q), shop=shop, is_spam=False, merged_into__isnull=True)
+                      .order_by("nick", "buyer_id")[:LIMIT])
+    openable = set(Customer.objects.filter(pk__in=[c.pk for c in out.buyers]).filter(visible_buyers_q(member))
+                   .values_list("pk", flat=True)) if out.buyers else set()
+    for c in out.buyers:
+        c.openable = c.pk in openable
     show_phone = sees_contacts(member)
     for c in out.buyers:
         c.phone_shown = c.phone if show_phone else mask_phone(c.phone)

@@ -5,6 +5,7 @@ import datetime as dt
 
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kefu.core.access import sees_whole_shop
 from kefu.core.models import Agent, Shop
@@ -57,7 +58,7 @@ def ranking(*, shop: Shop, member: Agent, date_from: dt.date, date_to: dt.date) 
     groups = []
     for r in rows:  # rows come group by group (kpi_report)
         if not groups or groups[-1]["group"] != r["group"]:
-            label = Group(r["group"]).label if r["group"] in Group.values and r["group"] else Group.NONE.label
+            label = Group(r["group"]).label if r["group"] in Group.values and r["group"] else _("未分组")
             groups.append({"group": r["group"], "label": label, "rows": [],
                            "columns": RANKING_COLUMNS_BY_GROUP.get(r["group"], RANKING_COLUMNS_OTHER)})
         groups[-1]["rows"].append(r)
@@ -86,6 +87,11 @@ def _figures_of(report: dict, member: Agent) -> dict | None:
     if report["shop_totals"] is not None:
         return report["shop_totals"]
     return next((r for r in report["agents"] if r.get("agent_id") == member.id and "receptions" in r), None)
+
+
+def period_figures(*, shop: Shop, member: Agent, date_from: dt.date, date_to: dt.date) -> dict | None:
+    """The range's figures as the overview shows them: the shop's, or an agent's own."""
+    return _figures_of(kpi_report_for_viewer(shop=shop, member=member, date_from=date_from, date_to=date_to), member)
 
 
 def summary(*, shop: Shop, member: Agent, period: Period, previous: Period) -> dict:

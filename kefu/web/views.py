@@ -18,9 +18,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from kefu.core.access import sees_whole_shop
+from kefu.core.enums import Group
 from kefu.core.errors import KefuError
+from kefu.core.exports import Sheet, csv_bytes, period_text, xlsx_bytes
 from kefu.core.ratelimit import login_succeeded, login_try_begin
-from kefu.metrics.exports import to_csv, to_xlsx
 from kefu.metrics.kpi import report_keys
 from kefu.metrics.periods import PRESETS, Period, period_of_preset, previous_period
 from kefu.metrics.selectors import parse_range
@@ -32,6 +33,7 @@ from .labels import (
     DAILY_COLUMNS,
     KPI_LABELS,
     TODAY_COLUMNS,
+    column_kinds,
 )
 from .nav import landing_page
 
@@ -54,12 +56,29 @@ def shop_page(view):
     return wrapped
 
 
-def export_response(fmt: str, columns: list[str], rows: list[dict], name: str, labels: dict) -> HttpResponse:
+def export_response(fmt: str, columns: list[str], rows: list[dict], name: str, labels: dict, *, title="",
+                    date_from: dt.date | None = None, date_to: dt.date | None = None, total: dict | None = None,
+                    total_label="", kinds: dict | None = None) -> HttpResponse:
+    """Every web export: one sheet through the shared writer (kefu.core.exports). `title` names the sheet
+    in the UI's language, the range goes into the sheet's name; `total` is the 全店/合计 row."""
     labels = {c: str(labels.get(c, c)) for c in columns}
-    body = to_csv(columns, rows, labels) if fmt == "csv" else to_xlsx(columns, rows, labels, title=name[:31])
+    rows = [_readable(r) for r in rows]
+    sheet = Sheet(title=str(title or name), columns=columns, rows=rows, labels=labels,
+                  kinds=column_kinds(columns, rows, kinds), total=_readable(total) if total is not None else None,
+                  period=period_text(date_from, date_to) if date_from and date_to else "",
+                  total_label=str(total_label or _("合计")))
+    body = csv_bytes(sheet) if fmt == "csv" else xlsx_bytes([sheet])
     resp = HttpResponse(body, content_type=EXPORT_FORMATS[fmt])
     resp["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     return resp
+
+
+def _readable(row: dict) -> dict:
+    """Codes a person does not read: the group's code becomes its name in the UI's language."""
+    g = row.get("group")
+    if isinstance(g, str) and g in Group.values:
+        return {**row, "group": str(Group(g).label) if g else "—"}
+    return row
 
 
 def _export_format(request) -> str | None:
@@ -177,14 +196,19 @@ def dashboard(request):
         if table == "today":
             data = S.dashboard_today(shop=shop, member=member)
             return export_response(fmt, _report_columns(data["rows"]), data["rows"], f"kefu-today-{today}",
-                                   KPI_LABELS)
+                                   KPI_LABELS, title=_("今日实时"), date_from=today, date_to=today,
+                                   **_total(member, data["totals"]))
         if table == "trend":
             days = S.trend(shop=shop, member=member, date_from=d_from, date_to=d_to)
             return export_response(fmt, ["day", *[k for k in report_keys() if k in days[0]]], days,
-                                   f"kefu-trend-{d_from}-{d_to}", KPI_LABELS)
+                                   f"kefu-trend-{d_from}-{d_to}", KPI_LABELS, title=_("每日趋势"),
+                                   date_from=d_from, date_to=d_to,
+                                   **_total(member, S.period_figures(shop=shop, member=member, date_from=d_from,
+                                                                     date_to=d_to)))
         rank = S.ranking(shop=shop, member=member, date_from=d_from, date_to=d_to)
         return export_response(fmt, _report_columns(rank["rows"]), rank["rows"], f"kefu-ranking-{d_from}-{d_to}",
-                               KPI_LABELS)
+                               KPI_LABELS, title=_("客服排名"), date_from=d_from, date_to=d_to,
+                               **_total(member, rank["totals"]))
 
     ctx = {"range_error": range_error, "today": today, "today_columns": TODAY_COLUMNS,
            "sees_whole_shop": sees_whole_shop(member), "period": period, "previous": previous,
@@ -201,6 +225,15 @@ def dashboard(request):
     ctx["load_chart"] = S.load(shop=shop, member=member, date_from=d_from, date_to=d_to, weekdays=_weekdays())
     ctx["chart_labels"] = _chart_labels()
     return TemplateResponse(request, "web/dashboard.html", ctx)
+
+
+def _total(member, totals: dict | None) -> dict:
+    """The export's last row: the shop's figures (全店) for whoever sees the whole shop, the person's own
+    (合计) otherwise; KPI figures of the report's own computation, never summed rates."""
+    if not totals:
+        return {}
+    return {"total": {k: v for k, v in totals.items() if k not in ("agent", "agent_id", "group", "day", "rank")},
+            "total_label": _("全店") if sees_whole_shop(member) else _("合计")}
 
 
 def _period_query(period: Period) -> str:
@@ -237,8 +270,10 @@ def agent_detail(request, agent_id: int):
         return HttpResponseBadRequest(exc.message)
     days = S.trend(shop=shop, member=member, date_from=d_from, date_to=d_to, agent_ids=[agent.id])
     if fmt:
+        totals = S.agent_figures(shop=shop, member=member, agent=agent, date_from=d_from, date_to=d_to)
         return export_response(fmt, ["day", *[k for k in report_keys() if k in days[0]]], days,
-                               f"kefu-agent-{agent.id}-{d_from}-{d_to}", KPI_LABELS)
+                               f"kefu-agent-{agent.id}-{d_from}-{d_to}", KPI_LABELS, title=agent.name,
+                               date_from=d_from, date_to=d_to, total=dict(totals or {}), total_label=_("合计"))
     figures = S.agent_figures(shop=shop, member=member, agent=agent, date_from=d_from, date_to=d_to)
     targets = shop.kpi_targets or {}
     missed = {k for k in AGENT_FIGURES if figures and target_missed(k, figures.get(k), targets)}

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from kefu.aftersales import logistics, money
 from kefu.aftersales.models import Case, CaseMoneyLine, SecondService
@@ -38,12 +38,14 @@ def test_early_refund_needs_the_tracking_number_and_a_small_amount_or_trust(shop
     case = waiting_return(shop, manager, order, "80")
     with pytest.raises(KefuError) as e:
         money.case_early_refund(shop=shop, case=case, actor_agent=manager, expected_version=2)
-    assert e.value.code == "not_eligible" and "tracking" in e.value.message
+    assert e.value.code == "not_eligible" and "运单号" in e.value.message
     money.case_return_shipped(shop=shop, case=case, actor_agent=manager, expected_version=2, courier="顺丰",
                               tracking_no="SF123")
     with pytest.raises(KefuError) as e:  # ¥80 above ¥50 and the buyer has one order only
         money.case_early_refund(shop=shop, case=case, actor_agent=manager, expected_version=3)
-    assert e.value.code == "not_eligible" and "threshold" in e.value.message
+    assert e.value.code == "not_eligible" and e.value.message == "¥80.00 超过该买家的提前退款上限 ¥50.00"
+    with translation.override("en"):
+        assert money.early_refund_eligibility(Case.objects.get(pk=case.pk), trusted=False)[1] == "¥80.00 is above this buyer's early-refund limit of ¥50.00"
     # A trusted buyer: three signed orders with the shop.
     for i in range(2):
         Order.objects.create(shop=shop, order_id=f"T20{i}", customer=order.customer, created_at=order.created_at,
@@ -53,7 +55,9 @@ def test_early_refund_needs_the_tracking_number_and_a_small_amount_or_trust(shop
     line = CaseMoneyLine.objects.get(case=case)
     assert line.early and line.state == "done"
     assert out.return_due_at > timezone.now() + dt.timedelta(days=6)
-    assert case.events.filter(to_state="refunded", note__contains="提前退款").exists()
+    # The reason inside the Chinese note is Chinese too (it read "提前退款（trusted buyer）"), also when
+    # the person works in English.
+    assert case.events.filter(to_state="refunded", note="提前退款（可信买家）").exists()
 
 
 def test_early_refund_overdue_follow_up_and_arrival(api, shop, manager, order):

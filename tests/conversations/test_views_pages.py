@@ -204,3 +204,24 @@ def test_page_actions_of_another_shop_are_404(shop, other_shop, world, action):
                                                                       "target": conv.id})
     assert r.status_code == 404
     assert not conv.notes.exists() and not conv.events.filter(kind="transferred").exists()
+
+
+def test_transfer_history_reads_as_words_not_codes(shop, world):
+    """The routing's own steps are stored as by "system" with reason "offline"/"busy" (the API keeps
+    the codes); the page says 系统 and the reason's label, and the transfer button is an action."""
+    from kefu.conversations.enums import QueueReason
+
+    conv = Conversation.objects.get(customer__buyer_id="b4")
+    queued = conv.events.get(kind="queued")
+    assert queued.by_label == "system" and queued.reason in QueueReason.values
+    c = login(world["sup"])
+    events = c.get(f"/conversations/{conv.id}/").content.decode().split('id="events"')[1].split("</ol>")[0]
+    assert "系统" in events and str(QueueReason(queued.reason).label) in events
+    assert "system" not in events and f" {queued.reason}<" not in events
+    api = c.get(f"/api/v1/conversations/{conv.id}?shop=s1")  # the API keeps the codes
+    assert {"by": "system", "reason": queued.reason} in [{"by": e["by"], "reason": e["reason"]} for e in api.json()["events"]]
+    c.post("/i18n/setlang/", {"language": "en"})
+    html = c.get(f"/conversations/{conv.id}/").content.decode()
+    events = html.split('id="events"')[1].split("</ol>")[0]
+    assert "System" in events and "system" not in events and ">Transfer</button>" in html
+    assert ">Transferred</button>" not in html

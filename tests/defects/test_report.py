@@ -184,8 +184,9 @@ def test_excel_export_opens_and_has_the_rows(shop, manager):
     ws = openpyxl.load_workbook(io.BytesIO(r.content)).active
     rows = list(ws.iter_rows(values_only=True))
     assert rows[0] == ("期间", "SKU", "售后原因", "责任方", "售后单数", "件数", "退款净额", "运费净额", "售后成本")
-    assert len(rows) == len(rep["rows"]) + 1
-    assert sum(Decimal(str(x[8])) for x in rows[1:]) == rep["totals"]["cost"]
-    assert sum(x[4] for x in rows[1:]) == sum(x["cases"] for x in rep["rows"])
+    assert len(rows) == len(rep["rows"]) + 2 and rows[-1][0] == "合计"  # header, rows, the 合计 row
+    assert sum(Decimal(str(x[8])) for x in rows[1:-1]) == rep["totals"]["cost"] == Decimal(str(rows[-1][8]))
+    assert sum(x[4] for x in rows[1:-1]) == sum(x["cases"] for x in rep["rows"]) == rows[-1][4]
+    assert ws.freeze_panes == "A2" and ws.cell(2, 9).number_format == "#,##0.00"
     c = login(manager).get("/defects/report/?from=2026-11-01&to=2026-11-30&export=csv")
     assert c.status_code == 200 and c.content.decode("utf-8-sig").count("\n") >= 2

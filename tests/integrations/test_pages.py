@@ -81,3 +81,21 @@ def test_order_page_shows_the_tracking_timeline(shop, manager_client, api):
         {"number": "ZT1", "state": "1", "time": "2026-11-01 18:00:00", "context": "【广州】已揽收"}]}))
     page = manager_client.get("/orders/T9/").content.decode()
     assert "【广州】已揽收" in page and "2026-11-01 18:00" in page
+
+
+def test_failing_since_reads_as_a_sentence_in_both_languages(shop, manager_client, receiver):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    manager_client.post("/integrations/webhooks/new/", {"name": "接收端", "url": receiver.url,
+                                                        "event_types": ["*"]})
+    sub = WebhookSubscription.objects.get()
+    since = timezone.now() - dt.timedelta(hours=3)
+    WebhookSubscription.objects.filter(pk=sub.pk).update(failures=4, failing_since=since)
+    shown = timezone.localtime(since, shop.tz).strftime("%Y-%m-%d %H:%M")
+    html = manager_client.get(f"/integrations/webhooks/{sub.pk}/").content.decode()
+    assert f"4（自 {shown} 起）" in html
+    manager_client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    html = manager_client.get(f"/integrations/webhooks/{sub.pk}/").content.decode()
+    assert f"4（since {shown}）" in html and "自" not in html.split("Failures in a row")[1][:200]

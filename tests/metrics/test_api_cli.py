@@ -100,7 +100,7 @@ def test_cli_group_shop_csv_xlsx(data, tmp_path, capsysbinary):
     out = tmp_path / "kpi.xlsx"
     call_command("kpi", "--shop", "s1", "--from", "2026-11-01", "--to", "2026-11-01", "--format", "xlsx", "--out", str(out))
     ws = load_workbook(io.BytesIO(out.read_bytes())).active
-    assert ws.cell(1, 1).value == "客服" and ws.max_row == 3
+    assert ws.cell(1, 1).value == "客服" and ws.max_row == 4 and ws.cell(4, 1).value == "全店"  # 2 agents + 全店
     call_command("kpi", "--shop", "s1", "--from", "2026-11-01", "--to", "2026-11-01")
     assert "小美" in capsysbinary.readouterr().out.decode()
     with pytest.raises(CommandError):

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from openpyxl import load_workbook
 
 from kefu.conversations.services import messages_clean, messages_ingest
-from kefu.metrics.exports import safe_cell
+from kefu.core.exports import safe_cell
 
 NAMES = ["=1+1", '=HYPERLINK("http://evil.example","点我")', "+86-1", "-2+3", "@SUM(A1)", "\t=1"]
 
@@ -38,8 +38,15 @@ def test_kpi_xlsx_has_no_formulas(data, tmp_path):
     ws = load_workbook(out).active
     cells = [c for row in ws.iter_rows(min_row=2) for c in row]
     assert not [c.coordinate for c in cells if c.data_type == "f"]
-    names = {row[0] for row in ws.iter_rows(min_row=2, values_only=True)}
+    names = {row[0] for row in ws.iter_rows(min_row=2, max_row=ws.max_row - 1, values_only=True)}
     assert names == {"'" + n.strip() for n in NAMES}
+    # The finished sheet: range in its name, header frozen, the 全店 row last, rates as % numbers.
+    assert ws.title == "客服绩效 2026-11-01" and ws.freeze_panes == "A2"
+    head = [c.value for c in ws[1]]
+    total = dict(zip(head, [c for c in ws[ws.max_row]], strict=True))
+    assert total["客服"].value == "全店" and total["接待人数"].value == len(NAMES)
+    assert total["回复率"].number_format == "0.00%" and total["回复率"].value == 1.0
+    assert total["组"].value is None and ws["B2"].value == "售前接待组"
 
 
 @pytest.mark.django_db

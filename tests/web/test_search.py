@@ -149,3 +149,31 @@ def test_order_list_query_count_is_flat(shop, manager, django_assert_max_num_que
     c.get("/orders/")
     with django_assert_max_num_queries(12):
         assert c.get("/orders/").status_code == 200
+
+
+def test_buyers_follow_the_buyer_lists_rule_and_link_to_the_buyer_page(shop, manager, agent_person, data):
+    """A record merged into another is found as the one it was merged into (never listed itself); the
+    buyer links to /customers/<id>/ for those who may open it (the buyer list's visibility rule)."""
+    a = Customer.objects.get(shop=shop, buyer_id="buyer-a")
+    b = Customer.objects.get(shop=shop, buyer_id="buyer-b")
+    Customer.objects.filter(pk=b.pk).update(merged_into=a)
+
+    def buyer_rows(html):
+        part = html.split('id="search-buyers"')[1].split("</table>")[0] if 'id="search-buyers"' in html else ""
+        return part.split("<tr>")[2:]  # after the header row
+
+    rows = buyer_rows(_login(manager).get("/search/", {"q": "buyer-b"}).content.decode())
+    assert len(rows) == 1 and f'href="/customers/{a.id}/"' in rows[0] and "buyer-a" in rows[0]
+    rows = buyer_rows(_login(manager).get("/search/", {"q": "buyer"}).content.decode())
+    assert len(rows) == 1  # buyer-b is not listed beside the buyer it was merged into
+    # 小美 served buyer-a: the link; a colleague who did not still finds the buyer, without a link.
+    rows = buyer_rows(_login(agent_person).get("/search/", {"q": "甜甜圈"}).content.decode())
+    assert len(rows) == 1 and f'href="/customers/{a.id}/"' in rows[0]
+    assert _login(agent_person).get(f"/customers/{a.id}/").status_code == 200
+    colleague = agent(shop, "阿强", username="aqiang")
+    rows = buyer_rows(_login(colleague).get("/search/", {"q": "甜甜圈"}).content.decode())
+    assert len(rows) == 1 and "/customers/" not in rows[0]
+    assert _login(colleague).get(f"/customers/{a.id}/").status_code == 404
+    # The phone's tail (three digits or more, as in the buyer list).
+    rows = buyer_rows(_login(manager).get("/search/", {"q": "38000"}).content.decode())
+    assert len(rows) == 1 and "buyer-a" in rows[0]

@@ -193,3 +193,21 @@ def test_now_page_queries_do_not_grow_with_agents(supervisor_client, shop, shift
     _team(shop, shifts, 17, "乙")
     with django_assert_max_num_queries(small):
         supervisor_client.get("/workforce/now/?day=2026-03-03")
+
+
+def test_people_without_a_group_and_the_since_column_read_as_words(supervisor_client, shop, shifts, colleague):
+    """A person in no group shows "—" (the choice's label 无 reads "None" in English), and the on-shift
+    table's last column is 状态开始/Since, not a bare 自."""
+    today = selectors.shop_today(shop)
+    loner = person_create(shop=shop, name="无组人", username="loner", password="pass-word-1", roles=["agent"], group="")
+    allday = Shift.objects.create(shop=shop, name="全天", start_minute=0, end_minute=1440)
+    roster_assign(shop=shop, agent=loner, date=today, shift=allday)
+    for lang, raw in (("zh-hans", "无"), ("en", "None")):
+        supervisor_client.post("/i18n/setlang/", {"language": lang, "next": "/"})
+        html = supervisor_client.get("/workforce/now/").content.decode()
+        row = html.split("<td>无组人</td>")[1].split("</tr>")[0]
+        assert "<td>—</td>" in row and raw not in row
+        assert ("<th>状态开始</th>" if lang == "zh-hans" else "<th>Since</th>") in html and "<th>自</th>" not in html
+        roster = supervisor_client.get(f"/workforce/?week={today:%Y-%m-%d}").content.decode()
+        cell = roster.split("无组人")[1].split("</td>")[0]
+        assert "—" in cell and raw not in cell

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kefu.core.errors import KefuError, PermissionDenied, http_status
+from kefu.core.exports import column_sums
 from kefu.core.timeutil import day_bounds
 from kefu.web.views import export_response, shop_page
 
@@ -51,7 +52,7 @@ def _export(fmt: str, sheet: dict, month):
               **{s: str(AttendanceStatus(s).label) for s in S.TALLY}, **{d.isoformat(): d.strftime("%m-%d") for d in days}}
     rows = []
     for r in sheet["rows"]:
-        row = {"agent": r.agent.name, "group": str(r.agent.get_group_display()), "late_minutes": r.late_minutes,
+        row = {"agent": r.agent.name, "group": r.agent.group_text, "late_minutes": r.late_minutes,
                "forgot": r.forgot, "over_allowance": r.over_allowance, "points_left": r.points_left, **r.tally}
         for d, cell in zip(days, r.cells, strict=True):
             mark = status_mark(cell.status) if cell else ""
@@ -59,7 +60,8 @@ def _export(fmt: str, sheet: dict, month):
                 mark += str(cell.late_minutes)
             row[d.isoformat()] = mark
         rows.append(row)
-    return export_response(fmt, columns, rows, f"attendance-{month:%Y-%m}", labels)
+    return export_response(fmt, columns, rows, f"attendance-{month:%Y-%m}", labels, title=_("考勤") + f" {month:%Y-%m}",
+                           total=column_sums(rows, (*S.TALLY, "late_minutes", "forgot", "over_allowance")))
 
 
 @require_POST

@@ -23,7 +23,7 @@ def _page(request, agent):
                            if r.agent.id == agent.id), None)
     ctx.update({
         "agent": agent, "own": member.id == agent.id, "page_title": _("我的") if member.id == agent.id else agent.name,
-        "page_subtitle": agent.get_group_display(), "supervisor": supervises(member, agent) and member.id != agent.id,
+        "page_subtitle": agent.group_text if agent.group else "", "supervisor": supervises(member, agent) and member.id != agent.id,
         "sheet": sheet, "row": sheet["rows"][0] if sheet["rows"] else None, "settings": settings,
         "deductions": deductions, "points_left": points_row.points_left if points_row else settings.start_points,
         "warnings": S.warnings_for(shop=shop, member=member, month=month, agent=agent),

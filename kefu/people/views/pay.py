@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kefu.core.errors import KefuError, PermissionDenied
+from kefu.core.exports import MONEY, column_sums
 from kefu.web.views import export_response, shop_page
 
 from .. import pay as services
@@ -45,8 +46,11 @@ def pay(request):
         if fmt not in ("csv", "xlsx"):
             return HttpResponseBadRequest(_("导出格式只能是 csv 或 xlsx"))
         rows = [{c: getattr(st, c) for c in PAYROLL_COLUMNS if c not in ("agent", "group")}
-                | {"agent": st.agent.name, "group": str(st.agent.get_group_display())} for st in statements]
-        return export_response(fmt, list(PAYROLL_COLUMNS), rows, f"payroll-{month:%Y-%m}", _labels())
+                | {"agent": st.agent.name, "group": st.agent.group_text} for st in statements]
+        money = ("sales", "refunds", "net_sales", "base", "commission", "clawback", "total")
+        return export_response(fmt, list(PAYROLL_COLUMNS), rows, f"payroll-{month:%Y-%m}", _labels(),
+                               title=_("提成工资单") + f" {month:%Y-%m}", kinds=dict.fromkeys(money, MONEY),
+                               total=column_sums(rows, ("orders", *money)))
     totals = {k: sum((getattr(st, k) for st in statements), Decimal(0))
               for k in ("sales", "refunds", "net_sales", "commission", "clawback", "total")}
     ctx.update({"statements": statements, "totals": totals, "group": group, "groups": GROUPS, "group_labels": dict(GROUPS),

@@ -7,7 +7,7 @@ from django.templatetags.static import static
 from django.utils.html import format_html
 
 from kefu.core.enums import Group
-from kefu.web.formatting import duration_text
+from kefu.web.formatting import channel_text, duration_text
 from kefu.web.labels import KPI_LABELS, MONEY_KEYS, PAGE_TIME_LABELS, RATE_KEYS, SECONDS_KEYS
 
 register = template.Library()
@@ -17,6 +17,11 @@ DASH = "—"
 @register.filter
 def get(mapping, key):
     return mapping.get(key) if hasattr(mapping, "get") else None
+
+
+@register.filter
+def channel(code):
+    return channel_text(code)
 
 
 @register.filter

@@ -7,7 +7,7 @@ from rich.table import Table
 
 from kefu.core.errors import KefuError
 from kefu.core.models import Shop
-from kefu.metrics.exports import COLUMN_LABELS, report_rows, to_csv, to_xlsx
+from kefu.metrics.exports import COLUMN_LABELS, report_file
 from kefu.metrics.kpi import kpi_report
 from kefu.metrics.queue import facts_drain
 from kefu.metrics.selectors import parse_range
@@ -49,8 +49,7 @@ class Command(BaseCommand):
         if format == "json":
             data = json.dumps(report, ensure_ascii=False, indent=2).encode()
         elif format in ("csv", "xlsx"):
-            columns, rows = report_rows(report)
-            data = (to_csv if format == "csv" else to_xlsx)(columns, rows)
+            data = report_file(report, format)
         else:
             self._table(report, by)
             return
