@@ -31,6 +31,14 @@ class ValidationFailed(KefuError):
     def as_dict(self) -> dict:
         return {"code": self.code, "message": self.message, "errors": self.errors}
 
+    def report(self, shown: int = 20) -> str:
+        """The command line's answer: how many rows are bad (all of them, not only those listed), then
+        the first `shown`, one a line."""
+        lines = [f"row {e['row']}, {e['field']}: {e['message']}" for e in self.errors[:shown]]
+        if self.total > len(lines):
+            lines.append(f"… and {self.total - len(lines)} more")
+        return f"nothing imported: {self.total} bad row(s)\n" + "\n".join(lines)
+
 
 def row_number(raw, default: int) -> int:
     """The file line a row came from (`_line`, set by kefu.importers.files), else its position."""

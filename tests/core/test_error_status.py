@@ -37,3 +37,13 @@ def test_every_code_in_the_tables_is_raised_somewhere():
     src = "".join(p.read_text() for p in root.rglob("*.py") if p != root / "core" / "errors.py")
     for code in CONFLICT_CODES | FORBIDDEN_CODES:
         assert f'"{code}"' in src, code
+
+
+def test_a_capped_validation_report_counts_every_bad_row():
+    from kefu.core.errors import ValidationFailed
+
+    listed = [{"row": n, "field": "amount", "message": "not a number"} for n in range(2, 1002)]
+    text = ValidationFailed(listed, total=2600).report(3)
+    assert text.splitlines() == ["nothing imported: 2600 bad row(s)", "row 2, amount: not a number",
+                                 "row 3, amount: not a number", "row 4, amount: not a number", "… and 2597 more"]
+    assert ValidationFailed(listed[:2]).report(3).splitlines()[0] == "nothing imported: 2 bad row(s)"

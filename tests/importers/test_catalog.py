@@ -305,3 +305,15 @@ def test_production_alert_shows_the_imported_batch(shop, api):
     run(GENERIC)
     info = api.get(f"/api/v1/defects/alerts/{alert.pk}").json()["batch_info"]
     assert info == {"code": "B20261015", "produced_on": "2026-10-15", "expires_on": "2029-10-14", "quantity": 25}
+
+
+def test_many_bad_rows_are_all_counted_and_the_first_twenty_listed(shop, tmp_path):
+    bad = tmp_path / "many.csv"
+    bad.write_text("商品ID,宝贝标题,类目,商家编码,颜色分类,价格,库存\n"
+                   + "".join(f"{9000 + i},好枕头,家居,M{i},,1,-1\n" for i in range(25)), encoding="utf-8")
+    with pytest.raises(CommandError) as exc:
+        run(bad)
+    msg = str(exc.value)
+    assert msg.startswith("nothing imported: 25 bad row(s)\n")
+    assert "row 21, 库存: cannot be negative" in msg and "row 22," not in msg
+    assert msg.endswith("… and 5 more")

@@ -21,10 +21,7 @@ class Command(BaseCommand):
         try:
             n = ratings_file_import(shop=shop_obj, path=file)
         except ValidationFailed as exc:
-            lines = [f"row {e['row']}, {e['field']}: {e['message']}" for e in exc.errors[:MAX_SHOWN]]
-            if len(exc.errors) > MAX_SHOWN:
-                lines.append(f"… and {len(exc.errors) - MAX_SHOWN} more")
-            raise CommandError(f"nothing imported: {len(exc.errors)} bad row(s)\n" + "\n".join(lines)) from exc
+            raise CommandError(exc.report(MAX_SHOWN)) from exc
         except KefuError as exc:
             raise CommandError(f"nothing imported: {exc.field + ': ' if exc.field else ''}{exc.message}") from exc
         self.stdout.write(f"ratings: {n} SKU(s) updated")

@@ -49,13 +49,7 @@ class Command(BaseCommand):
                     progress=lambda done, total: bar.update(task, completed=done, total=total),
                 )
             except ValidationFailed as exc:
-                lines = [f"row {e['row']}, {e['field']}: {e['message']}" for e in exc.errors[:MAX_SHOWN]]
-                more = exc.total - MAX_SHOWN
-                if more > 0:
-                    lines.append(f"… and {more} more")
-                raise CommandError(
-                    f"nothing imported: {exc.total} bad row(s)\n" + "\n".join(lines)
-                ) from exc
+                raise CommandError(exc.report(MAX_SHOWN)) from exc
             except ImportInterrupted as exc:
                 raise CommandError(f"import interrupted: {exc.message}") from exc
             except KefuError as exc:
@@ -81,11 +75,7 @@ class Command(BaseCommand):
         try:
             got = catalog_file_import(shop=shop_obj, path=file, fmt=fmt)
         except ValidationFailed as exc:
-            lines = [f"row {e['row']}, {e['field']}: {e['message']}" for e in exc.errors[:MAX_SHOWN]]
-            more = len(exc.errors) - MAX_SHOWN
-            if more > 0:
-                lines.append(f"… and {more} more")
-            raise CommandError(f"nothing imported: {len(exc.errors)} bad row(s)\n" + "\n".join(lines)) from exc
+            raise CommandError(exc.report(MAX_SHOWN)) from exc
         except KefuError as exc:
             raise CommandError(f"nothing imported: {exc.field + ': ' if exc.field else ''}{exc.message}") from exc
         self.stdout.write(f"catalog: {got.rows} rows; {got.summary()}")

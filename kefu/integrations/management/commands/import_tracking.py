@@ -19,8 +19,7 @@ class Command(BaseCommand):
         try:
             got = tracking_file_import(shop=shop_obj, path=file)
         except ValidationFailed as exc:
-            lines = [f"row {e['row']}, {e['field']}: {e['message']}" for e in exc.errors[:20]]
-            raise CommandError(f"nothing imported: {len(exc.errors)} bad row(s)\n" + "\n".join(lines)) from exc
+            raise CommandError(exc.report()) from exc
         except KefuError as exc:
             raise CommandError(f"nothing imported: {exc.field + ': ' if exc.field else ''}{exc.message}") from exc
         self.stdout.write(f"tracking: {got.created} created, {got.duplicates} duplicate; "
