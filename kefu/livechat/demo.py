@@ -1,6 +1,6 @@
-"""Demo live chat: the shop's widget, and two web-chat buyers from the last half hour — one picked up
-from the queue by 小美 (kf01) and answered, one answered, ended and rated — all through the services,
-so the workspace, the KPI dashboard and the CSAT figures show web chat from the start."""
+"""Demo live chat: the shop's widget, and two web-chat buyers from the last half hour of 小美's (kf01)
+latest shift — one picked up from the queue and answered, one answered, ended and rated — all through
+the services, so the workspace, the KPI dashboard and the CSAT figures show web chat from the start."""
 
 import datetime as dt
 
@@ -9,6 +9,7 @@ from django.utils import timezone
 from kefu.conversations.models import Conversation
 from kefu.conversations.services import conversation_reply, conversation_transfer
 from kefu.core.models import Agent, Shop
+from kefu.workforce.models import RosterEntry
 
 from . import services
 from .identity import visitor_session, widget_settings_of
@@ -20,6 +21,20 @@ CHATS = [
 ]
 
 
+# The chats take about 13 minutes from the first message to the rating.
+SPAN = dt.timedelta(minutes=15)
+
+
+def _chats_start(agent: Agent, now: dt.datetime) -> dt.datetime:
+    """When the demo chats begin: within the last half hour, but inside the agent's latest shift (a
+    demo built at night puts them at the end of the day shift, never an agent answering off duty)."""
+    entry = RosterEntry.objects.filter(agent=agent, starts_at__lte=now - SPAN).order_by("-starts_at").first()
+    if entry is None:
+        return now - 2 * SPAN
+    end = min(now, entry.ends_at)
+    return max(entry.starts_at, end - dt.timedelta(minutes=30))
+
+
 def demo_extend(*, shop: Shop, seed: int, date_from: dt.date, date_to: dt.date, say) -> None:
     widget = widget_settings_of(shop)
     agent = (Agent.objects.filter(shop=shop, user__username="kf01").first()
@@ -27,8 +42,7 @@ def demo_extend(*, shop: Shop, seed: int, date_from: dt.date, date_to: dt.date, 
     if agent is None:
         say("web chat: widget only (no agent with a login)")
         return
-    now = timezone.now()
-    start = now - dt.timedelta(minutes=30)
+    start = _chats_start(agent, timezone.now())
     for n, lines in enumerate(CHATS):
         visitor, _ = visitor_session(widget=widget, user_agent="demo", page="/demo/site/", now=start)
         at = start + dt.timedelta(minutes=10 * n)
