@@ -150,7 +150,14 @@ def _detail_ctx(request, complaint_id: int, error: str | None = None) -> dict:
             "stage_index": current, "whole_shop": sees_whole_shop(member), "remedy_kinds": RemedyKind.choices,
             "verdicts": Verdict.choices, "sentiment": analyse(c.summary),
             "can_advance": c.state in (ComplaintState.ACCEPT, ComplaintState.CLARIFY, ComplaintState.SOLUTION),
-            "can_close": c.state == ComplaintState.REVISIT, "steps_by_state": STEPS_BY_STATE}
+            "can_close": c.state == ComplaintState.REVISIT, "steps_by_state": STEPS_BY_STATE,
+            "knowledge_fault": _knowledge_fault_of(c) if sees_whole_shop(member) and c.against_id else None}
+
+
+def _knowledge_fault_of(c):
+    from kefu.quality.models import KnowledgeFault
+
+    return KnowledgeFault.objects.filter(complaint=c).select_related("recorded_by").first()
 
 
 @shop_page
@@ -185,6 +192,8 @@ def complaint_post(request, complaint_id: int, what: str):
         elif what == "verdict":
             services.complaint_verdict(shop=shop, complaint_id=complaint_id, verdict=p.get("verdict", ""),
                                        actor=member, note=p.get("note", ""))
+        elif what in ("knowledge", "knowledge_withdraw"):
+            _knowledge_post(shop, member, complaint_id, what, p)
         else:
             raise Http404("action")
     except KefuError as exc:
@@ -197,6 +206,22 @@ def complaint_post(request, complaint_id: int, what: str):
     return redirect("complaints:detail", complaint_id)
 
 
+def _knowledge_post(shop, member, complaint_id: int, what: str, p) -> None:
+    """Trace the complaint to wrong product knowledge (seed 000 遇一罚一: a point off in the people
+    ledger), or take the trace back with a reason; kefu.quality owns both."""
+    from kefu.quality.models import KnowledgeFault
+    from kefu.quality.services import knowledge_fault_record, knowledge_fault_withdraw
+
+    c = sel.complaint_get_for_user(shop=shop, member=member, id=complaint_id)
+    if what == "knowledge":
+        knowledge_fault_record(shop=shop, actor=member, complaint=c, note=p.get("note", ""))
+        return
+    fault = KnowledgeFault.objects.filter(shop=shop, complaint=c).first()
+    if fault is None:
+        raise KefuError("no knowledge fault to withdraw", field="complaint_id", code="invalid_transition")
+    knowledge_fault_withdraw(shop=shop, actor=member, fault=fault, reason=p.get("reason", ""))
+
+
 def _complaint_error(exc: KefuError) -> str:
     if exc.code == "steps_missing":
         return _("请先完成本阶段的步骤（解决方案阶段还须确定补救措施）。")
@@ -204,7 +229,9 @@ def _complaint_error(exc: KefuError) -> str:
         return _("当前阶段不能这样操作。")
     if exc.code in ("not_owner", "forbidden", "supervisor_only"):
         return _("只有负责人或主管可以操作。")
-    return {"note": _("请填写原因。"), "revisit_on": _("回访日期不能早于今天。"), "amount": _("补偿金额不正确。"),
+    if exc.code == "already_done":
+        return _("这条投诉已追溯为业务知识错误。")
+    return {"note": _("请填写原因。"), "reason": _("请填写撤回原因。"), "revisit_on": _("回访日期不能早于今天。"), "amount": _("补偿金额不正确。"),
             "remedy_text": _("请填写补救说明。")}.get(exc.field or "", exc.message)
 
 

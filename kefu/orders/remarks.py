@@ -12,8 +12,9 @@ The date is the shop-time-zone day of writing.
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from kefu.core.access import user_of
 from kefu.core.enums import Role
@@ -67,7 +68,10 @@ def remark_types_for(member: Agent | None, order: Order | None = None) -> list[t
 def remark_render(*, type: str, reason: str, author_name: str, day) -> str:
     """The one-line platform remark (see the module docstring for the format)."""
     rule = REMARK_RULES[type]
-    head = f"[{R(type).label}]"
+    # The remark is stored and shown on the platform as the shop writes it (Chinese), whatever
+    # language the author's own pages are in.
+    with translation.override(settings.LANGUAGE_CODE):
+        head = f"[{R(type).label}]"
     tail = f"—{author_name}" + (f" {day:%m/%d}" if rule.dated else "")
     return " ".join(x for x in (head, reason, tail) if x)[:TEXT_MAX]
 

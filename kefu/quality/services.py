@@ -491,7 +491,7 @@ def knowledge_fault_record(*, shop: Shop, actor: Agent | None, complaint, produc
 def knowledge_fault_withdraw(*, shop: Shop, actor: Agent | None, fault: KnowledgeFault, reason: str) -> None:
     """Take back a trace recorded in error (with a reason, audited); its deduction goes with it."""
     actor = _need_reviewer(actor)
-    reason = _text(reason, field="reason", max_len=500)
+    reason = _text(reason, field="reason", max_len=500, required=True)
     with transaction.atomic():
         f = KnowledgeFault.objects.select_for_update().filter(shop=shop, pk=fault.pk).first()
         if f is None:

@@ -131,3 +131,29 @@ def test_list_pages_do_not_grow_with_rows(shop, agent_person, supervisor, custom
     few = [count(u) for u in urls]
     add(2, 7)
     assert [count(u) for u in urls] == few
+
+
+def test_supervisor_traces_a_knowledge_fault_on_the_page_and_withdraws_it(shop, agent_person, supervisor, customer,
+                                                                         agent_client, supervisor_client):
+    """Issue 10 item 6 from the page: 遇一罚一 takes a point in the ledger; the withdrawal gives it back."""
+    from kefu.people.models import PenaltyDeduction
+    from kefu.quality.models import KnowledgeFault
+
+    c = complaint(shop, supervisor, customer, against=agent_person)
+    active = PenaltyDeduction.objects.filter(agent=agent_person, rule_code="knowledge_fault", status="active")
+    assert 'id="knowledge-fault"' not in agent_client.get(f"/complaints/{c.pk}/").content.decode()
+    assert 'id="knowledge-fault"' in supervisor_client.get(f"/complaints/{c.pk}/").content.decode()
+    assert agent_client.post(f"/complaints/{c.pk}/knowledge/", {"note": "x"}).status_code in (400, 404)  # no reviewer
+    assert not KnowledgeFault.objects.exists()
+
+    supervisor_client.post(f"/complaints/{c.pk}/knowledge/", {"note": "面料说成纯棉"})
+    fault = KnowledgeFault.objects.get(complaint=c)
+    assert (fault.agent_id, fault.note, active.count()) == (agent_person.pk, "面料说成纯棉", 1)
+    page = supervisor_client.get(f"/complaints/{c.pk}/").content.decode()
+    assert "已追溯" in page and "面料说成纯棉" in page and "knowledge_withdraw" in page
+    again = supervisor_client.post(f"/complaints/{c.pk}/knowledge/", {"note": "再来"})
+    assert again.status_code == 400 and "已追溯为业务知识错误" in again.content.decode()
+
+    assert supervisor_client.post(f"/complaints/{c.pk}/knowledge_withdraw/", {"reason": ""}).status_code == 400
+    supervisor_client.post(f"/complaints/{c.pk}/knowledge_withdraw/", {"reason": "其实是仓库发错货"})
+    assert not KnowledgeFault.objects.exists() and active.count() == 0

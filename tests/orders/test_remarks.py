@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from django.utils import translation
 
 from kefu.core.errors import KefuError, PermissionDenied
 from kefu.core.services import person_create
@@ -22,6 +23,8 @@ DAY = dt.date(2026, 11, 22)
 ])
 def test_render(type, reason, text):
     assert remark_render(type=type, reason=reason, author_name="小美", day=DAY) == text
+    with translation.override("en"):  # the author's pages in English: the remark stays the shop's
+        assert remark_render(type=type, reason=reason, author_name="小美", day=DAY) == text
 
 
 # role → the types it may write (hand-written from the rules: money decisions are not the warehouse's,
