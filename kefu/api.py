@@ -26,6 +26,7 @@ from kefu.outbound.api import router as outbound_router
 from kefu.people.api import router as people_router
 from kefu.quality.api import router as quality_router
 from kefu.replies.api import router as replies_router
+from kefu.reports.api import router as reports_router
 from kefu.shipping.api import router as shipping_router
 from kefu.sla.api import router as sla_router
 from kefu.workforce.api import router as workforce_router
@@ -56,6 +57,7 @@ api.add_router("", quality_router)
 api.add_router("", integrations_router)
 api.add_router("", care_router)
 api.add_router("", people_router)
+api.add_router("", reports_router)
 api.add_router("", livechat_router)
 api.add_router("", catalog_router)
 

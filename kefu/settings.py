@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "kefu.quality",
     "kefu.care",
     "kefu.people",
+    "kefu.reports",
     "kefu.livechat",
     "kefu.web",
 ]
@@ -192,6 +193,20 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "UTC"
+
+# E-mail (the department report to the general manager): SMTP when KEFU_SMTP_HOST is set, otherwise
+# each message is written as a file under the data directory (nothing is pretended to be sent).
+if os.environ.get("KEFU_SMTP_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = os.environ["KEFU_SMTP_HOST"]
+    EMAIL_PORT = int(os.environ.get("KEFU_SMTP_PORT", "587"))
+    EMAIL_HOST_USER = os.environ.get("KEFU_SMTP_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("KEFU_SMTP_PASSWORD", "")
+    EMAIL_USE_TLS = os.environ.get("KEFU_SMTP_TLS", "1") == "1"
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(DATA_DIR / "mail")
+DEFAULT_FROM_EMAIL = os.environ.get("KEFU_MAIL_FROM", "kefu@localhost")
 
 STATIC_URL = "/static/"
 STATIC_ROOT = os.environ.get("KEFU_STATIC_ROOT") or None

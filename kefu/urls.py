@@ -25,6 +25,7 @@ urlpatterns = [
     path("quality/", include("kefu.quality.urls")),
     path("orders/", include("kefu.orders.urls")),
     path("people/", include("kefu.people.urls")),
+    path("reports/", include("kefu.reports.urls")),
     path("live/", include("kefu.livechat.urls")),
     path("monitor/", livechat_views.supervisor, name="live_monitor"),
     path("webchat/settings/", livechat_views.widget_settings, name="webchat_settings"),

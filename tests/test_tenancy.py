@@ -224,6 +224,14 @@ BODIES = {
     "/api/v1/onboardings/{onboarding_id}/signoff": {"opinion": "o"},
     "/api/v1/onboardings/{onboarding_id}/decision": {"confirm": True},
     "/api/v1/onboardings/{onboarding_id}/mentor": {"mentor_id": 1, "reason": "r"},
+    # reports: daily sales reports, reports up
+    "/api/v1/daily-reports/{report_id}/sign": {"note": "n"},
+    "/api/v1/daily-reports/generate": {"day": "2026-11-01"},
+    "/api/v1/dept-reports/{report_id}/notes": {"problems": "p", "measures": "m"},
+    "/api/v1/dept-reports/generate": {"period": "day", "start": "2026-11-01"},
+    "/api/v1/agent-month-reports/{report_id}/submit": {"analysis": "a"},
+    "/api/v1/agent-month-reports/{report_id}/answer": {"reply": "r"},
+    "/api/v1/agent-month-reports/prepare": {"month": "2026-10"},
 }
 
 

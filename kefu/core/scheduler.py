@@ -35,6 +35,7 @@ JOB_MODULES = [
     "kefu.integrations.jobs",
     "kefu.care.jobs",
     "kefu.people.jobs",
+    "kefu.reports.jobs",
     "kefu.livechat.jobs",
 ]
 

@@ -74,6 +74,8 @@ NAV = [
     NavItem("care:revisits", _("客户关怀"), (Role.AGENT, *SHOP_WIDE), Section.RECEPTION),
     NavItem("people:attendance", _("考勤"), section=Section.TEAM),
     NavItem("people:me", _("我的"), section=Section.TEAM),
+    NavItem("reports:daily", _("销售日报"), section=Section.TEAM),
+    NavItem("reports:dept", _("部门报告"), SHOP_WIDE, Section.REPORTS),
     NavItem("live_monitor", _("实时监控"), SHOP_WIDE, Section.TEAM),
     NavItem("crm:grades", _("客户分级"), SHOP_WIDE, Section.RECEPTION),
     NavItem("defects:list", _("生产预警"), SHOP_WIDE, Section.AFTERSALES),
