@@ -32,7 +32,8 @@ def demo_extend(*, shop: Shop, seed: int, date_from: dt.date, date_to: dt.date, 
     for r in DailyReport.objects.filter(shop=shop, day__gte=first, day__lte=last).order_by("day", "agent_id"):
         if r.day == last and rnd.random() < 0.6:  # yesterday: not everyone has signed yet
             continue
-        at = dt.datetime.combine(r.day + dt.timedelta(days=1), dt.time(9, rnd.randint(5, 55)), tzinfo=shop.tz)
+        at = min(timezone.now(), dt.datetime.combine(r.day + dt.timedelta(days=1), dt.time(9, rnd.randint(5, 55)),
+                                                     tzinfo=shop.tz))
         note = rnd.choice(NOTES) if rnd.random() < 0.25 else ""
         daily_report_sign(shop=shop, report_id=r.id, by=agents[r.agent_id], note=note, now=at)
         signed += 1

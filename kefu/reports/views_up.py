@@ -9,7 +9,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kefu.core.errors import KefuError
@@ -52,7 +52,8 @@ def _group_label(value: str) -> str:
 
 def _title(r) -> str:
     span = f"{r.start:%Y-%m-%d}" if r.start == r.end else f"{r.start:%Y-%m-%d} – {r.end:%Y-%m-%d}"
-    return f"{_('客服部')}{Period(r.period).label} {span}"
+    titles = {Period.DAY: _("客服部日报"), Period.WEEK: _("客服部周报"), Period.MONTH: _("客服部月报")}
+    return f"{titles[r.period]} {span}"
 
 
 @shop_page
@@ -238,4 +239,4 @@ def month_action(request, report_id: int, action: str):
 
 
 # The people tabs (kefu/people/templates/people/_tabs.html) link these pages; their labels live here.
-TAB_LABELS = (_lazy("销售日报"), _lazy("月度汇报"))
+TAB_LABELS = (gettext_lazy("销售日报"), gettext_lazy("月度汇报"))
