@@ -78,6 +78,14 @@ def daily_reports_get(request, shop: str | None = None, day: dt.date | None = No
     return [daily_out(r) for r in rows]
 
 
+@router.post("/daily-reports/generate", response=ReportsCountOut)
+def daily_reports_generate(request, payload: DailyReportGenerateIn, shop: str | None = None):
+    """Make or refresh a finished day's reports now (the scheduler does it every hour). Supervisors."""
+    shop_obj, member = request.auth.shop_for(shop)
+    require_supervisor(member)
+    return {"count": daily.daily_reports_generate(shop=shop_obj, day=payload.day)}
+
+
 @router.get("/daily-reports/{report_id}", response=DailyReportOut)
 def daily_report_get(request, report_id: int, shop: str | None = None):
     """One report with its orders (items, buyer, amounts), the signed copy and what changed since."""
@@ -93,14 +101,6 @@ def daily_report_sign(request, report_id: int, payload: DailyReportSignIn, shop:
     row = daily.daily_report_sign(shop=shop_obj, report_id=report_id, by=member, note=payload.note,
                                   actor=actor_of(request))
     return daily_out(row, full=True)
-
-
-@router.post("/daily-reports/generate", response=ReportsCountOut)
-def daily_reports_generate(request, payload: DailyReportGenerateIn, shop: str | None = None):
-    """Make or refresh a finished day's reports now (the scheduler does it every hour). Supervisors."""
-    shop_obj, member = request.auth.shop_for(shop)
-    require_supervisor(member)
-    return {"count": daily.daily_reports_generate(shop=shop_obj, day=payload.day)}
 
 
 # ---------------------------------------------------------------- reports up (WF-8)
@@ -123,6 +123,14 @@ def dept_reports_get(request, shop: str | None = None, period: str = "", limit: 
     return [dept_out(r) for r in qs[: max(1, min(limit, 200))]]
 
 
+@router.post("/dept-reports/generate", response=DeptReportOut)
+def dept_report_generate(request, payload: DeptReportGenerateIn, shop: str | None = None):
+    """Make or refresh the report of a finished day, week or month now (the scheduler does it hourly)."""
+    shop_obj, member = request.auth.shop_for(shop)
+    require_supervisor(member)
+    return dept_out(dept.dept_report_generate(shop=shop_obj, period=payload.period, start=payload.start))
+
+
 @router.get("/dept-reports/{report_id}", response=DeptReportOut)
 def dept_report_get(request, report_id: int, shop: str | None = None):
     shop_obj, member = request.auth.shop_for(shop)
@@ -138,14 +146,6 @@ def dept_report_notes(request, report_id: int, payload: DeptReportWriteIn, shop:
                                            measures=payload.measures, actor=actor_of(request)))
 
 
-@router.post("/dept-reports/generate", response=DeptReportOut)
-def dept_report_generate(request, payload: DeptReportGenerateIn, shop: str | None = None):
-    """Make or refresh the report of a finished day, week or month now (the scheduler does it hourly)."""
-    shop_obj, member = request.auth.shop_for(shop)
-    require_supervisor(member)
-    return dept_out(dept.dept_report_generate(shop=shop_obj, period=payload.period, start=payload.start))
-
-
 def month_out(r: AgentMonthReport) -> dict:
     return {"id": r.id, "agent_id": r.agent_id, "agent": r.agent.name, "month": r.month, "state": r.state,
             "data": r.data, "computed_at": r.computed_at, "analysis": r.analysis, "submitted_at": r.submitted_at,
@@ -158,6 +158,14 @@ def month_reports_get(request, shop: str | None = None, month: str | None = None
     shop_obj, member = request.auth.shop_for(shop)
     m = month_of(shop_obj, month) if month else None
     return [month_out(r) for r in S.month_reports_for(shop=shop_obj, member=member, month=m)]
+
+
+@router.post("/agent-month-reports/prepare", response=ReportsCountOut)
+def month_reports_prepare(request, payload: AgentMonthReportPrepareIn, shop: str | None = None):
+    """Fill in every active agent's report of a finished month now (drafts are refreshed). Supervisors."""
+    shop_obj, member = request.auth.shop_for(shop)
+    require_supervisor(member)
+    return {"count": dept.agent_month_reports_prepare(shop=shop_obj, month=month_of(shop_obj, payload.month))}
 
 
 @router.get("/agent-month-reports/{report_id}", response=AgentMonthReportOut)
@@ -182,11 +190,3 @@ def month_report_answer(request, report_id: int, payload: AgentMonthReportAnswer
     S.month_report_get_for_user(shop=shop_obj, member=member, id=report_id)
     return month_out(dept.agent_month_report_answer(shop=shop_obj, report_id=report_id, by=member,
                                                     reply=payload.reply, actor=actor_of(request)))
-
-
-@router.post("/agent-month-reports/prepare", response=ReportsCountOut)
-def month_reports_prepare(request, payload: AgentMonthReportPrepareIn, shop: str | None = None):
-    """Fill in every active agent's report of a finished month now (drafts are refreshed). Supervisors."""
-    shop_obj, member = request.auth.shop_for(shop)
-    require_supervisor(member)
-    return {"count": dept.agent_month_reports_prepare(shop=shop_obj, month=month_of(shop_obj, payload.month))}

@@ -77,6 +77,9 @@ def test_signed_report_shows_a_late_refund_and_a_late_order_as_differences(shop,
     daily_report_sign(shop=shop, report_id=r.id, by=agent, note="核对无误", now=after(shop, hours=9))
     signed = DailyReport.objects.get(pk=r.pk)
     assert signed.state == DailyState.SIGNED and signed.signed_figures == signed.figures and not signed.changed
+    # a refresh that finds nothing new leaves it signed and unchanged (the stored copy compares equal)
+    daily_reports_refresh(shop=shop, now=after(shop, DAY + dt.timedelta(days=1), 12))
+    assert not DailyReport.objects.get(pk=r.pk).changed
     # Later: o1 refunded 20, and an order of DAY imported late (paid on DAY, credited to 小美).
     order(shop, "b1", "o1", at(shop, DAY, 10), "120.00", refund="20.00", refunded_at=at(shop, DAY + dt.timedelta(days=3), 9))
     sell(shop, "店铺:小美", "b6", "o6", at(shop, DAY, 15), "40.00")
@@ -189,3 +192,25 @@ def test_the_hourly_rule_makes_yesterdays_reports(shop, agent):
     from kefu.approvals.models import Notification
 
     assert Notification.objects.filter(shop=shop, recipient=agent, link=f"/reports/daily/{r.id}/").exists()
+
+
+def test_the_agents_own_page_shows_reports_to_sign(shop, agent, day_sales):
+    daily_reports_generate(shop=shop, day=DAY, now=after(shop))
+    page = login(agent).get("/people/").content.decode()
+    assert 'id="daily-to-sign"' in page and "1 份销售日报待签字" in page
+    r = DailyReport.objects.get(shop=shop, agent=agent, day=DAY)
+    daily_report_sign(shop=shop, report_id=r.id, by=agent)
+    assert 'id="daily-to-sign"' not in login(agent).get("/people/").content.decode()
+
+
+def test_generate_through_the_api(shop, agent, supervisor, day_sales):
+    body = json.dumps({"day": DAY.isoformat()})
+    r = login(agent).post("/api/v1/daily-reports/generate?shop=s1", body, content_type="application/json")
+    assert r.status_code == 403
+    r = login(supervisor).post("/api/v1/daily-reports/generate?shop=s1", body, content_type="application/json")
+    assert r.status_code == 200 and r.json() == {"count": 2}
+    today = json.dumps({"day": dt.date.today().isoformat()})
+    r = login(supervisor).post("/api/v1/daily-reports/generate?shop=s1", today, content_type="application/json")
+    assert r.status_code == 400 and r.json()["code"] == "invalid_state"
+    bad = login(supervisor).get("/api/v1/daily-reports", {"shop": "s1", "from": "2026-13-01", "to": "2026-03-09"})
+    assert bad.status_code == 400 and bad.json()["field"] == "from"
