@@ -209,7 +209,9 @@ def test_generate_through_the_api(shop, agent, supervisor, day_sales):
     assert r.status_code == 403
     r = login(supervisor).post("/api/v1/daily-reports/generate?shop=s1", body, content_type="application/json")
     assert r.status_code == 200 and r.json() == {"count": 2}
-    today = json.dumps({"day": dt.date.today().isoformat()})
+    from django.utils import timezone
+
+    today = json.dumps({"day": timezone.now().astimezone(shop.tz).date().isoformat()})
     r = login(supervisor).post("/api/v1/daily-reports/generate?shop=s1", today, content_type="application/json")
     assert r.status_code == 400 and r.json()["code"] == "invalid_state"
     bad = login(supervisor).get("/api/v1/daily-reports", {"shop": "s1", "from": "2026-13-01", "to": "2026-03-09"})
