@@ -10,6 +10,10 @@ the baseline: the rows the import stored (customers and orders, every column) lo
 another fresh shop by PostgreSQL COPY (SQLite: executemany INSERT in one transaction). The ratio of
 the two rates is taken per cycle (the machine's load moves both alike) and the median printed.
 --repeat N makes the file N times longer (new order ids) to show how time and memory scale.
+--memory 1,36 (default) reads the file 1 and 36 times over (28k and ~1M rows) through both of the
+import's passes without the database writes — validate and spill, then every spilled batch read
+back as the writer gets them — and prints the peak memory of each: flat means it does not grow
+with the file (the writes hold one batch of rows at a time).
 """
 
 import argparse
@@ -55,6 +59,32 @@ def _child(args, queue):
     queue.put({"seconds": seconds, "rows": got.run.rows_total, "created": got.result.created,
                "timings": got.timings, "peak_mb": (_status_kb("VmHWM") - start_kb) / 1024})
     connections.close_all()
+
+
+def _passes_child(args, queue):
+    """Both passes over the file without the writes, in this (forked) process: peak memory growth."""
+    from kefu.importers.services import _check
+
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+    start_kb = _status_kb("VmRSS")
+    t = time.perf_counter()
+    checked = _check(kind="orders", fmt=args["fmt"], path=Path(args["path"]), options={}, tz=args["tz"])
+    rows = sum(len(b) for b in checked.spill.batches())
+    checked.spill.close()
+    queue.put({"rows": rows, "seconds": time.perf_counter() - t, "peak_mb": (_status_kb("VmHWM") - start_kb) / 1024})
+
+
+def run_passes(path: Path, fmt: str, tz) -> dict:
+    ctx = mp.get_context("fork")
+    q = ctx.Queue()
+    p = ctx.Process(target=_passes_child, args=({"path": str(path), "fmt": fmt, "tz": tz}, q))
+    p.start()
+    out = q.get(timeout=7200)
+    p.join()
+    return out
 
 
 def run_import(shop_code: str, path: Path, fmt: str) -> dict:
@@ -144,6 +174,8 @@ def main() -> None:
     ap.add_argument("--format", default="taobao")
     ap.add_argument("--cycles", type=int, default=3)
     ap.add_argument("--repeat", default="1", help="comma-separated: also import the file this many times over")
+    ap.add_argument("--memory", default="1,36", help="comma-separated: read the file this many times over "
+                    "through both passes without writing, and print the peak memory ('' to skip)")
     a = ap.parse_args()
     if not a.file.exists():
         raise SystemExit(f"no file {a.file} (the Tmall sample lives in /work/shared/data)")
@@ -177,6 +209,15 @@ def main() -> None:
             print(f"x{times} ({got['rows']:,} rows): import {median(rates):,.0f} rows/s, "
                   f"{'COPY' if a.db == 'postgres' else 'executemany'} {median(bases):,.0f} rows/s, "
                   f"median ratio {median(ratios):.3f} (target: 20,000 rows/s on PostgreSQL)")
+        import zoneinfo
+
+        for times in [int(x) for x in a.memory.split(",") if x.strip()]:
+            path = repeated(a.file, times, Path(tmp))
+            got = run_passes(path, a.format, zoneinfo.ZoneInfo("Asia/Shanghai"))
+            print(f"memory x{times} ({got['rows']:,} rows): validate + spill + read back in {got['seconds']:.1f} s "
+                  f"({got['rows'] / got['seconds']:,.0f} rows/s), peak memory +{got['peak_mb']:.0f} MB")
+            if times > 1:
+                path.unlink()
 
 
 if __name__ == "__main__":

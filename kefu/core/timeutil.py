@@ -1,6 +1,7 @@
 """Time helpers: shop days, parsing of platform timestamps, business seconds in service hours."""
 
 import datetime as dt
+import re
 import zoneinfo
 from functools import lru_cache
 
@@ -43,6 +44,10 @@ def parse_day(value) -> dt.date:
     return day
 
 
+# The shapes of _FORMATS' first four (and of their dates alone), read without strptime, which
+# costs ~10x more per call: "2020/2/21 0:00", "2026-11-01 10:05:00". Same separator twice.
+_PLAIN = re.compile(r"(\d{4})([-/])(\d{1,2})\2(\d{1,2})(?: (\d{1,2}):(\d{1,2})(?::(\d{1,2}))?)?", re.ASCII)
+
 _FORMATS = (
     "%Y-%m-%d %H:%M:%S",
     "%Y-%m-%d %H:%M",
@@ -69,6 +74,14 @@ def parse_moment(value, tz: zoneinfo.ZoneInfo) -> dt.datetime:
         try:
             moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
+            plain = _PLAIN.fullmatch(text)
+            if plain:
+                y, _, mo, d, h, mi, s = plain.groups()
+                try:
+                    moment = dt.datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0))
+                except ValueError:
+                    pass  # month 13, hour 25…: strptime below refuses it with the same message
+        if moment is None:
             for fmt in _FORMATS:
                 try:
                     moment = dt.datetime.strptime(text, fmt)

@@ -22,23 +22,31 @@ TIME_FIELDS = ("created_at", "paid_at", "printed_at", "shipped_at", "signed_at",
 MONEY_FIELDS = ("total_amount", "paid_amount", "refund_amount")
 TEXT_FIELDS = {"title": 255, "courier": 40, "tracking_no": 64, "address": 255, "buyer_note": 500, "seller_remark": 500}
 CENT = Decimal("0.01")
+MAX_AMOUNT = Decimal("1e10")
 # One line of an order: far above any real order, far below the column's limit (2,147,483,647).
 MAX_QUANTITY = 1_000_000
 
 
 def parse_money(value, field: str) -> Decimal:
-    text = cell_text({"v": value}, "v").replace(",", "").replace("¥", "").replace("￥", "")
+    if type(value) is str:  # most cells: no dict built for cell_text
+        text = value.replace("\x00", "").strip()
+    else:
+        text = cell_text({"v": value}, "v")
+    if "," in text or "¥" in text or "￥" in text:
+        text = text.replace(",", "").replace("¥", "").replace("￥", "")
     if not text:
         return Decimal("0.00")
     try:
         amount = Decimal(text)
     except InvalidOperation as exc:
         raise KefuError(f"not an amount: {text!r}", field=field) from exc
-    if not amount.is_finite() or amount < 0 or amount >= Decimal("1e10"):
+    if not amount.is_finite() or amount < 0 or amount >= MAX_AMOUNT:
         raise KefuError(f"amount out of range: {text!r}", field=field)
-    if amount != amount.quantize(CENT):
-        raise KefuError(f"more than 2 decimals: {text!r}", field=field)
-    return amount.quantize(CENT)
+    if amount.as_tuple().exponent != -2:
+        if amount != amount.quantize(CENT):
+            raise KefuError(f"more than 2 decimals: {text!r}", field=field)
+        amount = amount.quantize(CENT)
+    return amount
 
 
 def parse_items(text: str) -> list[dict]:
