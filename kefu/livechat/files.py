@@ -88,3 +88,16 @@ def image_delete(*names: str) -> None:
 def image_open(attachment, *, thumbnail: bool = False):
     name = attachment.thumbnail_name if thumbnail and attachment.thumbnail_name else attachment.file_name
     return storage().open(name, "rb")
+
+
+def image_response(attachment, *, thumbnail: bool):
+    """The image as one body (at most the upload limit). Not a FileResponse: under ASGI, which
+    `kefu start` runs, Django would read a file iterator to the end in a thread anyway, with a warning."""
+    from django.http import HttpResponse
+
+    with image_open(attachment, thumbnail=thumbnail) as f:
+        data = f.read()
+    resp = HttpResponse(data, content_type="image/jpeg" if thumbnail else attachment.content_type)
+    resp["X-Content-Type-Options"] = "nosniff"
+    resp["Cache-Control"] = "private, max-age=86400"
+    return resp

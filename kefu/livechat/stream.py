@@ -102,6 +102,30 @@ def _replayed(viewer: Viewer, after: int) -> tuple[list, bool]:
     return events, len(events) >= REPLAY_LIMIT
 
 
+def _hello(hello: dict) -> str:
+    return "retry: 2000\n" + f"event: hello\ndata: {json.dumps(hello)}\n\n"
+
+
+def _opening(viewer: Viewer, after: int, sent: _Sent) -> tuple[list[str], bool]:
+    """The frames a stream sends after hello — what the client missed, or a reset — and whether the
+    stream ends there (after a reset the client reloads and opens a new one). Reads the database."""
+    events, too_many = _replayed(viewer, after)
+    if too_many:
+        return ["event: reset\ndata: {}\n\n"], True
+    return [_frame(ev) for ev in events if sent.first(ev.pk)], False
+
+
+def _live(batch: list, sent: _Sent) -> list[str]:
+    """The frames of what the hub delivered; a keepalive when the wait timed out empty."""
+    if not batch:
+        return [": keepalive\n\n"]
+    return [_frame(ev) for ev in batch if sent.first(ev.pk)]
+
+
+# The same stream twice: asynchronous under ASGI (what `kefu start` serves: an open stream holds no
+# thread while it waits; database steps run in a worker thread), blocking under WSGI (`kefu runserver`,
+# the tests' live server), where Django cannot serve an async iterator as a stream.
+
 async def _astream(viewer: Viewer, after: int, hello: dict, alive: Alive | None = None):
     import asyncio
 
@@ -111,21 +135,13 @@ async def _astream(viewer: Viewer, after: int, hello: dict, alive: Alive | None 
     try:
         if alive is not None:
             await sync_to_async(_alive_call, thread_sensitive=False)(alive)
-        yield "retry: 2000\n" + f"event: hello\ndata: {json.dumps(hello)}\n\n"
-        events, too_many = await sync_to_async(_replayed, thread_sensitive=False)(viewer, after)
-        if too_many:
-            yield "event: reset\ndata: {}\n\n"
-            return
-        for ev in events:
-            if sent.first(ev.pk):
-                yield _frame(ev)
-        while not sub.overflow:
-            batch = await sub.aget(KEEPALIVE)
-            if not batch:
-                yield ": keepalive\n\n"
-            for ev in batch:
-                if sent.first(ev.pk):
-                    yield _frame(ev)
+        yield _hello(hello)
+        frames, ended = await sync_to_async(_opening, thread_sensitive=False)(viewer, after, sent)
+        for frame in frames:
+            yield frame
+        while not ended and not sub.overflow:
+            for frame in _live(await sub.aget(KEEPALIVE), sent):
+                yield frame
             if alive is not None and beat.due():
                 await sync_to_async(_alive_call, thread_sensitive=False)(alive)
     finally:
@@ -140,21 +156,11 @@ def _stream(viewer: Viewer, after: int, hello: dict, alive: Alive | None = None)
     try:
         if alive is not None:
             _alive_call(alive)
-        yield "retry: 2000\n" + f"event: hello\ndata: {json.dumps(hello)}\n\n"
-        events, too_many = _replayed(viewer, after)
-        if too_many:
-            yield "event: reset\ndata: {}\n\n"
-            return
-        for ev in events:
-            if sent.first(ev.pk):
-                yield _frame(ev)
-        while not sub.overflow:
-            batch = sub.get(KEEPALIVE)
-            if not batch:
-                yield ": keepalive\n\n"
-            for ev in batch:
-                if sent.first(ev.pk):
-                    yield _frame(ev)
+        yield _hello(hello)
+        frames, ended = _opening(viewer, after, sent)
+        yield from frames
+        while not ended and not sub.overflow:
+            yield from _live(sub.get(KEEPALIVE), sent)
             if alive is not None and beat.due():
                 _alive_call(alive)
     finally:

@@ -3,7 +3,7 @@ the widget settings, chat images, and the demo shop's test site with the widget 
 
 from django.conf import settings
 from django.contrib import messages as flash
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -26,7 +26,7 @@ from kefu.workforce.selectors import presence_of
 
 from . import away
 from .events import Viewer
-from .files import image_open, max_bytes
+from .files import image_response, max_bytes
 from .identity import identity_hash, widget_settings_of
 from .models import ChatAttachment
 from .settings_services import widget_secret_rotate, widget_settings_update
@@ -89,10 +89,7 @@ def staff_image(request, attachment_id: int):
     if att is None or not conversation_list(shop=shop, member=member).filter(customer_id=att.customer_id).exists():
         raise Http404("image")
     thumb = request.GET.get("thumb") == "1" and bool(att.thumbnail_name)
-    resp = FileResponse(image_open(att, thumbnail=thumb), content_type="image/jpeg" if thumb else att.content_type)
-    resp["X-Content-Type-Options"] = "nosniff"
-    resp["Cache-Control"] = "private, max-age=86400"
-    return resp
+    return image_response(att, thumbnail=thumb)
 
 
 @shop_page

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 from django.db import connection
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone, translation
 from django.views.decorators.clickjacking import xframe_options_exempt
@@ -22,7 +22,7 @@ from kefu.core.errors import KefuError, NotFound, http_status
 from . import events, identity, ratelimit, selectors, services
 from .enums import IdentityKind
 from .events import Viewer
-from .files import image_open, max_bytes
+from .files import image_response, max_bytes
 from .models import ChatAttachment, ReadMark
 from .spam import buyer_blocked
 from .stream import sse_response
@@ -213,10 +213,7 @@ def image(request, widget, attachment_id: int):
     if att is None:
         raise NotFound("image not found", field="attachment_id")
     thumb = request.GET.get("thumb") == "1" and bool(att.thumbnail_name)
-    resp = FileResponse(image_open(att, thumbnail=thumb), content_type="image/jpeg" if thumb else att.content_type)
-    resp["X-Content-Type-Options"] = "nosniff"
-    resp["Cache-Control"] = "private, max-age=86400"
-    return resp
+    return image_response(att, thumbnail=thumb)
 
 
 @endpoint
