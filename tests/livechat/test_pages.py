@@ -108,3 +108,28 @@ def test_supervisor_overview(shop, widget, kf):
     assert (me["status"], me["holding"], me["waiting"]) == ("online", 1, 1)
     assert len(d["waiting"]) == 1 and d["waiting"][0]["assignee"] == "小美"
     assert staff(kf).get(f"/api/v1/live/overview?shop={shop.code}").status_code == 403
+
+
+def test_english_labels_of_the_live_pages_are_their_own_words_and_times_follow_the_shop(shop, widget, kf):
+    """Words other apps translate otherwise (分 = points in the ledger, 转接 = Transferred in a
+    conversation's history) carry a context on these pages; the scripts format times in the shop's
+    time zone, which the pages hand them."""
+    import json
+    import re
+
+    sup = person(shop, "主管", roles=("supervisor",), group="", username="sup")
+    for who, path, words_id in ((kf, "/live/", "lw-i18n"), (sup, "/monitor/", "sv-i18n")):
+        c = staff(who)
+        c.cookies["django_language"] = "en"
+        body = c.get(path).content.decode()
+        words = json.loads(re.search(f'id="{words_id}">(.*?)</script>', body, re.S).group(1))
+        assert (words["sec"], words["min"], words["hour"]) == ("s", "min", "h"), path
+        assert f'data-tz="{shop.timezone}"' in body
+    body = staff(kf).get("/live/").content.decode()
+    assert re.search(r'id="lw-transfer">\s*转接', body)
+    c = staff(kf)
+    c.cookies["django_language"] = "en"
+    assert re.search(r'id="lw-transfer">Transfer<', c.get("/live/").content.decode())
+    c = staff(sup)
+    c.cookies["django_language"] = "en"
+    assert "<th>Reported by</th>" in c.get("/monitor/").content.decode()

@@ -6,6 +6,9 @@
   var S = root.dataset, T = JSON.parse(document.getElementById("sv-i18n").textContent), ME = +S.me;
   var $ = function (id) { return document.getElementById(id); }, timer = null, es = null, eventId = 0;
   function q(p) { return p + (p.indexOf("?") < 0 ? "?" : "&") + "shop=" + encodeURIComponent(S.shop); }
+  function hms(iso) {  // in the shop's time zone, whatever the browser's clock says
+    return new Date(iso).toLocaleTimeString("en-GB", { timeZone: S.tz || undefined, hourCycle: "h23" });
+  }
   function dur(s) {
     if (s < 60) { return s + " " + T.sec; }
     if (s < 3600) { return Math.floor(s / 60) + " " + T.min + " " + (s % 60) + " " + T.sec; }
@@ -30,7 +33,7 @@
       var tr = document.createElement("tr"), who = document.createElement("td");
       if (s.conversation_id) { var a = document.createElement("a"); a.href = "/conversations/" + s.conversation_id + "/"; a.textContent = s.buyer; a.title = T.open; who.appendChild(a); }
       else { who.textContent = s.buyer; }
-      tr.appendChild(who); tr.appendChild(td(s.reported_by)); tr.appendChild(td(new Date(s.created_at).toLocaleTimeString()));
+      tr.appendChild(who); tr.appendChild(td(s.reported_by)); tr.appendChild(td(hms(s.created_at)));
       var act = document.createElement("td"), ok = document.createElement("button"), no = document.createElement("button");
       ok.type = no.type = "button"; ok.className = "btn btn-sm btn-danger me-1"; no.className = "btn btn-sm btn-outline-secondary";
       ok.textContent = T.confirm; no.textContent = T.reject;
@@ -65,7 +68,7 @@
       act.appendChild(take); act.appendChild(sel); tr.appendChild(act); wb.appendChild(tr);
     });
     $("sv-waiting-count").textContent = d.waiting.length; $("sv-none").hidden = d.waiting.length > 0;
-    $("sv-at").textContent = T.updated + " " + new Date(d.at).toLocaleTimeString();
+    $("sv-at").textContent = T.updated + " " + hms(d.at);
   }
   function load() {
     return fetch(q("/api/v1/live/overview"), { credentials: "same-origin" }).then(function (r) { return r.json(); })

@@ -21,7 +21,8 @@
       .then(function (r) { return r.text().then(function (t) { var d = null; try { d = t ? JSON.parse(t) : null; } catch (e) { d = null; } return { ok: r.ok, status: r.status, data: d }; }); });
   }
   function uid() { return (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random()).replace(/-/g, ""); }
-  function hhmm(iso) { var d = new Date(iso); return ("0" + d.getHours()).slice(-2) + ":" + ("0" + d.getMinutes()).slice(-2); }
+  // Times in the shop's time zone, whatever the browser's clock says.
+  function hhmm(iso) { return new Date(iso).toLocaleTimeString("en-GB", { timeZone: S.tz || undefined, hour: "2-digit", minute: "2-digit", hourCycle: "h23" }); }
   function dur(s) {
     if (s < 60) { return s + " " + T.sec; }
     if (s < 3600) { return Math.floor(s / 60) + " " + T.min + " " + (s % 60) + " " + T.sec; }
