@@ -14,6 +14,7 @@ A task worker runs beside the server, as under `kefu start`, draining the figure
 """
 
 import argparse
+import collections
 import http.client
 import json
 import multiprocessing as mp
@@ -62,11 +63,11 @@ def _stream(port: int, path: str, headers: dict, out: dict, stop: float, ready: 
     conn.close()
 
 
-def _buyers(args) -> tuple[dict, int]:
+def _buyers(args) -> tuple[dict, collections.Counter]:
     """One client process: some buyers, each a thread holding its stream and sending in a loop."""
     port, key, count, seconds, index = args
     sent: dict[str, float] = {}
-    errors = [0]
+    errors: collections.Counter = collections.Counter()  # by HTTP status or exception
     start = time.time()
     stop = start + seconds
 
@@ -93,9 +94,9 @@ def _buyers(args) -> tuple[dict, int]:
                 if r.status in (200, 201):
                     sent[body["message"]["message_id"]] = t
                 else:
-                    errors[0] += 1
-            except (OSError, http.client.HTTPException, ValueError):
-                errors[0] += 1
+                    errors[f"HTTP {r.status} {body.get('code', '')}".strip()] += 1
+            except (OSError, http.client.HTTPException, ValueError) as exc:
+                errors[type(exc).__name__] += 1
                 c.close()
                 c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
             n += 1
@@ -105,7 +106,7 @@ def _buyers(args) -> tuple[dict, int]:
         t.start()
     for t in threads:
         t.join()
-    return sent, errors[0]
+    return sent, errors
 
 
 def _singles(args) -> tuple[int, list[float]]:
@@ -216,7 +217,7 @@ def main() -> None:
                 parts = pool.map(_buyers, [(port, key, n, a.seconds, i) for i, n in enumerate(per) if n])
             live_wall = time.time() - t
             sent = {k: v for p in parts for k, v in p[0].items()}
-            errors = sum(p[1] for p in parts)
+            errors = sum((p[1] for p in parts), collections.Counter())
             deadline = time.time() + 20
             while time.time() < deadline and len(set(sent) & set(arrived)) < len(sent):
                 time.sleep(0.2)
@@ -245,7 +246,8 @@ def main() -> None:
               f"(p50 {median(base_lat) * 1000:.0f} ms, p99 {pct(base_lat, 99) * 1000:.0f} ms)")
         rate = len(delivered) / live_wall
         print(f"live      widget POST → agent's stream: {rate:,.0f} messages/s end to end "
-              f"({len(sent)} sent, {stored} stored, {len(delivered)} delivered, {lost} not delivered, {errors} errors)")
+              f"({len(sent)} sent, {stored} stored, {len(delivered)} delivered, {lost} not delivered, "
+              f"{sum(errors.values())} errors{': ' + ', '.join(f'{k} ×{v}' for k, v in errors.items()) if errors else ''})")
         print(f"latency   buyer send → agent screen: p50 {median(delivered) * 1000:.0f} ms, "
               f"p99 {pct(delivered, 99) * 1000:.0f} ms, max {max(delivered, default=0) * 1000:.0f} ms")
         print(f"ratio     live / single-message ceiling = {rate / (base_n / base_wall):.2f}")
