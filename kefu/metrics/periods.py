@@ -34,6 +34,11 @@ def _month_end(d: dt.date) -> dt.date:
     return (d.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
 
 
+def month_of(day: dt.date) -> Period:
+    """The calendar month a day falls in."""
+    return Period(_month_start(day), _month_end(day))
+
+
 def period_of_preset(preset: str, *, today: dt.date) -> Period:
     """The days a preset stands for, seen from the shop's today. Weeks start on Monday."""
     monday = today - dt.timedelta(days=today.weekday())

@@ -14,6 +14,7 @@ from kefu.metrics.kpi import hourly_load, kpi_daily
 from kefu.metrics.periods import Period, change
 from kefu.metrics.selectors import kpi_report_for_viewer
 from kefu.metrics.targets import HIGHER_IS_BETTER, target_missed
+from kefu.people.selectors import agents_in_probation
 
 TREND_DAYS = 30
 TOP_BOTTOM = 3
@@ -48,13 +49,20 @@ RANKING_COLUMNS_BY_GROUP = {
 RANKING_COLUMNS_OTHER = RANKING_COLUMNS_BY_GROUP["presales"]
 
 
-def ranking(*, shop: Shop, member: Agent, date_from: dt.date, date_to: dt.date) -> dict:
+def ranking(*, shop: Shop, member: Agent, date_from: dt.date, date_to: dt.date, report: dict | None = None,
+            previous: dict | None = None) -> dict:
     """KPI-4: the whole team's ranking (001 publishes the bottom too), one table per group, each
-    ranked on its own; others' figures hidden from agents by kpi_report_for_viewer."""
+    ranked on its own; others' figures hidden from agents by kpi_report_for_viewer. With the
+    previous period's report (`previous`) each row carries its 环比 per figure (`changes`),
+    the rank's included (places gained within the group)."""
     from kefu.core.enums import Group
 
-    report = kpi_report_for_viewer(shop=shop, member=member, date_from=date_from, date_to=date_to)
+    if report is None:
+        report = kpi_report_for_viewer(shop=shop, member=member, date_from=date_from, date_to=date_to)
     rows = report["agents"]
+    if previous is not None:
+        before = {r["agent_id"]: r for r in previous["agents"]}
+        rows = [{**r, "changes": row_changes(r, before.get(r["agent_id"]))} for r in rows]
     groups = []
     for r in rows:  # rows come group by group (kpi_report)
         if not groups or groups[-1]["group"] != r["group"]:
@@ -69,7 +77,55 @@ def ranking(*, shop: Shop, member: Agent, date_from: dt.date, date_to: dt.date) 
         g["top"] = g_rows[:k]
         g["bottom"] = g_rows[-k:][::-1] if len(g_rows) > 1 else []
     return {"rows": rows, "groups": groups, "totals": report["shop_totals"], "date_from": date_from,
-            "date_to": date_to}
+            "date_to": date_to, "probation": agents_in_probation(shop=shop, day=date_to)}
+
+
+def figure_change(key: str, value, previous) -> dict | None:
+    """环比 of one figure as the pages show it: kefu.metrics.periods.change plus its tone — a rise
+    is good, bad, or neither (receptions), by the figure's direction."""
+    delta = change(value, previous, kind=KIND.get(key, "number"))
+    if delta is None:
+        return None
+    good = HIGHER_IS_BETTER.get(key)
+    tone = None if delta["delta"] == 0 or good is None else ("good" if (delta["delta"] > 0) == good else "bad")
+    return {**delta, "tone": tone}
+
+
+def row_changes(row: dict, before: dict | None) -> dict:
+    """A ranking row's 环比 per figure against the same agent's row of the previous period; the
+    rank's as places gained (a rank is compared within the same group only)."""
+    if before is None:
+        return {}
+    out = {k: c for k in row if k in CHANGE_KEYS and k in before
+           and (c := figure_change(k, row[k], before[k])) is not None}
+    if row.get("rank") and before.get("rank") and row.get("group") == before.get("group"):
+        gained = before["rank"] - row["rank"]
+        out["rank"] = {"delta": gained, "unit": "places", "tone": None if gained == 0 else
+                       ("good" if gained > 0 else "bad")}
+    return out
+
+
+def report_has_data(report: dict, member: Agent) -> bool:
+    """Whether a period holds anything to show: for the shop, any agent's figures or a silent
+    order; for an agent, their own row. An imported shop whose data ends in 2020 has none today."""
+    if report["shop_totals"] is None:
+        return any(r.get("agent_id") == member.id and "receptions" in r for r in report["agents"])
+    return bool(report["agents"]) or bool(report["shop_totals"].get("silent_orders"))
+
+
+def latest_data_day(*, shop: Shop, agent: Agent | None = None) -> dt.date | None:
+    """The last shop day with figures (the shop's, or one agent's), for the empty range's hint."""
+    from django.db.models import Max, Q
+
+    from kefu.metrics.models import AgentDay, ShopPeriod
+
+    days = AgentDay.objects.filter(shop=shop).filter(Q(receptions__gt=0) | Q(orders__gt=0) | Q(inquiries__gt=0))
+    if agent is not None:
+        return days.filter(agent=agent).aggregate(d=Max("day"))["d"]
+    last = days.aggregate(d=Max("day"))["d"]
+    silent = (ShopPeriod.objects.filter(shop=shop, period=ShopPeriod.DAY, silent_orders__gt=0)
+              .aggregate(d=Max("start"))["d"])
+    return max((d for d in (last, silent) if d is not None), default=None)
 
 
 # The dashboard's overview cards: figure and, for response times, the median shown beside the mean.
@@ -79,6 +135,9 @@ SUMMARY_MEDIANS = {"first_response_seconds": "first_response_seconds_median",
                    "response_seconds": "response_seconds_median"}
 KIND = {"reply_rate": "rate", "conversion_rate": "rate", "refund_rate": "rate"}
 # Where a figure comes from: conversations (reception figures) or credited orders (sales figures).
+# Figures of a ranking row that carry a 环比 (everything the ranking tables show, beyond names).
+# The score is relative to the group's best of its own period: its change says little (the rank's does).
+CHANGE_KEYS = {c for cols in RANKING_COLUMNS_BY_GROUP.values() for c in cols} - {"rank", "agent", "score"}
 CONVERSATION_FIGURES = {"receptions", "reply_rate", "first_response_seconds", "response_seconds", "inquiries",
                         "conversion_rate"}
 
@@ -94,31 +153,26 @@ def period_figures(*, shop: Shop, member: Agent, date_from: dt.date, date_to: dt
     return _figures_of(kpi_report_for_viewer(shop=shop, member=member, date_from=date_from, date_to=date_to), member)
 
 
-def summary(*, shop: Shop, member: Agent, period: Period, previous: Period) -> dict:
+def summary(*, shop: Shop, member: Agent, period: Period, report: dict, previous: dict) -> dict:
     """The overview: each figure of the period (the shop's; an agent's own), its 环比 against the
     previous period, whether it misses the shop's target, and the link to the rows behind it.
-    Both periods come from the one KPI report (kpi_report_for_viewer)."""
-    cur = _figures_of(kpi_report_for_viewer(shop=shop, member=member, date_from=period.date_from,
-                                            date_to=period.date_to), member) or {}
-    prev = _figures_of(kpi_report_for_viewer(shop=shop, member=member, date_from=previous.date_from,
-                                             date_to=previous.date_to), member) or {}
+    `report`/`previous`: kpi_report_for_viewer of the period and of the one it is compared with."""
+    cur = _figures_of(report, member) or {}
+    prev = _figures_of(previous, member) or {}
     targets = shop.kpi_targets or {}
     whole = sees_whole_shop(member)
     cards = []
     for key in SUMMARY_KEYS:
         value = cur.get(key)
-        delta = change(value, prev.get(key), kind=KIND.get(key, "number"))
-        good = HIGHER_IS_BETTER.get(key)
+        delta = figure_change(key, value, prev.get(key))
         cards.append({
             "key": key, "value": value, "previous": prev.get(key), "change": delta,
-            # A rise is good, bad, or neither (receptions): the colour of the 环比.
-            "tone": None if delta is None or delta["delta"] == 0 or good is None
-            else ("good" if (delta["delta"] > 0) == good else "bad"),
+            "tone": delta["tone"] if delta else None,
             "median_key": SUMMARY_MEDIANS.get(key), "median": cur.get(SUMMARY_MEDIANS.get(key, ""), None),
             "target": targets.get(key), "missed": target_missed(key, value, targets),
             "href": drill_url(key, period=period, agent_id=None if whole else member.id),
         })
-    return {"cards": cards, "has_data": bool(cur)}
+    return {"cards": cards, "has_data": report_has_data(report, member)}
 
 
 def drill_url(key: str, *, period: Period, agent_id: int | None) -> str:

@@ -23,8 +23,8 @@ from kefu.core.errors import KefuError
 from kefu.core.exports import Sheet, csv_bytes, period_text, xlsx_bytes
 from kefu.core.ratelimit import login_succeeded, login_try_begin
 from kefu.metrics.kpi import report_keys
-from kefu.metrics.periods import PRESETS, Period, period_of_preset, previous_period
-from kefu.metrics.selectors import parse_range
+from kefu.metrics.periods import PRESETS, Period, month_of, period_of_preset, previous_period
+from kefu.metrics.selectors import kpi_report_for_viewer, parse_range
 from kefu.metrics.targets import target_missed
 
 from . import selectors as S
@@ -219,8 +219,16 @@ def dashboard(request):
         ctx["live"] = S.dashboard_today(shop=shop, member=member)
         return TemplateResponse(request, "web/dashboard.html#live", ctx)
     ctx["live"] = S.dashboard_today(shop=shop, member=member)
-    ctx["summary"] = S.summary(shop=shop, member=member, period=period, previous=previous)
-    ctx["ranking"] = S.ranking(shop=shop, member=member, date_from=d_from, date_to=d_to)
+    # One report per period, read by the overview and the ranking alike.
+    report = kpi_report_for_viewer(shop=shop, member=member, date_from=d_from, date_to=d_to)
+    before = kpi_report_for_viewer(shop=shop, member=member, date_from=previous.date_from, date_to=previous.date_to)
+    ctx["summary"] = S.summary(shop=shop, member=member, period=period, report=report, previous=before)
+    ctx["ranking"] = S.ranking(shop=shop, member=member, date_from=d_from, date_to=d_to, report=report,
+                               previous=before)
+    if not ctx["summary"]["has_data"]:  # no all-zero charts: say so, and where the data is
+        ctx["latest_day"] = S.latest_data_day(shop=shop, agent=None if sees_whole_shop(member) else member)
+        ctx["latest_month"] = month_of(ctx["latest_day"]) if ctx["latest_day"] else None
+        return TemplateResponse(request, "web/dashboard.html", ctx)
     ctx["trend_chart"] = S.trend_chart(S.trend(shop=shop, member=member, date_from=d_from, date_to=d_to))
     ctx["load_chart"] = S.load(shop=shop, member=member, date_from=d_from, date_to=d_to, weekdays=_weekdays())
     ctx["chart_labels"] = _chart_labels()
@@ -275,13 +283,22 @@ def agent_detail(request, agent_id: int):
                                f"kefu-agent-{agent.id}-{d_from}-{d_to}", KPI_LABELS, title=agent.name,
                                date_from=d_from, date_to=d_to, total=dict(totals or {}), total_label=_("合计"))
     figures = S.agent_figures(shop=shop, member=member, agent=agent, date_from=d_from, date_to=d_to)
+    previous = previous_period(Period(d_from, d_to))
+    before = S.agent_figures(shop=shop, member=member, agent=agent, date_from=previous.date_from,
+                             date_to=previous.date_to) or {}
     targets = shop.kpi_targets or {}
     missed = {k for k in AGENT_FIGURES if figures and target_missed(k, figures.get(k), targets)}
-    ctx = {"agent": agent, "figures": figures, "figure_keys": AGENT_FIGURES, "missed_keys": missed, "days": days,
+    cards = [{"key": k, "missed": k in missed, "change": S.figure_change(k, figures.get(k), before.get(k))}
+             for k in AGENT_FIGURES] if figures else []
+    ctx = {"agent": agent, "figures": figures, "cards": cards, "missed_keys": missed, "days": days, "previous": previous,
            "daily_columns": DAILY_COLUMNS, "date_from": d_from, "date_to": d_to, "range_error": range_error,
-           "trend_chart": S.trend_chart(days), "chart_labels": _chart_labels(),
-           "team_chart": S.trend_chart(S.team_average(shop=shop, date_from=d_from, date_to=d_to)),
            "targets": targets}
+    if figures is None:  # nothing in the range: no all-zero charts and rows, but where the data is
+        ctx["latest_day"] = S.latest_data_day(shop=shop, agent=agent)
+        ctx["latest_month"] = month_of(ctx["latest_day"]) if ctx["latest_day"] else None
+    else:
+        ctx.update(trend_chart=S.trend_chart(days), chart_labels=_chart_labels(),
+                   team_chart=S.trend_chart(S.team_average(shop=shop, date_from=d_from, date_to=d_to)))
     return TemplateResponse(request, "web/agent_detail.html", ctx)
 
 

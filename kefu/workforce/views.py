@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from kefu.core.access import sees_whole_shop
 from kefu.core.enums import Group
 from kefu.core.errors import KefuError, PermissionDenied
+from kefu.people.selectors import agents_in_probation
 from kefu.web.views import shop_page
 
 from . import selectors as S
@@ -59,7 +60,7 @@ def roster(request):
         "prev_week": week_start - dt.timedelta(days=7), "next_week": week_start + dt.timedelta(days=7),
         "group": group, "groups": GROUPS, "can_edit": can_edit, "shifts": shifts,
         "on_shift": S.on_shift_now(shop=shop), "error": request.GET.get("error", "")[:300],
-        **_status_ctx(member),
+        "probation": agents_in_probation(shop=shop, day=today), **_status_ctx(member),
     }
     return TemplateResponse(request, "workforce/roster.html", ctx)
 
@@ -142,6 +143,7 @@ def now(request):
     day = _date(request.GET.get("day"), S.shop_today(shop))
     only = None if sees_whole_shop(member) else member
     ctx = {"on_shift": S.on_shift_now(shop=shop), "day": day,
+           "probation": agents_in_probation(shop=shop, day=S.shop_today(shop)),
            "gaps": S.not_online_intervals(shop=shop, day=day, agent=only),
            "prev_day": day - dt.timedelta(days=1), "next_day": day + dt.timedelta(days=1),
            **_status_ctx(member)}

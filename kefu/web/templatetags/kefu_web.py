@@ -91,6 +91,27 @@ def figure(value, key):
 DRILL_KEYS = {"receptions", "inquiries", "orders", "sales"}  # counts and sums: the list adds up to them
 
 
+@register.filter
+def delta(change):
+    """A figure's 环比 (kefu.web.selectors.figure_change): "↑ 3.2%", "↓ 1.5 个百分点", "↑ 2 名",
+    coloured by whether the move is good for that figure."""
+    from django.utils.translation import gettext, ngettext
+
+    if not change:
+        return ""
+    d = change["delta"]
+    arrow = "↑" if d > 0 else "↓" if d < 0 else "→"
+    size = abs(d)
+    if change["unit"] == "places":
+        text = ngettext("%(n)s 名", "%(n)s 名", size) % {"n": size}
+    elif change["unit"] == "pp":
+        text = f"{size:.1f} {gettext('个百分点')}"
+    else:
+        text = f"{size:.1f}%"
+    return format_html('<span class="delta {}" data-delta="{}">{} {}</span>', change.get("tone") or "flat", d,
+                       arrow, text)
+
+
 @register.simple_tag(takes_context=True)
 def kpi_cell(context, row, key):
     """One <td> of a KPI table: red when past the shop's target, a link to the conversations or
@@ -104,6 +125,9 @@ def kpi_cell(context, row, key):
     agent_id = row.get("agent_id") if hasattr(row, "get") else None
     if period is not None and agent_id and key in DRILL_KEYS and row.get(key) not in (None, 0, "0.00"):
         text = format_html('<a href="{}">{}</a>', drill_url(key, period=period, agent_id=agent_id), text)
+    changes = row.get("changes") if hasattr(row, "get") else None
+    if changes and key in changes:  # the ranking's 环比, under the figure
+        text = format_html('{}<br><small>{}</small>', text, delta(changes[key]))
     if missed:
         return format_html('<td class="missed" title="{}">{}</td>', _target_title(key, context), text)
     return format_html("<td>{}</td>", text)
