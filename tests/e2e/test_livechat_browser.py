@@ -160,6 +160,8 @@ def test_a_script_this_chat_cannot_fill_is_refused(browser, server):
     send_as_buyer(frame, "我的快递到哪了")
     agent.locator("#lw-chats .lw-chat-item", has_text="我的快递到哪了").click()
     agent.locator("#lw-log .lw-bubble", has_text="我的快递到哪了").wait_for(timeout=5000)
+    # Closed dialogs stay hidden (a .card's display:flex once showed both below the workspace).
+    assert not agent.locator("#lw-scripts").is_visible() and not agent.locator("#lw-note").is_visible()
     agent.fill("#lw-text", "")
     agent.press("#lw-text", "Control+/")
     agent.fill("#lw-script-q", "查单")

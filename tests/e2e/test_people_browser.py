@@ -76,3 +76,46 @@ def test_close_and_lock_a_month_then_read_the_statements(live_server, people_sho
             assert "¥20.00" in page.locator("body").inner_text()
         finally:
             browser.close()
+
+
+def _fits(page, selector: str) -> bool:
+    """The element shows all of itself: nothing cut off inside its own box."""
+    return page.eval_on_selector(selector, "e => e.scrollWidth <= e.clientWidth + 1")
+
+
+def test_points_page_fits_1280_px_in_english(live_server, people_shop):
+    """The deduction form's button and the deductions table (its note column and the undo form) are
+    whole at 1280 px in English, with the longest rule name (found cut off on the walk)."""
+    from playwright.sync_api import sync_playwright
+
+    url = live_server.url
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
+            context.set_default_timeout(120_000)
+            page = context.new_page()
+            _login(page, url, "zhou")
+            page.evaluate("""() => { const f = document.createElement('form'); f.method = 'post';
+                f.action = '/i18n/setlang/'; f.innerHTML = '<input name="language" value="en"><input name="next" value="/people/points/">'
+                + '<input name="csrfmiddlewaretoken" value="' + document.cookie.match(/csrftoken=([^;]+)/)[1] + '">';
+                document.body.appendChild(f); f.submit(); }""")
+            page.wait_for_url(f"{url}/people/points/")
+            button = page.get_by_role("button", name="Record deduction")
+            assert _fits(page, "form[action$='/points/deductions/'] button.btn-primary")
+            longest = page.eval_on_selector("select[name=rule]", """s => [...s.options].reduce(
+                (a, o) => o.text.length > a.text.length ? o : a).value""")
+            page.select_option("select[name=rule]", longest)
+            page.fill("input[name=reason]", "Reply took too long on a busy afternoon; the buyer asked three times")
+            button.click()
+            page.wait_for_load_state()
+            assert page.locator("#deductions tbody tr").count() == 1
+            assert _fits(page, "#deductions")
+            assert _fits(page, ".table-responsive:has(#deductions)")
+            undo = page.locator("#deductions button").first
+            assert undo.is_visible()
+            box = undo.bounding_box()
+            card = page.locator(".card:has(#deductions)").bounding_box()
+            assert box["x"] + box["width"] <= card["x"] + card["width"]
+        finally:
+            browser.close()

@@ -50,7 +50,7 @@ class Command(BaseCommand):
         logging.getLogger("kefu.supervisor").setLevel(logging.INFO)
         call_command("migrate", verbosity=0)
         if not no_demo and not Shop.objects.exists():
-            self.stdout.write("loading the demo shop (a month of a realistic shop; takes a minute)…")
+            self.stdout.write("loading the demo shop (a month of a realistic shop; takes about 3 minutes)…")
             call_command("demo")
         elif not no_demo:
             call_command("demo", "--accounts-only")
