@@ -80,7 +80,16 @@ def _order_context(request, order, error=None) -> dict:
         "adjustments": list(order.adjustments.all()), "error": error,
         "case_refunds": _case_refunds(shop, order),
         "tracking": order_tracking(order=order),
+        "buyer_openable": _buyer_openable(member, order),
     }
+
+
+def _buyer_openable(member, order) -> bool:
+    """The order page links its buyer when the person may open that buyer (the buyer list's rule)."""
+    from kefu.customers.models import Customer
+    from kefu.customers.selectors import visible_buyers_q
+
+    return Customer.objects.filter(pk=order.customer_id).filter(visible_buyers_q(member)).exists()
 
 
 def _case_refunds(shop, order) -> list:

@@ -122,3 +122,16 @@ def test_order_page_query_count_does_not_grow_with_timeline(shop, make_order, kf
     with CaptureQueriesContext(connection) as many:
         assert c.get("/orders/C1/").status_code == 200
     assert len(many) == len(few), [q["sql"] for q in many.captured_queries]
+
+
+def test_order_page_links_its_buyer_for_whoever_may_open_the_buyer(shop, make_order, kf, supervisor):
+    """The newcomer's path order → buyer (issue 12): the buyer's name links to the buyer page when the
+    buyer list would let the person open that buyer; an agent who never served the buyer gets the name only."""
+    order = make_order("paid", order_id="B1")
+    html = login(supervisor).get("/orders/B1/").content.decode()
+    cell = html.split('id="order-buyer">')[1].split("</dd>")[0]
+    assert f'href="/customers/{order.customer_id}/"' in cell and "小王" in cell
+    assert login(supervisor).get(f"/customers/{order.customer_id}/").status_code == 200
+    cell = login(kf).get("/orders/B1/").content.decode().split('id="order-buyer">')[1].split("</dd>")[0]
+    assert "href" not in cell and "小王" in cell
+    assert login(kf).get(f"/customers/{order.customer_id}/").status_code == 404
