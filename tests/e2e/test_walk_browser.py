@@ -304,11 +304,26 @@ def test_walk_every_page(live_server, demo):
                                     failures.append(f"{where}: untranslated: {t[:80]!r}")
                     if lang == "zh-hans" and username == "manager":
                         _screenshots(page, base)
+                    if lang == "zh-hans" and username == "kf01":
+                        _workspace_screenshot(page, base)
                     context.close()
         finally:
             browser.close()
     assert walked >= len(roles) * len(langs) * 5
     assert not failures, f"{len(set(failures))} defects:\n" + "\n".join(dict.fromkeys(failures))
+
+
+def _workspace_screenshot(page, base):
+    """The README's workspace: a pre-sales agent's 接待台 with the demo's queued web-chat buyers, one open."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size({"width": 1280, "height": 860})
+    page.goto(base + "/live/")
+    page.locator("#lw-conn[data-state=up]").wait_for(timeout=30000)
+    chats = page.locator("#lw-chats .lw-chat-item")
+    chats.first.wait_for(timeout=30000)
+    chats.first.click()
+    page.locator("#lw-log .lw-bubble").first.wait_for(timeout=30000)
+    page.screenshot(path=str(SHOTS / "workspace.png"))
 
 
 def _screenshots(page, base):
