@@ -415,3 +415,10 @@ def test_landing_pages_follow_the_role(shop, team):
     c.force_login(boss.user)
     html = c.get("/").content.decode()
     assert "我的绩效" not in html and "概览" in html
+
+
+def test_changes_read_in_english(manager_client, team):
+    manager_client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    html = manager_client.get("/", {"period": "today"}).content.decode()
+    assert "个百分点" not in html and " pp</span>" in html and "vs. previous" in html
+    assert " places</span>" in html or " place</span>" in html or "→ </span>" in html

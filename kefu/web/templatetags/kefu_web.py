@@ -103,9 +103,10 @@ def delta(change):
     arrow = "↑" if d > 0 else "↓" if d < 0 else "→"
     size = abs(d)
     if change["unit"] == "places":
-        text = ngettext("%(n)s 名", "%(n)s 名", size) % {"n": size}
+        text = ngettext("%(n)s 名", "%(n)s 名", size) % {"n": size} if size else ""  # same place: the arrow says it
     elif change["unit"] == "pp":
-        text = f"{size:.1f} {gettext('个百分点')}"
+        unit = gettext("个百分点")  # outside the f-string: xgettext does not read calls inside one
+        text = f"{size:.1f} {unit}"
     else:
         text = f"{size:.1f}%"
     return format_html('<span class="delta {}" data-delta="{}">{} {}</span>', change.get("tone") or "flat", d,
