@@ -33,7 +33,7 @@ def shop_last_month(transactional_db, monkeypatch):
     fast, slow = agent(shop, "小美"), agent(shop, "阿强")
     for i in range(3):
         chat(shop, agent=fast, buyer=f"f{i}", nick=f"买家{i}", day=LAST_MONTH, hour=9 + i, reply_after=15)
-        order(shop, order_id=f"2025101500{i}", buyer=f"f{i}", day=LAST_MONTH, hour=10 + i, paid="199.90")
+        order(shop, order_id=f"20251015{i:02d}", buyer=f"f{i}", day=LAST_MONTH, hour=10 + i, paid="199.90")
     chat(shop, agent=slow, buyer="s0", day=LAST_MONTH, hour=9, reply_after=300)
     chat(shop, agent=slow, buyer="s1", day=LAST_MONTH, hour=10, reply_after=None)
     order(shop, order_id="2025101509", buyer="s0", day=LAST_MONTH, hour=11, paid="1187.00")

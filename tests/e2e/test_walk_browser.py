@@ -330,7 +330,7 @@ def _screenshots(page, base):
     """The README's pictures: the dashboard, a conversation, a case (1280 px, zh-hans)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.set_viewport_size({"width": 1280, "height": 860})
-    page.goto(base + "/")
+    page.goto(base + "/?period=last_7")  # the demo's 14 days: this week and its 环比 both have data
     page.wait_for_selector("#chart-receptions .main-svg", timeout=30000)
     page.screenshot(path=str(SHOTS / "dashboard.png"))
     for list_url, pattern, name in (("/conversations/", r"^/conversations/\d+/$", "conversation.png"),
