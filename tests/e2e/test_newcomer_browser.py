@@ -105,4 +105,8 @@ def test_find_an_order_open_its_buyer_export_last_months_ranking(live_server, sh
     reply = total[col["回复率"]]
     assert reply.number_format == "0.00%" and reply.value == pytest.approx(4 / 5)
     assert total[col["客服销售额"]].value == pytest.approx(float(Decimal("199.90") * 3 + Decimal("1187.00")))
-    assert ws.column_dimensions["B"].width >= 8 and ws.auto_filter.ref == f"A1:{ws.cell(1, len(headers)).column_letter}3"
+    # Every column as wide as its header (a Han character takes two columns); the filter over the rows only.
+    for i, h in enumerate(headers, start=1):
+        letter = ws.cell(1, i).column_letter
+        assert ws.column_dimensions[letter].width >= min(sum(2 if ord(ch) > 0x2E80 else 1 for ch in h), 48), h
+    assert ws.auto_filter.ref == f"A1:{ws.cell(1, len(headers)).column_letter}3"
