@@ -95,9 +95,27 @@ def events_emit(*, shop: Shop, type: str, items: list[tuple[tuple[str, int | Non
             for subject, data in items]
     with transaction.atomic():
         OutboxEvent.objects.bulk_create(rows)
-        ids = [r.event_id for r in rows]
-        transaction.on_commit(lambda: _process(ids))
+        _after_commit([r.event_id for r in rows])
     return rows
+
+
+def _after_commit(ids: list[uuid.UUID]) -> None:
+    """The events one transaction commits are processed together, in one pass after the commit:
+    each emit adds its ids to the connection's list and registers a flush; the first flush to run
+    takes the whole list (the later ones find it empty). A rolled-back savepoint drops its own
+    flush only; ids of rolled-back rows match no row and are skipped."""
+    conn = transaction.get_connection()
+    owner = conn.atomic_blocks[0] if conn.atomic_blocks else None  # the outermost transaction
+    if getattr(conn, "kefu_outbox_owner", None) is not owner:  # (a rolled-back one leaves its ids)
+        conn.kefu_outbox, conn.kefu_outbox_owner = [], owner
+    conn.kefu_outbox.extend(ids)
+    transaction.on_commit(lambda: _flush(conn))
+
+
+def _flush(conn) -> None:
+    ids, conn.kefu_outbox = conn.kefu_outbox, []
+    if ids:
+        _process(ids)
 
 
 def listening(*, shop: Shop, type: str) -> bool:

@@ -23,6 +23,7 @@ def messages_created(*, shop, messages) -> None:
     if not messages or not listening(shop=shop, type="message.created"):
         return
     from kefu.conversations.models import Conversation
+    from kefu.core.models import Agent
     from kefu.customers.models import Customer
 
     cids = {m.customer_id for m in messages}
@@ -31,6 +32,9 @@ def messages_created(*, shop, messages) -> None:
     lo, hi = min(m.sent_at for m in messages), max(m.sent_at for m in messages)
     convs = list(Conversation.objects.filter(shop=shop, customer_id__in=cids, started_at__lte=hi, ended_at__gte=lo)
                  .values_list("pk", "customer_id", "started_at", "ended_at"))
+
+    names = dict(Agent.objects.filter(shop=shop, pk__in={m.agent_id for m in messages if m.agent_id})
+                 .values_list("pk", "name"))
 
     def conv_of(m):
         return next((pk for pk, c, a, b in convs if c == m.customer_id and a <= m.sent_at <= b), None)
@@ -41,7 +45,8 @@ def messages_created(*, shop, messages) -> None:
         items.append((("conversation", cid), {
             "message_id": m.message_id, "conversation_id": cid, "buyer_id": buyers.get(m.customer_id, ""),
             "buyer_nick": nicks.get(m.customer_id, ""), "sender": m.sender, "sent_at": m.sent_at, "text": m.text,
-            "channel": m.channel, "order_id": m.order_ref, "agent": _person_id(shop, m.agent_id) if m.agent_id else None,
+            "channel": m.channel, "order_id": m.order_ref,
+            "agent": {"id": m.agent_id, "name": names.get(m.agent_id, "")} if m.agent_id else None,
         }))
     events_emit(shop=shop, type="message.created", items=items)
 

@@ -1,6 +1,7 @@
-"""After the commit: run the rules on new events and queue their webhook deliveries; the
-scheduler's sweep does the same for anything a crash left behind (nothing lost, nothing twice:
-each step claims its event with a conditional update in the transaction that does the work)."""
+"""After the commit: run the rules on new events and queue their webhook deliveries, a batch of
+events at a time (what one request or import committed); the scheduler's sweep does the same for
+anything a crash left behind. Nothing lost, nothing twice: each step locks the events it finds
+unclaimed and claims them in the transaction that does its work."""
 
 import datetime as dt
 import logging
@@ -8,45 +9,86 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
+from kefu.core.models import Shop
+
 from .enums import DeliveryState
 from .models import OutboxEvent, WebhookDelivery
-from .rules import rules_for_event
-from .webhooks import CLAIM, _enqueue, deliveries_create
+from .rules import rules_for_events, rules_load
+from .webhooks import CLAIM, _enqueue, _enqueue_many, deliveries_create
 
 log = logging.getLogger("kefu.outbox")
 SWEEP_AFTER = dt.timedelta(seconds=30)
 
 
-def event_rules_run(*, event_pk: int, now: dt.datetime | None = None) -> int:
-    """Run the rules on one event once (a second caller finds it claimed and does nothing)."""
+BATCH = 200  # events per pass: one transaction for their rules, one for their deliveries
+
+
+def events_rules_run(*, event_pks: list[int], now: dt.datetime | None = None) -> int:
+    """Run the rules on these events, once: the events still unclaimed are locked (another worker's
+    are skipped), each shop's rules loaded once, the context the conditions read prefetched for all,
+    and the events claimed in the transaction that ran their rules. An event whose rules raised is
+    not claimed (the sweep tries it again). Returns the number of firings."""
     now = now or timezone.now()
+    fired = 0
     with transaction.atomic():
-        if OutboxEvent.objects.filter(pk=event_pk, rules_done_at__isnull=True).update(rules_done_at=now) != 1:
+        events = list(OutboxEvent.objects.select_for_update(skip_locked=True)
+                      .filter(pk__in=event_pks, rules_done_at__isnull=True).order_by("id"))
+        if not events:
             return 0
-        event = OutboxEvent.objects.select_related("shop").get(pk=event_pk)
-        return len(rules_for_event(event=event))
+        failed: set[int] = set()
+
+        def failure(event, exc):
+            log.error("rules failed for event %s", event.pk, exc_info=exc)
+            failed.add(event.pk)
+
+        shops = Shop.objects.in_bulk({e.shop_id for e in events})
+        for shop_id, group in _by_shop(events):
+            rules = rules_load(shop_id=shop_id, types={e.type for e in group})
+            if rules:
+                got = rules_for_events(shop=shops[shop_id], events=group, rules=rules, on_error=failure)
+                fired += sum(len(f) for f in got.values())
+        OutboxEvent.objects.filter(pk__in=[e.pk for e in events if e.pk not in failed]).update(rules_done_at=now)
+    return fired
 
 
-def event_dispatch(*, event_pk: int, now: dt.datetime | None = None) -> list[int]:
-    """Create the event's deliveries once and queue them after the commit."""
+def events_dispatch(*, event_pks: list[int], now: dt.datetime | None = None) -> list[int]:
+    """Create the deliveries of these events once (one insert for all, subscriptions read once) and
+    queue them after the commit, one task per subscription with its deliveries in event order."""
     now = now or timezone.now()
     with transaction.atomic():
-        if OutboxEvent.objects.filter(pk=event_pk, dispatched_at__isnull=True).update(dispatched_at=now) != 1:
+        events = list(OutboxEvent.objects.select_for_update(skip_locked=True)
+                      .filter(pk__in=event_pks, dispatched_at__isnull=True).order_by("id"))
+        if not events:
             return []
-        ids = deliveries_create(event=OutboxEvent.objects.get(pk=event_pk))
-        transaction.on_commit(lambda: [_enqueue(i, None) for i in ids])
+        ids = deliveries_create(events=events)
+        OutboxEvent.objects.filter(pk__in=[e.pk for e in events]).update(dispatched_at=now)
+        per_sub: dict[int, list[int]] = {}
+        for sub_id, pk in (WebhookDelivery.objects.filter(pk__in=ids).order_by("event_id", "id")
+                           .values_list("subscription_id", "pk")):
+            per_sub.setdefault(sub_id, []).append(pk)
+        transaction.on_commit(lambda: [_enqueue_many(g) for g in per_sub.values()])
     return ids
 
 
+def _by_shop(events: list[OutboxEvent]):
+    groups: dict[int, list[OutboxEvent]] = {}
+    for e in events:
+        groups.setdefault(e.shop_id, []).append(e)
+    return groups.items()
+
+
 def outbox_process(*, event_ids: list, now: dt.datetime | None = None) -> None:
-    """Rules first (their actions may emit further events), then the webhooks. Never raises: the
-    change that emitted the events is committed already; a failure is logged and left to the sweep."""
-    for pk in OutboxEvent.objects.filter(event_id__in=event_ids).order_by("id").values_list("pk", flat=True):
-        for step in (event_rules_run, event_dispatch):
+    """Rules first (their actions may emit further events), then the webhooks, BATCH events at a
+    time. Never raises: the change that emitted the events is committed already; a failure is
+    logged and left to the sweep."""
+    pks = list(OutboxEvent.objects.filter(event_id__in=event_ids).order_by("id").values_list("pk", flat=True))
+    for i in range(0, len(pks), BATCH):
+        chunk = pks[i : i + BATCH]
+        for step in (events_rules_run, events_dispatch):
             try:
-                step(event_pk=pk, now=now)
+                step(event_pks=chunk, now=now)
             except Exception:
-                log.exception("outbox step %s failed for event %s", step.__name__, pk)
+                log.exception("outbox step %s failed for events %s…", step.__name__, chunk[0])
 
 
 def outbox_pending(*, shop_id: int | None = None, now: dt.datetime | None = None) -> bool:

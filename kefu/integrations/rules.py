@@ -10,7 +10,6 @@ the object's timeline (conversation note, order or case event).
 
 import datetime as dt
 import logging
-from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
@@ -22,10 +21,10 @@ from kefu.conversations.models import Conversation, ConversationNote, Message
 from kefu.core.enums import Role
 from kefu.core.errors import KefuError
 from kefu.core.models import Agent, Shop
-from kefu.customers.models import Customer
 from kefu.orders.enums import OrderStatus
 from kefu.orders.models import Order
 
+from .context import Ctx, contexts_for
 from .events import RULE_CHAIN, event_types
 from .models import AutomationRule, OutboxEvent, RuleFiring
 
@@ -150,130 +149,26 @@ def actions_clean(raw, *, shop: Shop) -> list[dict]:
     return out
 
 
-# ---------------------------------------------------------------- what a rule looks at
-
-@dataclass
-class Ctx:
-    shop: Shop
-    type: str
-    at: dt.datetime
-    data: dict
-    event_id: object = None
-    conversation: Conversation | None = None
-    customer: Customer | None = None
-    order: Order | None = None
-    message: Message | None = None
-    case: object = None
-    _grade: str | None = None
-    _tags: set | None = None
-    notes: list = field(default_factory=list)
-
-    @property
-    def subject(self) -> tuple[str, int | None]:
-        for kind in ("case", "conversation", "order"):
-            obj = getattr(self, kind)
-            if obj is not None:
-                return kind, obj.pk
-        return "", None
-
-    def grade(self) -> str:
-        if self._grade is None:
-            from kefu.crm.selectors import grades_of
-
-            self._grade = grades_of(shop=self.shop, customer_ids=[self.customer.pk]).get(self.customer.pk, "") \
-                if self.customer else ""
-        return self._grade
-
-    def tags(self) -> set:
-        if self._tags is None:
-            self._tags = set()
-            if self.customer is not None:
-                from kefu.customers.models import CustomerTag
-
-                self._tags = set(CustomerTag.objects.filter(customer=self.customer).values_list("tag__name", flat=True))
-        return self._tags
-
-
-def _latest_conversation(shop: Shop, customer: Customer | None) -> Conversation | None:
-    if customer is None:
-        return None
-    return (Conversation.objects.filter(shop=shop, customer=customer, merged_into__isnull=True)
-            .select_related("customer").order_by("-ended_at", "-id").first())
-
-
-def context_for(*, shop: Shop, type: str, subject: str, subject_id: int | None, data: dict,
-                at: dt.datetime, event_id=None) -> Ctx:
-    """Load what the conditions and actions need, fresh from the database."""
-    ctx = Ctx(shop=shop, type=type, at=at, data=data, event_id=event_id)
-    if subject == "conversation" and subject_id:
-        ctx.conversation = Conversation.objects.select_related("customer").filter(shop=shop, pk=subject_id).first()
-        ctx.customer = ctx.conversation.customer if ctx.conversation else None
-    elif subject == "order" and subject_id:
-        ctx.order = Order.objects.select_related("customer").filter(shop=shop, pk=subject_id).first()
-        ctx.customer = ctx.order.customer if ctx.order else None
-    elif subject == "case" and subject_id:
-        from kefu.aftersales.models import Case
-
-        ctx.case = Case.objects.select_related("order", "order__customer").filter(shop=shop, pk=subject_id).first()
-        if ctx.case is not None:
-            ctx.order = ctx.case.order
-            ctx.customer = ctx.order.customer if ctx.order else None
-    if type == "message.created" and data.get("message_id"):
-        ctx.message = Message.objects.filter(shop=shop, message_id=data["message_id"]).first()
-        if ctx.message is not None:
-            ctx.at = ctx.message.sent_at
-    if ctx.customer is None and data.get("buyer_id"):
-        ctx.customer = Customer.objects.filter(shop=shop, buyer_id=data["buyer_id"]).first()
-    if ctx.order is None and ctx.customer is not None:
-        ref = data.get("order_id") or (ctx.message.order_ref if ctx.message else "")
-        qs = Order.objects.filter(shop=shop, customer=ctx.customer)
-        ctx.order = (qs.filter(order_id=ref).first() if ref else None) or qs.order_by("-created_at", "-id").first()
-    if ctx.conversation is None and ctx.message is not None:
-        ctx.conversation = _message_conversation(shop, ctx.message)
-    if ctx.conversation is None:
-        ctx.conversation = _latest_conversation(shop, ctx.customer)
-    return ctx
-
-
-def _message_conversation(shop: Shop, m: Message) -> Conversation | None:
-    """The message's conversation; the buyer's conversations are brought up to date first when the
-    deferred rebuild (kefu.metrics.queue) has not reached them yet."""
-    def find():
-        return (Conversation.objects.select_related("customer")
-                .filter(shop=shop, customer_id=m.customer_id, started_at__lte=m.sent_at, ended_at__gte=m.sent_at).first())
-
-    conv = find()
-    if conv is None:
-        from kefu.conversations.rebuild import conversations_rebuild
-        from kefu.customers.services import customers_lock
-        from kefu.metrics.rebuild import load_messages
-
-        customers_lock(shop=shop, customer_ids=[m.customer_id])
-        conversations_rebuild(shop, [m.customer_id], load_messages(shop, [m.customer_id]))
-        conv = find()
-    return conv
-
-
 def _holds(c: dict, ctx: Ctx) -> bool:
+    """One condition on one event; reads only what the condition needs (context.NEEDS)."""
     f, v = c["field"], c["value"]
-    conv, msg, order = ctx.conversation, ctx.message, ctx.order
     if f == "sender":
-        got = msg is not None and msg.sender in v
+        got = ctx.message is not None and ctx.message.sender in v
     elif f == "channel":
-        got = (msg.channel if msg else (ctx.data.get("channel") or "")) in v
+        got = (ctx.message.channel if ctx.message else (ctx.data.get("channel") or "")) in v
     elif f == "group":
-        got = conv is not None and conv.group in v
+        got = ctx.conversation is not None and ctx.conversation.group in v
     elif f == "keywords":
-        text = msg.text if msg is not None else str(ctx.data.get("text") or "")
+        text = ctx.message.text if ctx.message is not None else str(ctx.data.get("text") or "")
         got = any(k in text for k in v)
     elif f == "buyer_grade":
         got = ctx.grade() in v
     elif f == "buyer_tags":
         got = bool(ctx.tags() & set(v))
     elif f == "order_status":
-        got = order is not None and order.status in v
+        got = ctx.order is not None and ctx.order.status in v
     elif f == "order_amount":
-        amount = order.paid_amount if order is not None else None
+        amount = ctx.order.paid_amount if ctx.order is not None else None
         got = amount is not None and ("min" not in v or amount >= Decimal(v["min"])) \
             and ("max" not in v or amount <= Decimal(v["max"]))
     elif f == "time_of_day":
@@ -281,10 +176,7 @@ def _holds(c: dict, ctx: Ctx) -> bool:
         start, end = v["from"], v["to"]
         got = start <= t < end if start <= end else (t >= start or t < end)  # 22:00–08:00 wraps midnight
     elif f == "sla_state":
-        from kefu.sla.models import SlaClock
-
-        got = conv is not None and SlaClock.objects.filter(
-            conversation=conv, stopped_at__isnull=True, state__in=v).exists()
+        got = bool(ctx.sla_states() & set(v))
     else:  # pragma: no cover - conditions_clean refuses unknown fields
         got = False
     return got != c.get("not", False)
@@ -438,23 +330,59 @@ def rule_fire(rule: AutomationRule, ctx: Ctx, chain: tuple[int, ...]) -> RuleFir
                                      subject=kind, subject_id=pk, results=results)
 
 
-def rules_for_event(*, event: OutboxEvent) -> list[RuleFiring]:
-    """Run the shop's rules on one recorded event (the caller holds the event's claim)."""
-    rules = list(AutomationRule.objects.filter(shop_id=event.shop_id, event_type=event.type, active=True))
-    chain = tuple(event.caused_by or ())
-    rules = [r for r in rules if r.pk not in chain]
-    if not rules:
-        return []
-    ctx = context_for(shop=event.shop, type=event.type, subject=event.subject, subject_id=event.subject_id,
-                      data=event.data, at=event.created_at, event_id=event.event_id)
-    fired = []
-    for rule in rules:
-        if not conditions_hold(rule.conditions, ctx):
+def rules_load(*, shop_id: int, types) -> dict[str, list[AutomationRule]]:
+    """The shop's active rules of these event types, in order (one query)."""
+    out: dict[str, list[AutomationRule]] = {}
+    for r in AutomationRule.objects.filter(shop_id=shop_id, event_type__in=set(types), active=True):
+        out.setdefault(r.event_type, []).append(r)
+    return out
+
+
+def rules_for_events(*, shop: Shop, events: list[OutboxEvent], rules: dict[str, list[AutomationRule]] | None = None,
+                     on_error=None) -> dict[int, list[RuleFiring]]:
+    """Run the shop's rules on recorded events (the caller holds their claims): the rules are
+    loaded once, the conditions read a context prefetched for all the events together, and each
+    event's firings run in a savepoint of their own. An event whose rules raise is left out of the
+    answer (on_error(event, exc) is told) so its claim can be given back. Returns event pk → firings."""
+    if rules is None:
+        rules = rules_load(shop_id=shop.pk, types={e.type for e in events})
+    todo = []
+    for e in events:
+        chain = tuple(e.caused_by or ())
+        mine = [r for r in rules.get(e.type, ()) if r.pk not in chain]
+        todo.append((e, chain, mine))
+    wanted = [(e, chain, mine) for e, chain, mine in todo if mine]
+    ctxs = contexts_for(shop=shop, items=[
+        {"type": e.type, "subject": e.subject, "subject_id": e.subject_id, "data": e.data, "at": e.created_at,
+         "event_id": e.event_id} for e, _c, _m in wanted], conditions_lists=[r.conditions for _e, _c, m in wanted for r in m])
+    out = {e.pk: [] for e, _c, mine in todo if not mine}
+    # what the actions use (conversation, buyer, order), fetched at once for the events a rule matches
+    first = []
+    for (_e, _c, mine), ctx in zip(wanted, ctxs, strict=True):
+        try:
+            if any(conditions_hold(r.conditions, ctx) for r in mine):
+                first.append(ctx)
+        except Exception:  # (met again below, where it is reported)
             continue
-        fired.append(rule_fire(rule, ctx, chain))
-        if rule.stop:
-            break
-    return fired
+    if first:
+        first[0].loader.prefetch(first, {"conversation", "order"})
+    for (e, chain, mine), ctx in zip(wanted, ctxs, strict=True):
+        try:
+            with transaction.atomic():
+                fired = []
+                for rule in mine:
+                    if not conditions_hold(rule.conditions, ctx):
+                        continue
+                    fired.append(rule_fire(rule, ctx, chain))
+                    ctx.changed()  # the next rules read what this one's actions did
+                    if rule.stop:
+                        break
+            out[e.pk] = fired
+        except Exception as exc:
+            if on_error is None:
+                raise
+            on_error(e, exc)
+    return out
 
 
 # ---------------------------------------------------------------- rules as data (managers)
@@ -523,14 +451,24 @@ def rule_dry_run(*, shop: Shop, event_type: str, conditions, days: int = 30, lim
     now = now or timezone.now()
     since = now - dt.timedelta(days=max(1, min(int(days), 90)))
     scanned, matches = 0, []
-    for subject, subject_id, data, at, label in _past(shop, event_type, since):
-        scanned += 1
-        ctx = context_for(shop=shop, type=event_type, subject=subject, subject_id=subject_id, data=data, at=at)
-        if conditions_hold(conds, ctx):
-            matches.append({"at": ctx.at, "subject": subject, "subject_id": subject_id, "label": label,
-                            "buyer": (ctx.customer.nick or ctx.customer.buyer_id) if ctx.customer else ""})
-            if len(matches) >= limit:
-                break
+    past = list(_past(shop, event_type, since))
+    for i in range(0, len(past), 500):  # contexts prefetched 500 past events at a time
+        chunk = past[i : i + 500]
+        ctxs = contexts_for(shop=shop, items=[
+            {"type": event_type, "subject": subject, "subject_id": subject_id, "data": data, "at": at}
+            for subject, subject_id, data, at, _label in chunk], conditions_lists=[conds],
+            also={"conversation"} if event_type == "message.created" else set(), rebuild=False)
+        for (subject, subject_id, _d, _at, label), ctx in zip(chunk, ctxs, strict=True):
+            scanned += 1
+            if conditions_hold(conds, ctx):
+                if subject == "conversation" and subject_id is None and ctx.conversation is not None:
+                    subject_id = ctx.conversation.pk  # a past message: the conversation it fell in
+                matches.append({"at": ctx.at, "subject": subject, "subject_id": subject_id, "label": label,
+                                "buyer": (ctx.customer.nick or ctx.customer.buyer_id) if ctx.customer else ""})
+                if len(matches) >= limit:
+                    break
+        if len(matches) >= limit:
+            break
     return {"scanned": scanned, "matched": len(matches), "matches": matches, "since": since, "limit": limit}
 
 
@@ -542,10 +480,8 @@ def _past(shop: Shop, event_type: str, since: dt.datetime):
     if event_type == "message.created":
         msgs = (Message.objects.filter(shop=shop, sent_at__gte=since).select_related("customer")
                 .order_by("-sent_at", "-id")[:SCAN_MAX])
-        for m in msgs:
-            conv = (Conversation.objects.filter(shop=shop, customer_id=m.customer_id, started_at__lte=m.sent_at,
-                                                ended_at__gte=m.sent_at).only("pk").first())
-            yield ("conversation", conv.pk if conv else None,
+        for m in msgs:  # (its conversation: found for the whole chunk at once, see rule_dry_run)
+            yield ("conversation", None,
                    {"message_id": m.message_id, "buyer_id": m.customer.buyer_id, "text": m.text, "channel": m.channel},
                    m.sent_at, m.text[:60])
     elif event_type in ("order.created", "order.updated"):

@@ -1,7 +1,7 @@
 from django_tasks import task
 
 from .outbox import outbox_process, outbox_sweep
-from .webhooks import delivery_attempt
+from .webhooks import deliveries_attempt, delivery_attempt
 
 
 @task()
@@ -15,6 +15,12 @@ def webhook_deliver_task(delivery_id: int) -> bool:
     """One attempt of one delivery; a failure queues the next attempt itself (back-off)."""
     got = delivery_attempt(delivery_id=delivery_id)
     return bool(got and got.state == "succeeded")
+
+
+@task()
+def webhook_deliveries_task(delivery_ids: list[int]) -> int:
+    """The first attempts of a batch's deliveries to one subscription, in order (see deliveries_attempt)."""
+    return deliveries_attempt(delivery_ids=delivery_ids)
 
 
 @task()

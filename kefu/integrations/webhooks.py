@@ -199,13 +199,17 @@ def backoff(attempts: int) -> dt.timedelta:
     return min(dt.timedelta(minutes=2 ** (attempts - 1)), MAX_DELAY)
 
 
-def deliveries_create(*, event: OutboxEvent) -> list[int]:
-    """A delivery for each active subscription of the shop that wants the event (once each)."""
-    subs = [s for s in WebhookSubscription.objects.filter(shop_id=event.shop_id, active=True) if s.wants(event.type)]
+def deliveries_create(*, events: list[OutboxEvent]) -> list[int]:
+    """A delivery for each active subscription of the shop that wants the event (once each; the
+    subscriptions read once for all the events). Returns the pending deliveries of these events."""
+    subs: dict[int, list[WebhookSubscription]] = {}
+    for s in WebhookSubscription.objects.filter(shop_id__in={e.shop_id for e in events}, active=True):
+        subs.setdefault(s.shop_id, []).append(s)
     WebhookDelivery.objects.bulk_create(
-        [WebhookDelivery(shop_id=event.shop_id, subscription=s, event=event, next_attempt_at=event.created_at)
-         for s in subs], ignore_conflicts=True)
-    return list(WebhookDelivery.objects.filter(event=event, state=DeliveryState.PENDING).values_list("pk", flat=True))
+        [WebhookDelivery(shop_id=e.shop_id, subscription=s, event=e, next_attempt_at=e.created_at)
+         for e in events for s in subs.get(e.shop_id, ()) if s.wants(e.type)], ignore_conflicts=True)
+    return list(WebhookDelivery.objects.filter(event__in=events, state=DeliveryState.PENDING)
+                .order_by("id").values_list("pk", flat=True))
 
 
 def _claim(delivery_id: int, now: dt.datetime, manual: bool) -> bool:
@@ -297,6 +301,36 @@ def _enqueue(delivery_id: int, when: dt.datetime | None) -> None:
         webhook_deliver_task.using(run_after=when).enqueue(delivery_id)
     else:
         webhook_deliver_task.enqueue(delivery_id)
+
+
+def deliveries_attempt(*, delivery_ids: list[int], now: dt.datetime | None = None) -> int:
+    """First attempts of new deliveries to one subscription, in event order (one task for a batch).
+    After a failed attempt the rest wait until the failed one's next try instead of each asking a
+    receiver that is down. Returns how many were delivered."""
+    delivered = 0
+    for n, pk in enumerate(delivery_ids):
+        got = delivery_attempt(delivery_id=pk, now=now)
+        if got is None:
+            continue
+        if got.state == DeliveryState.SUCCEEDED:
+            delivered += 1
+        elif got.state == DeliveryState.PENDING and delivery_ids[n + 1 :]:
+            rest = delivery_ids[n + 1 :]
+            WebhookDelivery.objects.filter(pk__in=rest, state=DeliveryState.PENDING,
+                                           next_attempt_at__lt=got.next_attempt_at).update(
+                next_attempt_at=got.next_attempt_at)
+            _enqueue_many(rest, got.next_attempt_at)
+            break
+    return delivered
+
+
+def _enqueue_many(delivery_ids: list[int], when: dt.datetime | None = None) -> None:
+    from .tasks import webhook_deliveries_task
+
+    if when is not None and when > timezone.now():
+        webhook_deliveries_task.using(run_after=when).enqueue(delivery_ids)
+    else:
+        webhook_deliveries_task.enqueue(delivery_ids)
 
 
 def delivery_redeliver(*, shop: Shop, actor: Agent | None, delivery: WebhookDelivery) -> WebhookDelivery:
