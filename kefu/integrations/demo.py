@@ -27,7 +27,7 @@ from kefu.orders.enums import OrderStatus
 from kefu.orders.models import Order
 
 from .enums import DeliveryState
-from .models import OutboxEvent, WebhookDelivery, WebhookSubscription
+from .models import OutboxEvent, RuleFiring, WebhookDelivery, WebhookSubscription
 
 README_RECEIVER = "http://127.0.0.1:8765/"
 # The demo's categories (leaf names as the generator has them) under a top level, as a 类目 path.
@@ -108,6 +108,25 @@ def _scans(shop: Shop, rnd: random.Random, now: dt.datetime) -> list[dict]:
     return rows
 
 
+def _vip_complaint(shop: Shop, manager: Agent, now: dt.datetime) -> str:
+    """A VIP buyer writes 投诉 through the live path (as the API receives it), so the rule
+    「VIP 投诉转主管」 fires — the chat goes to a supervisor, who is notified — and its dry run
+    finds the message. Returns the buyer's nick ("" when the demo has no VIP buyer with an order)."""
+    from kefu.conversations.services import messages_clean, messages_ingest
+    from kefu.crm.models import CustomerGrade
+
+    vips = CustomerGrade.objects.filter(shop=shop, grade="VIP").values_list("customer_id", flat=True)
+    order = (Order.objects.filter(shop=shop, customer_id__in=list(vips), status__in=(OrderStatus.SIGNED, OrderStatus.COMPLETED))
+             .select_related("customer").order_by("-created_at", "-id").first())
+    if order is None:
+        return ""
+    rows = [{"message_id": f"demo-vip-{order.order_id}", "buyer_id": order.customer.buyer_id, "sender": "buyer",
+             "sent_at": (now - dt.timedelta(minutes=12)).isoformat(), "order_id": order.order_id,
+             "text": f"订单{order.order_id}收到就是坏的，问了两天没人管，再不处理我就去平台投诉"}]
+    messages_ingest(shop=shop, rows=messages_clean(rows, tz=shop.tz, routed=True), route=True)
+    return order.customer.nick or order.customer.buyer_id
+
+
 class _Receiver(BaseHTTPRequestHandler):
     """What docs/examples/webhook_receiver.py does: check the signature, acknowledge."""
 
@@ -158,6 +177,7 @@ def demo_extend(*, shop: Shop, seed: int, date_from: dt.date, date_to: dt.date, 
             say(f"webhook subscription skipped: {exc.message}")
             sub = None
         mark = OutboxEvent.objects.filter(shop=shop).order_by("-id").values_list("id", flat=True).first() or 0
+        vip = _vip_complaint(shop, manager, now)
         got = tracking_ingest(shop=shop, rows=events_clean(rows, tz=shop.tz))
         # what the commit would set off, now, while the receiver listens: rules, then deliveries
         fresh = list(OutboxEvent.objects.filter(shop=shop, id__gt=mark).values_list("event_id", flat=True))
@@ -174,5 +194,7 @@ def demo_extend(*, shop: Shop, seed: int, date_from: dt.date, date_to: dt.date, 
         WebhookSubscription.objects.filter(pk=sub.pk).update(
             url=README_RECEIVER, active=False,
             disabled_reason="演示店：先运行 README 里的 docs/examples/webhook_receiver.py 8765（密钥用本页的签名密钥），再在此启用")
+    if vip:
+        say(f"rules: VIP buyer {vip} wrote 投诉 — {RuleFiring.objects.filter(rule__shop=shop).count()} firings")
     say(f"tracking: {got.created} scans of {len({r['number'] for r in rows})} parcels; "
         f"webhooks: {delivered} events delivered to a local receiver ({len(handler.received)} signatures checked)")

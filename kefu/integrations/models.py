@@ -1,6 +1,7 @@
 """Outbox events, webhook subscriptions and deliveries, automation rules and their firings,
 courier tracking events (AUTO-2, AUTO-4, IN-4)."""
 
+import datetime as dt
 import uuid
 
 from django.db import models
@@ -166,3 +167,8 @@ class TrackingEvent(models.Model):
         ordering = ["at", "id"]
         constraints = [models.UniqueConstraint(fields=["shop", "tracking_no", "at", "state"], name="tracking_event_once")]
         indexes = [models.Index(fields=["shop", "tracking_no", "at"]), models.Index(fields=["order", "at"])]
+
+    @property
+    def came_late(self) -> bool:
+        """Received more than an hour after the scan (a file imported later, a delayed push)."""
+        return self.received_at is not None and self.received_at - self.at > dt.timedelta(hours=1)

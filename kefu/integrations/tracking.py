@@ -149,10 +149,14 @@ def tracking_ingest(*, shop: Shop, rows: list[dict]) -> TrackingResult:
         for t in fresh:
             if t.order is not None and _apply(t.order, t):
                 shipped.append(t.order.order_id)
-        for t in fresh:
-            if t.order is not None:
-                OrderEvent.objects.create(shop=shop, order=t.order, kind=OrderEventKind.ORDER, action="tracking",
-                                          note=f"{T(t.state).label} {t.context}"[:500])
+        lines = [OrderEvent(shop=shop, order=t.order, kind=OrderEventKind.ORDER, action="tracking",
+                            note=f"{T(t.state).label} {t.context}"[:500]) for t in fresh if t.order is not None]
+        OrderEvent.objects.bulk_create(lines)
+        # on the order's timeline at the time of the scan, not when Kefu heard of it (auto_now_add
+        # stamps the insert; the tracking timeline shows the receiving time when it came late)
+        for line, t in zip(lines, [t for t in fresh if t.order is not None], strict=True):
+            line.created_at = t.at
+        OrderEvent.objects.bulk_update(lines, ["created_at"], batch_size=500)
         result.orders_moved = sorted(set(shipped))
         if shipped:
             from kefu.shipping.services import issues_close_for_orders

@@ -180,4 +180,21 @@ def test_integrations_pages_are_populated():
     assert all(d.status_code == 200 for d in deliveries)
     firings = RuleFiring.objects.filter(rule__shop=shop)
     assert firings.exists() and all(r["ok"] for f in firings for r in f.results)
+    # a VIP buyer wrote 投诉: the rule fired (the chat went to a supervisor) and its dry run finds it
+    from kefu.conversations.models import Conversation
+    from kefu.crm.models import CustomerGrade
+    from kefu.integrations.rules import rule_dry_run
+
+    vip_rule = AutomationRule.objects.get(shop=shop, name="VIP 投诉转主管")
+    fired = RuleFiring.objects.get(rule=vip_rule)
+    conv = Conversation.objects.get(pk=fired.subject_id)
+    assert CustomerGrade.objects.get(customer=conv.customer).grade == "VIP"
+    assert conv.assignee is not None and conv.assignee.has_role("supervisor")
+    dry = rule_dry_run(shop=shop, event_type=vip_rule.event_type, conditions=vip_rule.conditions)
+    assert dry["matched"] >= 1 and conv.pk in {m["subject_id"] for m in dry["matches"]}
+    # the order timeline shows courier scans at the scan times
+    from kefu.orders.models import OrderEvent
+
+    scan = scans.filter(order__isnull=False).order_by("at").first()
+    assert OrderEvent.objects.filter(order=scan.order, action="tracking", created_at=scan.at).exists()
     assert f"{deliveries.count()} events delivered to a local receiver ({deliveries.count()} signatures checked)" in out

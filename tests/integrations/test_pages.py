@@ -70,6 +70,9 @@ def test_order_page_shows_the_tracking_timeline(shop, manager_client, api):
     import datetime as dt
     import json
 
+    from django.utils import timezone
+
+    from kefu.integrations.models import TrackingEvent
     from kefu.orders.models import Order
 
     cust = Customer.objects.create(shop=shop, buyer_id="b1")
@@ -81,6 +84,11 @@ def test_order_page_shows_the_tracking_timeline(shop, manager_client, api):
         {"number": "ZT1", "state": "1", "time": "2026-11-01 18:00:00", "context": "【广州】已揽收"}]}))
     page = manager_client.get("/orders/T9/").content.decode()
     assert "【广州】已揽收" in page and "2026-11-01 18:00" in page
+    # the order's timeline too says when the parcel was scanned; the tracking card adds when it came
+    timeline = page.split('id="timeline"')[1]
+    assert "2026-11-01 18:00" in timeline.split("已揽收")[0].rsplit("<li>", 1)[1]
+    received = timezone.localtime(TrackingEvent.objects.get().received_at, shop.tz).strftime("%Y-%m-%d %H:%M")
+    assert f"{received} 收到" in page.split('id="tracking"')[1]
 
 
 def test_failing_since_reads_as_a_sentence_in_both_languages(shop, manager_client, receiver):

@@ -54,7 +54,12 @@ def test_push_moves_the_order_and_a_resend_changes_nothing(shop, order, api, dja
     assert order.signed_at == dt.datetime(2026, 11, 3, 15, 20, tzinfo=tz) and order.status == "signed"
     states = list(TrackingEvent.objects.filter(order=order).order_by("at").values_list("state", flat=True))
     assert states == ["shipped", "in_transit", "signed"]
-    assert OrderEvent.objects.filter(order=order, action="tracking").count() == 3
+    # on the order's timeline at the scan times (the push came days later: received time kept apart)
+    lines = list(OrderEvent.objects.filter(order=order, action="tracking").order_by("created_at"))
+    assert [e.created_at for e in lines] == [dt.datetime.strptime(t, "%Y-%m-%d %H:%M:%S").replace(tzinfo=tz)
+                                             for t, _c in reversed(SCANS)]
+    assert ["揽收" in lines[0].note, "签收" in lines[2].note] == [True, True]
+    assert all(t.came_late for t in TrackingEvent.objects.filter(order=order))
     assert not ShippingIssue.objects.filter(order=order, state="open").exists()  # closed: the parcel shipped
     again = api.post("/api/v1/tracking/push", data=body, content_type="application/json").json()
     assert (again["created"], again["duplicates"]) == (0, 3)
