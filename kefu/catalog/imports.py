@@ -69,6 +69,7 @@ SHOPIFY = {
 SHOPIFY_OPTIONS = (("Option1 Value", "Option1 value"), ("Option2 Value", "Option2 value"),
                    ("Option3 Value", "Option3 value"))
 FORMATS = {"generic": GENERIC, "shopify": SHOPIFY}
+FILE_FORMATS = (*FORMATS, "taobao")  # taobao: 淘宝助理's 宝贝 file, read by kefu.catalog.taobao
 
 LISTED = {"1", "true", "yes", "y", "on", "active", "是", "在售", "出售中", "上架", "已上架", "销售中"}
 UNLISTED = {"0", "false", "no", "n", "off", "draft", "archived", "否", "下架", "已下架", "仓库中", "停售", "未上架"}
@@ -516,17 +517,22 @@ def catalog_import(*, shop: Shop, rows: list[dict], actor: Agent | None, source:
 
 def catalog_file_import(*, shop: Shop, path: str | Path, fmt: str = "generic", actor: Agent | None = None,
                         file_name: str | None = None) -> CatalogResult:
-    """A CSV/XLSX catalogue file in `fmt` (generic or shopify). Row numbers in errors are the file's
+    """A CSV/XLSX catalogue file in `fmt` (generic or shopify), or 淘宝助理's 宝贝 file (taobao). Row numbers in errors are the file's
     line numbers (the header is line 1) and fields are the file's column names."""
     from kefu.importers.files import read_table
     from kefu.importers.services import _owner, file_sha256
 
-    if fmt not in FORMATS:
-        raise KefuError(f"unknown catalogue format {fmt!r}; known: {', '.join(FORMATS)}", field="format")
+    if fmt not in FILE_FORMATS:
+        raise KefuError(f"unknown catalogue format {fmt!r}; known: {', '.join(FILE_FORMATS)}", field="format")
     if not can_import_catalog(actor):
         raise PermissionDenied("only the warehouse and supervisors and up import the catalogue", field="file")
-    headers, raw = read_table(path)
-    rows, names = map_file_rows(fmt, headers, raw)
+    if fmt == "taobao":
+        from .taobao import taobao_rows
+
+        rows, names = taobao_rows(path)
+    else:
+        headers, raw = read_table(path)
+        rows, names = map_file_rows(fmt, headers, raw)
     if not rows:
         raise KefuError("the file has no rows", field="file")
     clean = catalog_clean(rows, first_row=2, names=names)

@@ -262,7 +262,7 @@ def catalog_page(request):
     q = request.GET.get("q", "").strip()[:80]
     ctx = {"can_import": can_import, "result": result, "error": error, "errors": errors,
            "more_errors": len(error.errors) - len(errors) if isinstance(error, ValidationFailed) else 0,
-           "fmt": fmt, "formats": [("generic", _("通用（中文或英文列名）")), ("shopify", "Shopify")],
+           "fmt": fmt, "formats": [("generic", _("通用（中文或英文列名）")), ("shopify", "Shopify"), ("taobao", _("淘宝助理/千牛 宝贝文件"))],
            "counts": catalog_sel.catalog_counts(shop=request.shop), "q": q,
            "categories": catalog_sel.catalog_categories(shop=request.shop),
            "products": catalog_sel.catalog_products(shop=request.shop, q=q, limit=100),

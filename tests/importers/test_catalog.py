@@ -23,6 +23,7 @@ pytestmark = pytest.mark.django_db
 FIXTURES = Path(__file__).parent / "fixtures"
 GENERIC = FIXTURES / "catalog_generic.csv"
 SHOPIFY = FIXTURES / "catalog_shopify.csv"
+TAOBAO = FIXTURES / "catalog_taobao.csv"
 
 
 def run(path, fmt="generic"):
@@ -110,6 +111,34 @@ def test_shopify_product_export(shop):
     total = sum(int(r["Variant Inventory Qty"]) for r in file_rows(SHOPIFY) if r["Variant SKU"])
     assert sum(s.stock for s in skus.values()) == total
     assert "products 3 created" in out
+
+
+def test_taobao_assistant_item_file(shop, tmp_path):
+    """淘宝助理's 宝贝 file (UTF-16, tabs, three header lines, SKUs packed in 销售属性组合)."""
+    out = run(TAOBAO, "taobao")
+    skus = {s.code: s for s in Sku.objects.filter(shop=shop).select_related("product")}
+    # an independent reading: the lines after the Chinese header, cells by tab; each SKU of
+    # 销售属性组合 is a part with five ':' fields (price:qty:code:pid:vid), else the item is one SKU
+    lines = TAOBAO.read_bytes().decode("utf-16").splitlines()
+    head = lines[2].split("\t")
+    want = {}
+    for line in lines[3:]:
+        cells = dict(zip(head, (c.strip('"') for c in line.split("\t")), strict=True))
+        parts = [p.split(":") for p in cells["销售属性组合"].split(";") if len(p.split(":")) == 5]
+        for price, qty, code, _pid, _vid in parts or [[cells["宝贝价格"], cells["宝贝数量"], cells["商家编码"], "", ""]]:
+            want[code] = (cells["数字ID"], cells["宝贝名称"], Decimal(price), int(qty), cells["放入仓库"] != "1")
+    assert {c: (s.product.external_id, s.product.title, s.price, s.stock, s.listed) for c, s in skus.items()} == want
+    assert sum(s.stock for s in skus.values()) == sum(w[3] for w in want.values()) == 35 + 40 + 0
+    assert skus["TB-SJT-18-GREY"].title == "浅灰 1.8m床" and skus["TB-RJZ"].title == ""
+    assert "products 3 created" in out and not Category.objects.filter(shop=shop).exists()  # ids, not names
+    assert run(TAOBAO, "taobao").count("unchanged") >= 1 and Sku.objects.filter(shop=shop).count() == len(want)
+    # a SKU without its code names the line and the column; nothing written
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(TAOBAO.read_bytes().decode("utf-16").replace(":TB-SJT-15-GREY:", "::").encode("utf-16"))
+    before = snapshot(shop)
+    with pytest.raises(CommandError, match=r"row 4.*销售属性组合.*SKU 2 has no 商家编码"):
+        run(bad, "taobao")
+    assert snapshot(shop) == before
 
 
 def test_orders_then_catalogue_gives_order_skus_their_product_and_category_window(shop):

@@ -19,7 +19,7 @@ class Command(BaseCommand):
     help = ("Import a CSV/XLSX file: `kefu import messages|orders FILE --shop CODE "
             "[--format generic|taobao|jd|pdd|douyin|shopify|auto] [--amounts auto|net|gross]`. "
             "Run it again after an interruption: it finishes the file. "
-            "`kefu import catalog FILE --shop CODE [--format generic|shopify]`: products, SKUs, categories, "
+            "`kefu import catalog FILE --shop CODE [--format generic|shopify|taobao]`: products, SKUs, categories, "
             "batches and stock (all or nothing).")
 
     def add_arguments(self, parser):
@@ -28,7 +28,7 @@ class Command(BaseCommand):
         parser.add_argument("--shop", required=True)
         parser.add_argument("--format", default="generic",
                             help="generic (default); for orders also taobao, jd, pdd, douyin, shopify or auto (detect); "
-                                 "for catalog also shopify")
+                                 "for catalog also shopify or taobao (淘宝助理's 宝贝 file)")
         parser.add_argument("--amounts", choices=["auto", "net", "gross"], default=None,
                             help="taobao: is 买家实际支付金额 net of refunds? auto (default) detects it")
 
