@@ -205,7 +205,8 @@ def test_bad_file_names_every_row_and_column_and_writes_nothing(shop, tmp_path):
     ("name,price\nx,1\n", "generic", "lacks the column(s): product_id, sku"),
     ("Handle,Title,Variant SKU\nh,T,S1\n", "generic", "looks like the shopify format"),
     ("商品ID,商家编码\n", "generic", "no rows"),
-    ("商品ID,商家编码\n1,A\n", "taobao", "unknown catalogue format"),
+    ("商品ID,商家编码\n1,A\n", "jd", "unknown catalogue format"),
+    ("商品ID,商家编码\n1,A\n", "taobao", "not a 淘宝助理 file: no 宝贝名称 header"),
     ('商品ID,商家编码\n1,"A\n', "generic", "unterminated"),
 ])
 def test_unreadable_files_are_refused_with_a_reason(shop, tmp_path, text, fmt, expected):
