@@ -232,6 +232,9 @@ BODIES = {
     "/api/v1/agent-month-reports/{report_id}/submit": {"analysis": "a"},
     "/api/v1/agent-month-reports/{report_id}/answer": {"reply": "r"},
     "/api/v1/agent-month-reports/prepare": {"month": "2026-10"},
+    # people: account handover
+    "/api/v1/handovers": {"from_agent_id": 1, "to_agent_id": 2, "reason": "r"},
+    "/api/v1/handovers/{handover_id}/greeted": {"item_ids": [1]},
 }
 
 

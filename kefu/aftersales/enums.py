@@ -84,6 +84,7 @@ class EventAction(models.TextChoices):
     SECOND_SERVICE = "second_service", _("二次服务回访")
     OVERRIDE = "override", _("破例")
     REMINDED = "reminded", _("跟进提醒")
+    HANDOVER = "handover", _("账号交接")
 
 
 class CaseApprovalState(models.TextChoices):

@@ -111,8 +111,13 @@ def last_agent_of(*, shop: Shop, customer_id: int, exclude_id: int | None = None
         Q(assignee__isnull=False) | Q(agent__isnull=False))
     if exclude_id:
         qs = qs.exclude(pk=exclude_id)
-    row = qs.order_by("-ended_at", "-id").values_list("assignee_id", "agent_id").first()
-    return (row[0] or row[1]) if row else None
+    row = qs.order_by("-ended_at", "-id").values_list("assignee_id", "agent_id", "ended_at").first()
+    if row is None:
+        return None
+    # A buyer handed over since then goes to the new owner (CONV-8).
+    from kefu.people.handover import buyer_owner
+
+    return buyer_owner(shop=shop, customer_id=customer_id, owner_id=row[0] or row[1], since=row[2])
 
 
 @dataclass

@@ -39,6 +39,7 @@ DEMO_EXTENSIONS: list[str] = [
     "kefu.care.demo.demo_extend",
     "kefu.people.demo.demo_extend",  # after complaints: their verdicts are sources of the points
     "kefu.reports.demo.demo_extend",  # after people: daily sales reports signed by the agents
+    "kefu.people.demo_extra.demo_extend",  # account handover to the trainee (after onboarding)
     "kefu.livechat.demo.demo_extend",
     "kefu.integrations.demo.demo_extend",  # after shipping (stock) and defects: catalogue, rules, scans, webhooks
     "kefu.sla.demo.demo_extend",  # last: it times the cases and chats the others create

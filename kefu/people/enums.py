@@ -165,6 +165,20 @@ class TypingKind(models.TextChoices):
     TEST = "test", _("月度测试")
 
 
+# ---------------------------------------------------------------- account handover (CONV-8)
+
+class HandoverItemKind(models.TextChoices):
+    """What a handover moved from the former owner to the new one (one HandoverItem row each)."""
+
+    BUYER = "buyer", _("买家")
+    FOLLOWUP = "followup", _("跟进")
+    REVISIT = "revisit", _("回访")
+    CASE = "case", _("售后单")
+    COMPLAINT = "complaint", _("投诉")
+    CONVERSATION = "conversation", _("进行中的会话")
+    ACCOUNT = "account", _("客服号")
+
+
 class PeopleError(models.TextChoices):
     """Error codes of this domain (KefuError.code); see kefu.core.errors for their HTTP status."""
 
@@ -179,3 +193,4 @@ class PeopleError(models.TextChoices):
     LEDGER_OFF = "ledger_off", "ledger switched off"
     REUSED = "request_id_reused", "request id reused"
     MENTOR_TAKEN = "mentor_taken", "mentor already has a mentee"
+    SAME_PERSON = "same_person", "the same person"

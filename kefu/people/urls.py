@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import attendance, ledger, me, onboarding, pay
+from .views import attendance, handover, ledger, me, onboarding, pay
 
 app_name = "people"
 urlpatterns = [
@@ -23,6 +23,10 @@ urlpatterns = [
     path("pay/plans/", pay.plan_save, name="plan_save"),
     path("pay/statements/<int:statement_id>/", pay.statement, name="statement"),
     path("rules/", ledger.rules, name="rules"),
+    path("handovers/", handover.handovers, name="handovers"),
+    path("handovers/start/", handover.handover_start, name="handover_start"),
+    path("handovers/<int:handover_id>/", handover.handover_detail, name="handover"),
+    path("handovers/<int:handover_id>/greeted/", handover.handover_greeted, name="handover_greeted"),
     path("onboarding/", onboarding.onboarding_list, name="onboarding_list"),
     path("onboarding/start/", onboarding.onboarding_start, name="onboarding_start"),
     path("onboarding/plan/", onboarding.training_plan, name="training_plan"),

@@ -2,10 +2,11 @@
 
 from ninja import Router
 
-from . import attendance, ledger, onboarding, pay
+from . import attendance, handover, ledger, onboarding, pay
 
 router = Router()
 router.add_router("", attendance.router)
 router.add_router("", ledger.router)
 router.add_router("", pay.router)
 router.add_router("", onboarding.router)
+router.add_router("", handover.router)

@@ -7,6 +7,7 @@ from .attendance import (
     LeaveRequest,
     PeopleSettings,
 )
+from .handover import AccountHandover, HandoverItem
 from .ledger import (
     LedgerMonth,
     MonthClose,
@@ -29,6 +30,7 @@ from .pay import CommissionPlan, CommissionStatement, StatementLine
 __all__ = [
     "AttendanceCorrection", "AttendanceDay", "ClockEvent", "LeaveRequest", "PeopleSettings",
     "LedgerMonth", "MonthClose", "PenaltyAppeal", "PenaltyDeduction", "PenaltyRule", "PenaltyWarning",
+    "AccountHandover", "HandoverItem",
     "CommissionPlan", "CommissionStatement", "StatementLine",
     "ExamAttempt", "ExamQuestion", "Onboarding", "OnboardingDay", "OnboardingEvent", "TrainingDay", "TrainingPlan",
 ]
