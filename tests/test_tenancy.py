@@ -235,6 +235,9 @@ BODIES = {
     # people: account handover
     "/api/v1/handovers": {"from_agent_id": 1, "to_agent_id": 2, "reason": "r"},
     "/api/v1/handovers/{handover_id}/greeted": {"item_ids": [1]},
+    # people: typing (WF-9)
+    "/api/v1/typing-results": {"agent_id": 1, "kind": "test", "speed": 90, "accuracy": "98"},
+    "/api/v1/typing-results/{result_id}/void": {"reason": "r"},
 }
 
 

@@ -3,6 +3,7 @@ agent moved to another post hands her 客服号's buyers and open work to the ne
 has greeted the first few), typing tests and bonuses (added by their parts below)."""
 
 import datetime as dt
+import random
 
 from django.utils import timezone
 
@@ -20,6 +21,7 @@ def demo_extend(*, shop: Shop, seed: int, date_from: dt.date, date_to: dt.date, 
     name = _handover(shop, people, supervisor, date_to)
     if name:
         say(f"account handover to {name}")
+    say(f"{_typing(shop, people, supervisor, seed, date_from, date_to)} typing results")
 
 
 def _handover(shop, people, supervisor, date_to) -> str:
@@ -42,3 +44,37 @@ def _handover(shop, people, supervisor, date_to) -> str:
     if first:
         ho.handover_greeted(shop=shop, handover=h, item_ids=first, by=trainee, now=at + dt.timedelta(hours=1))
     return trainee.name
+
+
+def _typing(shop, people, supervisor, seed, date_from, date_to) -> int:
+    """Seed 000: weekly practice (the agent records it) and a monthly test (the supervisor), most agents a
+    little faster each month, one slower."""
+    from .months import month_start, prev_month, shop_today
+    from .typing_results import typing_record
+
+    rnd = random.Random(seed * 31 + 7)
+    today = min(date_to, shop_today(shop))
+    texts = ["退换货流程", "尺码推荐话术", "面料与洗涤", "催付话术", "平台规则"]
+    agents = [a for a in people if a.has_role(Role.AGENT)]
+    n = 0
+    for i, a in enumerate(agents):
+        base, step = rnd.randint(55, 95), (-4 if i == 1 else rnd.randint(1, 6))
+        day = max(date_from, today - dt.timedelta(days=62))
+        while day <= today:  # one practice a week, on the agent's own weekday
+            if day.weekday() == i % 5:
+                months_back = (month_start(today).year - day.year) * 12 + month_start(today).month - day.month
+                speed = base + step * (3 - months_back) + rnd.randint(-5, 5)
+                typing_record(shop=shop, agent=a, kind="practice", taken_on=day, speed=max(speed, 20),
+                              accuracy=f"{rnd.uniform(94, 99.5):.2f}", text=rnd.choice(texts), by=a)
+                n += 1
+            day += dt.timedelta(days=1)
+        month = month_start(today)
+        for back in range(3):  # the month's test on its 25th (this month only once the day has come)
+            test_day = month.replace(day=25)
+            if date_from <= test_day <= today:
+                typing_record(shop=shop, agent=a, kind="test", taken_on=test_day, by=supervisor,
+                              speed=max(base + step * (3 - back) + rnd.randint(-2, 2), 20),
+                              accuracy=f"{rnd.uniform(95, 99.5):.2f}", text="月度测试：商品知识")
+                n += 1
+            month = prev_month(month)
+    return n

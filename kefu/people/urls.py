@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import attendance, handover, ledger, me, onboarding, pay
+from .views import attendance, handover, ledger, me, onboarding, pay, typing_results
 
 app_name = "people"
 urlpatterns = [
@@ -27,6 +27,10 @@ urlpatterns = [
     path("handovers/start/", handover.handover_start, name="handover_start"),
     path("handovers/<int:handover_id>/", handover.handover_detail, name="handover"),
     path("handovers/<int:handover_id>/greeted/", handover.handover_greeted, name="handover_greeted"),
+    path("typing/", typing_results.typing_month, name="typing"),
+    path("typing/record/", typing_results.typing_record, name="typing_record"),
+    path("typing/agents/<int:agent_id>/", typing_results.typing_agent, name="typing_agent"),
+    path("typing/<int:result_id>/void/", typing_results.typing_void, name="typing_void"),
     path("onboarding/", onboarding.onboarding_list, name="onboarding_list"),
     path("onboarding/start/", onboarding.onboarding_start, name="onboarding_start"),
     path("onboarding/plan/", onboarding.training_plan, name="training_plan"),

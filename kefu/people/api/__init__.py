@@ -2,7 +2,7 @@
 
 from ninja import Router
 
-from . import attendance, handover, ledger, onboarding, pay
+from . import attendance, handover, ledger, onboarding, pay, typing_results
 
 router = Router()
 router.add_router("", attendance.router)
@@ -10,3 +10,4 @@ router.add_router("", ledger.router)
 router.add_router("", pay.router)
 router.add_router("", onboarding.router)
 router.add_router("", handover.router)
+router.add_router("", typing_results.router)

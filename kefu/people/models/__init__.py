@@ -26,11 +26,12 @@ from .onboarding import (
     TrainingPlan,
 )
 from .pay import CommissionPlan, CommissionStatement, StatementLine
+from .typing_results import TypingResult
 
 __all__ = [
     "AttendanceCorrection", "AttendanceDay", "ClockEvent", "LeaveRequest", "PeopleSettings",
     "LedgerMonth", "MonthClose", "PenaltyAppeal", "PenaltyDeduction", "PenaltyRule", "PenaltyWarning",
-    "AccountHandover", "HandoverItem",
+    "AccountHandover", "HandoverItem", "TypingResult",
     "CommissionPlan", "CommissionStatement", "StatementLine",
     "ExamAttempt", "ExamQuestion", "Onboarding", "OnboardingDay", "OnboardingEvent", "TrainingDay", "TrainingPlan",
 ]
