@@ -238,6 +238,14 @@ BODIES = {
     # people: typing (WF-9)
     "/api/v1/typing-results": {"agent_id": 1, "kind": "test", "speed": 90, "accuracy": "98"},
     "/api/v1/typing-results/{result_id}/void": {"reason": "r"},
+    # people: rewards (WF-5)
+    "/api/v1/bonuses": {"agent_id": 1, "kind": "outstanding", "amount": "10", "reason": "r"},
+    "/api/v1/bonuses/{bonus_id}/decision": {"approve": True},
+    "/api/v1/ranking-rules": {"name": "n", "metric": "sales", "amounts": ["1"]},
+    "/api/v1/ranking-rules/{rule_id}/award": {"month": "2026-10"},
+    "/api/v1/wishes": {"text": "t", "agent_id": 1},
+    "/api/v1/wishes/{wish_id}/grant": {"granted_for": "g"},
+    "/api/v1/wishes/{wish_id}/withdraw": {},
 }
 
 

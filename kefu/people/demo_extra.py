@@ -22,6 +22,7 @@ def demo_extend(*, shop: Shop, seed: int, date_from: dt.date, date_to: dt.date, 
     if name:
         say(f"account handover to {name}")
     say(f"{_typing(shop, people, supervisor, seed, date_from, date_to)} typing results")
+    _rewards(shop, people, supervisor)
 
 
 def _handover(shop, people, supervisor, date_to) -> str:
@@ -78,3 +79,34 @@ def _typing(shop, people, supervisor, seed, date_from, date_to) -> int:
                 n += 1
             month = prev_month(month)
     return n
+
+
+def _rewards(shop, people, supervisor) -> None:
+    """A special bonus approved this month and one waiting for the manager; a ranking rule (sales top 3)
+    awarded for last month (locked by the people demo, so paid in this month's statement); wishes, one granted."""
+    from kefu.aftersales.models import Case
+
+    from . import bonus as bo
+    from .months import month_start, prev_month, shop_today
+
+    manager = next((a for a in people if a.has_role(Role.MANAGER)), None)
+    agents = [a for a in people if a.has_role(Role.AGENT)]
+    if manager is None or len(agents) < 3:
+        return
+    case = Case.objects.filter(shop=shop).order_by("id").first()
+    b, _ = bo.bonus_propose(shop=shop, agent=agents[0], kind="loss_recovered", amount="200.00", by=supervisor,
+                            reason="追回快递丢件赔偿，挽回损失", case_id=case.pk if case else None,
+                            request_id="demo-bonus-1")
+    bo.bonus_decide(shop=shop, bonus=b, approve=True, note="同意，按制度奖励", by=manager)
+    bo.bonus_propose(shop=shop, agent=agents[1], kind="outstanding", amount="100.00", by=supervisor,
+                     reason="本月好评率全组第一", request_id="demo-bonus-2")
+    rule = bo.ranking_rule_set(shop=shop, by=manager, name="月度销售前三", metric="sales",
+                               amounts=["300", "200", "100"])
+    bo.ranking_rule_set(shop=shop, by=manager, name="打字进步奖", metric="typing", amounts=["50"])
+    last = prev_month(month_start(shop_today(shop)))
+    bo.ranking_award(shop=shop, rule=rule, month=last, by=manager)  # last month is locked: paid this month
+    wishes = ["一天调休", "团队聚餐", "一本《顾客为什么购买》", "新的机械键盘"]
+    for a, text in zip(agents, wishes, strict=False):
+        w = bo.wish_add(shop=shop, agent=a, text=text, by=a)
+        if a == agents[0]:
+            bo.wish_grant(shop=shop, wish=w, granted_for="挽回快递丢件损失", by=supervisor)

@@ -131,6 +131,20 @@ class BonusState(models.TextChoices):
     REJECTED = "rejected", _("已驳回")
 
 
+class RankingMetric(models.TextChoices):
+    """What a ranking incentive ranks a month by (each read by the code that shows it elsewhere)."""
+
+    SALES = "sales", _("计提销售额")
+    KPI_SCORE = "kpi_score", _("绩效分")
+    TYPING = "typing", _("打字进步（净速度）")
+
+
+class WishState(models.TextChoices):
+    OPEN = "open", _("心愿中")
+    GRANTED = "granted", _("已实现")
+    WITHDRAWN = "withdrawn", _("已撤回")
+
+
 class LineKind(models.TextChoices):
     ORDER = "order", _("订单")
     CLAWBACK = "clawback", _("追回/补发")

@@ -185,6 +185,20 @@ def _clawbacks(shop: Shop, month: dt.date, locked: set[dt.date]) -> dict[int, li
     return out
 
 
+def _bonus_lines(shop: Shop, month: dt.date) -> dict[int, list[StatementLine]]:
+    """Per agent, the approved special bonuses and ranking awards this month's statement pays (kefu.people.bonus)."""
+    from .enums import BonusState
+    from .models import RankingAward, SpecialBonus
+
+    out: dict[int, list[StatementLine]] = defaultdict(list)
+    for b in SpecialBonus.objects.filter(shop=shop, month=month, state=BonusState.APPROVED).order_by("id"):
+        out[b.agent_id].append(StatementLine(kind=LineKind.BONUS, amount=b.amount, note=b.reason[:200]))
+    for a in RankingAward.objects.filter(shop=shop, pay_month=month).select_related("rule").order_by("id"):
+        out[a.agent_id].append(StatementLine(kind=LineKind.RANKING, amount=a.amount, origin_month=a.month,
+                                             note=f"{a.rule.name} #{a.rank}"[:200]))
+    return out
+
+
 def _staff(shop: Shop) -> dict[int, Agent]:
     return {a.id: a for a in Agent.objects.filter(shop=shop)}
 
@@ -203,9 +217,11 @@ def commission_recompute(*, shop: Shop, month: dt.date, now: dt.datetime | None 
         staff = _staff(shop)
         credits = _credits(shop, month)
         clawbacks = _clawbacks(shop, month, locked_months(shop))
-        wanted = {a.id for a in staff.values() if a.active and a.has_role(Role.AGENT)} | set(credits) | set(clawbacks)
+        bonuses = _bonus_lines(shop, month)
+        wanted = ({a.id for a in staff.values() if a.active and a.has_role(Role.AGENT)} | set(credits)
+                  | set(clawbacks) | set(bonuses))
         wanted = {i for i in wanted if i in staff and (plan_for_group(plans, staff[i].group) is not None
-                                                       or i in clawbacks)}
+                                                       or i in clawbacks or i in bonuses)}
         if not wanted:
             CommissionStatement.objects.filter(shop=shop, month=month).delete()
             return 0
@@ -222,13 +238,15 @@ def commission_recompute(*, shop: Shop, month: dt.date, now: dt.datetime | None 
         for agent_id in sorted(wanted):
             agent = staff[agent_id]
             row = plan_for_group(plans, agent.group)
-            plan = plan_of(row) if row else P.Plan(mode=PlanMode.PROGRESSIVE, tiers=())  # a clawback only
+            plan = plan_of(row) if row else P.Plan(mode=PlanMode.PROGRESSIVE, tiers=())  # a clawback or bonus only
             order_lines = _order_lines(credits.get(agent_id, []))
             claw = clawbacks.get(agent_id, [])
             net = sum((ln.amount for ln in order_lines), Decimal(0))
             pts = points.get(agent_id, start) if ledger_on else None
             calc = P.commission(sales=net, plan=plan, score=scores.get(agent_id), points_left=pts)
             clawback = sum((ln.amount for ln in claw), Decimal(0))
+            extra = bonuses.get(agent_id, [])
+            bonus = sum((ln.amount for ln in extra), Decimal(0))
             st = existing.get(agent_id) or CommissionStatement(shop=shop, agent=agent, month=month)
             st.group, st.plan, st.orders = agent.group, plan.snapshot(), len(order_lines)
             st.sales = sum((ln.paid for ln in order_lines), Decimal(0))
@@ -236,9 +254,10 @@ def commission_recompute(*, shop: Shop, month: dt.date, now: dt.datetime | None 
             st.net_sales, st.base, st.commission = net, calc["base"], calc["commission"]
             st.kpi_score, st.kpi_tier, st.kpi_factor = scores.get(agent_id), calc["kpi_tier"], calc["kpi_factor"]
             st.points_left, st.points_factor = pts, calc["points_factor"]
-            st.clawback, st.total, st.computed_at = clawback, calc["commission"] + clawback, now
+            st.clawback, st.bonus, st.computed_at = clawback, bonus, now
+            st.total = calc["commission"] + clawback + bonus
             st.save()
-            for ln in order_lines + claw:
+            for ln in order_lines + claw + extra:
                 ln.statement = st
                 lines.append(ln)
         StatementLine.objects.bulk_create(lines, batch_size=1000)

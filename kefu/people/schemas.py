@@ -265,6 +265,7 @@ class StatementOut(Schema):
     points_factor: Decimal
     commission: Decimal
     clawback: Decimal
+    bonus: Decimal  # Σ special bonus and ranking award lines
     total: Decimal
     plan: dict
     computed_at: dt.datetime | None

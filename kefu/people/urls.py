@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import attendance, handover, ledger, me, onboarding, pay, typing_results
+from .views import attendance, bonus, handover, ledger, me, onboarding, pay, typing_results
 
 app_name = "people"
 urlpatterns = [
@@ -27,6 +27,13 @@ urlpatterns = [
     path("handovers/start/", handover.handover_start, name="handover_start"),
     path("handovers/<int:handover_id>/", handover.handover_detail, name="handover"),
     path("handovers/<int:handover_id>/greeted/", handover.handover_greeted, name="handover_greeted"),
+    path("rewards/", bonus.rewards, name="rewards"),
+    path("rewards/bonuses/", bonus.bonus_propose, name="bonus_propose"),
+    path("rewards/bonuses/<int:bonus_id>/<str:action>/", bonus.bonus_decide, name="bonus_decide"),
+    path("rewards/rankings/", bonus.ranking_rule_save, name="ranking_rule_save"),
+    path("rewards/rankings/<int:rule_id>/award/", bonus.ranking_award, name="ranking_award"),
+    path("rewards/wishes/", bonus.wish_add, name="wish_add"),
+    path("rewards/wishes/<int:wish_id>/<str:action>/", bonus.wish_act, name="wish_act"),
     path("typing/", typing_results.typing_month, name="typing"),
     path("typing/record/", typing_results.typing_record, name="typing_record"),
     path("typing/agents/<int:agent_id>/", typing_results.typing_agent, name="typing_agent"),

@@ -2,7 +2,7 @@
 
 from ninja import Router
 
-from . import attendance, handover, ledger, onboarding, pay, typing_results
+from . import attendance, bonus, handover, ledger, onboarding, pay, typing_results
 
 router = Router()
 router.add_router("", attendance.router)
@@ -11,3 +11,4 @@ router.add_router("", pay.router)
 router.add_router("", onboarding.router)
 router.add_router("", handover.router)
 router.add_router("", typing_results.router)
+router.add_router("", bonus.router)

@@ -22,7 +22,7 @@ def plan_out(p: CommissionPlan) -> dict:
 def statement_out(st, *, state: str | None = None, lines: bool = False) -> dict:
     out = {f: getattr(st, f) for f in (
         "id", "agent_id", "group", "month", "orders", "sales", "refunds", "net_sales", "base", "kpi_score", "kpi_tier",
-        "kpi_factor", "points_left", "points_factor", "commission", "clawback", "total", "plan", "computed_at")}
+        "kpi_factor", "points_left", "points_factor", "commission", "clawback", "bonus", "total", "plan", "computed_at")}
     out["agent"] = st.agent.name
     out["month_state"] = state or S.month_state(shop=st.shop, month=st.month)
     if lines:

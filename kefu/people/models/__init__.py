@@ -7,6 +7,7 @@ from .attendance import (
     LeaveRequest,
     PeopleSettings,
 )
+from .bonus import RankingAward, RankingRule, SpecialBonus, Wish
 from .handover import AccountHandover, HandoverItem
 from .ledger import (
     LedgerMonth,
@@ -31,7 +32,7 @@ from .typing_results import TypingResult
 __all__ = [
     "AttendanceCorrection", "AttendanceDay", "ClockEvent", "LeaveRequest", "PeopleSettings",
     "LedgerMonth", "MonthClose", "PenaltyAppeal", "PenaltyDeduction", "PenaltyRule", "PenaltyWarning",
-    "AccountHandover", "HandoverItem", "TypingResult",
+    "AccountHandover", "HandoverItem", "TypingResult", "RankingAward", "RankingRule", "SpecialBonus", "Wish",
     "CommissionPlan", "CommissionStatement", "StatementLine",
     "ExamAttempt", "ExamQuestion", "Onboarding", "OnboardingDay", "OnboardingEvent", "TrainingDay", "TrainingPlan",
 ]

@@ -57,7 +57,8 @@ class CommissionStatement(models.Model):
     points_factor = models.DecimalField(default=Decimal("1"), max_digits=6, decimal_places=3)
     commission = models.DecimalField(_("提成"), default=Decimal("0"), **MONEY)
     clawback = models.DecimalField(_("追回/补发"), default=Decimal("0"), **MONEY)  # Σ clawback lines (signed)
-    total = models.DecimalField(_("应发"), default=Decimal("0"), **MONEY)  # commission + clawback
+    bonus = models.DecimalField(_("奖金"), default=Decimal("0"), **MONEY)  # Σ bonus and ranking lines
+    total = models.DecimalField(_("应发"), default=Decimal("0"), **MONEY)  # commission + clawback + bonus
     computed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

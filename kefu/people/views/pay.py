@@ -21,14 +21,14 @@ from ..models import CommissionPlan
 from .common import GROUPS, back, group_of, month_ctx
 
 PAYROLL_COLUMNS = ("agent", "group", "orders", "sales", "refunds", "net_sales", "base", "kpi_tier", "kpi_factor",
-                   "points_left", "points_factor", "commission", "clawback", "total")
+                   "points_left", "points_factor", "commission", "clawback", "bonus", "total")
 
 
 def _labels() -> dict:
     return {"agent": _("客服"), "group": _("组"), "orders": _("订单数"), "sales": _("销售额"), "refunds": _("退款"),
             "net_sales": _("计提销售额"), "base": _("阶梯提成"), "kpi_tier": _("绩效等级"), "kpi_factor": _("绩效系数"),
             "points_left": _("考核分"), "points_factor": _("考核分系数"), "commission": _("提成"),
-            "clawback": _("追回/补发"), "total": _("应发")}
+            "clawback": _("追回/补发"), "bonus": _("奖金"), "total": _("应发")}
 
 
 @shop_page
@@ -47,12 +47,12 @@ def pay(request):
             return HttpResponseBadRequest(_("导出格式只能是 csv 或 xlsx"))
         rows = [{c: getattr(st, c) for c in PAYROLL_COLUMNS if c not in ("agent", "group")}
                 | {"agent": st.agent.name, "group": st.agent.group_text} for st in statements]
-        money = ("sales", "refunds", "net_sales", "base", "commission", "clawback", "total")
+        money = ("sales", "refunds", "net_sales", "base", "commission", "clawback", "bonus", "total")
         return export_response(fmt, list(PAYROLL_COLUMNS), rows, f"payroll-{month:%Y-%m}", _labels(),
                                title=_("提成工资单") + f" {month:%Y-%m}", kinds=dict.fromkeys(money, MONEY),
                                total=column_sums(rows, ("orders", *money)))
     totals = {k: sum((getattr(st, k) for st in statements), Decimal(0))
-              for k in ("sales", "refunds", "net_sales", "commission", "clawback", "total")}
+              for k in ("sales", "refunds", "net_sales", "commission", "clawback", "bonus", "total")}
     ctx.update({"statements": statements, "totals": totals, "group": group, "groups": GROUPS, "group_labels": dict(GROUPS),
                 "supervisor": is_supervisor(member), "can_edit": is_manager(member),
                 "plans": list(CommissionPlan.objects.filter(shop=shop).order_by("group")),
@@ -68,6 +68,7 @@ def statement(request, statement_id: int):
     lines = list(st.lines.all())
     ctx = {"st": st, "orders": [ln for ln in lines if ln.kind == LineKind.ORDER],
            "clawbacks": [ln for ln in lines if ln.kind == LineKind.CLAWBACK],
+           "bonuses": [ln for ln in lines if ln.kind in (LineKind.BONUS, LineKind.RANKING)],
            "month_state": S.month_state(shop=shop, month=st.month), "own": member.id == st.agent_id}
     return TemplateResponse(request, "people/statement.html", ctx)
 
