@@ -9,11 +9,12 @@ from collections import defaultdict
 from decimal import Decimal
 
 from kefu.conversations.models import Message
+from kefu.core.models import Agent
 from kefu.customers.models import Customer
 from kefu.orders.models import Order
 
 from . import facts as F
-from .models import AgentDay, AgentMonth, ShopPeriod
+from .models import AgentDay, AgentMonth, GroupMonth, ShopPeriod
 
 
 def rollup_differences(*, shop, date_from: dt.date | None = None, date_to: dt.date | None = None) -> list[dict]:
@@ -75,20 +76,47 @@ def rollup_differences(*, shop, date_from: dt.date | None = None, date_to: dt.da
             for k, n in b[h].items():
                 months[(agent_id, day.replace(day=1))][h][str(k)] += n
     stored_months = {(r.agent_id, r.month): r for r in AgentMonth.objects.filter(shop=shop)}
+    group_of = dict(Agent.objects.filter(shop=shop).values_list("id", "group"))
+    group_months: dict = defaultdict(lambda: {h: defaultdict(int) for h in F.MEDIAN_HISTS})
+    def month_in_range(month):
+        month_end = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+        return not ((date_to is not None and month > date_to) or (date_from is not None and month_end < date_from))
+
     for key in sorted(set(months) | set(stored_months), key=lambda k: (k[1], k[0])):
-        month_end = (key[1].replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
-        if (date_to is not None and key[1] > date_to) or (date_from is not None and month_end < date_from):
+        if not month_in_range(key[1]):
             continue
         for h in F.MEDIAN_HISTS:
             want = {k: v for k, v in months[key][h].items() if v} if key in months else {}
             have = getattr(stored_months[key], h) if key in stored_months else {}
             if want != have:
                 diffs.append({"agent_id": key[0], "month": key[1].isoformat(), "field": h, "expected": "…", "stored": "…"})
+        for name, hname in F.MEDIANS.items():
+            want = F.median_from_hist({k: v for k, v in months[key][hname].items() if v}) if key in months else None
+            have = getattr(stored_months[key], name) if key in stored_months else None
+            if want != have:
+                diffs.append({"agent_id": key[0], "month": key[1].isoformat(), "field": name, "expected": str(want),
+                              "stored": str(have)})
         w = len(buyers_month.get(key, ()))
         h = stored_months[key].paying_buyers if key in stored_months else 0
         if w != h:
             diffs.append({"agent_id": key[0], "month": key[1].isoformat(), "field": "paying_buyers", "expected": str(w),
                           "stored": str(h)})
+        # The group rows sum the month rows by the group each rolled into (a new row: the agent's own).
+        group = stored_months[key].rolled_group if key in stored_months else group_of.get(key[0], "")
+        for h in F.MEDIAN_HISTS:
+            target = group_months[(group, key[1])][h]
+            for k, n in (months[key][h].items() if key in months else ()):
+                target[k] += n
+    stored_groups = {(r.group, r.month): r for r in GroupMonth.objects.filter(shop=shop) if month_in_range(r.month)}
+    for key in sorted(set(group_months) | set(stored_groups), key=lambda k: (k[1], k[0])):
+        if key not in group_months and not any(getattr(stored_groups[key], h) for h in F.MEDIAN_HISTS):
+            continue  # a group row emptied by moves
+        for h in F.MEDIAN_HISTS:
+            want = {k: v for k, v in group_months[key][h].items() if v} if key in group_months else {}
+            have = getattr(stored_groups[key], h) if key in stored_groups else {}
+            if want != have:
+                diffs.append({"agent_id": None, "group": key[0], "month": key[1].isoformat(), "field": h,
+                              "expected": "…", "stored": "…"})
     silent: dict = defaultdict(lambda: [0, Decimal(0)])  # pay day → silent orders, paid amount
     for c in credits:
         if c.agent_id is None:

@@ -13,9 +13,11 @@ buyer writing while the shop is closed does not make a slow turn. A credited ord
 
 import datetime as dt
 import math
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import accumulate
 
 from kefu.core.timeutil import ServiceHours, shop_day
 
@@ -248,10 +250,31 @@ SCALARS = (
     "inquiries_paid_next_day", "inquiries_paid", "orders", "sales", "net_sales", "refunds",
 )
 MEDIAN_HISTS = ("first_response_hist", "first_response_business_hist", "response_hist", "response_business_hist")
+# The report's medians and the histogram each is read from (stored on AgentMonth when it moves).
+MEDIANS = {
+    "first_response_seconds_median": "first_response_hist",
+    "response_seconds_median": "response_hist",
+    "response_business_seconds_median": "response_business_hist",
+}
 HISTS = (
     *MEDIAN_HISTS,
     "reception_hours",  # hour of day (shop time) of each reception's first buyer message → count
 )
+
+
+def median_from_hist(hist: dict | None) -> float | None:
+    """Median of values given as {value: count} (mean of the two middle values if even)."""
+    if not hist:
+        return None
+    keys, counts = zip(*sorted(zip(map(int, hist), hist.values(), strict=True)), strict=True)
+    if min(counts) <= 0:  # roll-ups keep positive counts only; be safe with anything else
+        kept = [(k, n) for k, n in zip(keys, counts, strict=True) if n > 0]
+        if not kept:
+            return None
+        keys, counts = zip(*kept, strict=True)
+    cum = list(accumulate(counts))  # C-level: a merged month of 1,000 agents has many keys to walk
+    total = cum[-1]
+    return (keys[bisect_right(cum, (total - 1) // 2)] + keys[bisect_right(cum, total // 2)]) / 2
 
 
 def _bucket(agg, key):

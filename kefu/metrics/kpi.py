@@ -5,21 +5,21 @@ agents × days, not with message count.
 """
 
 import datetime as dt
-from bisect import bisect_right
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
-from itertools import accumulate
 
+from django.db import models
 from django.db.models import Count, Sum
 from django.utils.module_loading import import_string
 
 from kefu.core.models import Agent, Shop
 
 from . import facts as F
-from .models import AgentDay, AgentMonth, OrderCredit, ShopPeriod
+from .facts import median_from_hist
+from .models import AgentDay, AgentMonth, GroupMonth, OrderCredit, ShopPeriod
 from .queue import facts_lag
 
 CENT = Decimal("0.01")
@@ -94,34 +94,27 @@ def _mean(total, count) -> float | None:
     return round(total / count, 1) if count else None
 
 
-def median_from_hist(hist: dict) -> float | None:
-    """Median of values given as {value: count} (mean of the two middle values if even)."""
-    if not hist:
-        return None
-    keys, counts = zip(*sorted(zip(map(int, hist), hist.values(), strict=True)), strict=True)
-    if min(counts) <= 0:  # roll-ups keep positive counts only; be safe with anything else
-        kept = [(k, n) for k, n in zip(keys, counts, strict=True) if n > 0]
-        if not kept:
-            return None
-        keys, counts = zip(*kept, strict=True)
-    cum = list(accumulate(counts))  # C-level: a month of 1,000 agents has millions of keys to walk
-    total = cum[-1]
-    return (keys[bisect_right(cum, (total - 1) // 2)] + keys[bisect_right(cum, total // 2)]) / 2
+NO_MEDIANS = dict.fromkeys(F.MEDIANS)
+_AgentRow = namedtuple("_AgentRow", "name group")
 
 
-def _figures(sums: dict, hists: dict, paying_buyers: int) -> dict:
+def _medians(hists: dict) -> dict:
+    return {name: median_from_hist(hists.get(h)) for name, h in F.MEDIANS.items()}
+
+
+def _figures(sums: dict, medians: dict, paying_buyers: int) -> dict:
     sales = sums["sales"] or ZERO
     return {
         "receptions": sums["receptions"],
         "replied_receptions": sums["replied_receptions"],
         "reply_rate": ratio(sums["replied_receptions"], sums["receptions"]),
         "first_response_seconds": _mean(sums["first_response_sum"], sums["first_response_count"]),
-        "first_response_seconds_median": median_from_hist(hists.get("first_response_hist")),
+        "first_response_seconds_median": medians["first_response_seconds_median"],
         "first_response_business_seconds": _mean(sums["first_response_business_sum"], sums["first_response_count"]),
         "response_seconds": _mean(sums["response_sum"], sums["answered_turns"]),
-        "response_seconds_median": median_from_hist(hists.get("response_hist")),
+        "response_seconds_median": medians["response_seconds_median"],
         "response_business_seconds": _mean(sums["response_business_sum"], sums["answered_turns"]),
-        "response_business_seconds_median": median_from_hist(hists.get("response_business_hist")),
+        "response_business_seconds_median": medians["response_business_seconds_median"],
         "answered_turns": sums["answered_turns"],
         "unanswered_turns": sums["unanswered_turns"],
         "slow_turns": sums["slow_turns"],
@@ -145,7 +138,7 @@ def _empty_sums() -> dict:
 
 
 def _collect(shop: Shop, date_from: dt.date, date_to: dt.date, agent_ids=None):
-    """Per-agent scalar sums (SQL), merged histograms and distinct paying buyers."""
+    """Per-agent scalar sums (SQL) and the range's order credits."""
     days = AgentDay.objects.filter(shop=shop, day__gte=date_from, day__lte=date_to)
     credits = OrderCredit.objects.filter(shop=shop, pay_day__gte=date_from, pay_day__lte=date_to)
     if agent_ids is not None:
@@ -156,7 +149,13 @@ def _collect(shop: Shop, date_from: dt.date, date_to: dt.date, agent_ids=None):
         if not any(row.values()):  # roll-up rows left at zero after the agent's facts moved away
             continue
         sums[agent_id] = {k: v or 0 for k, v in row.items()}
-    hists: dict[int, dict] = defaultdict(dict)  # agent → histogram name → {seconds (str): count}
+    return sums, credits
+
+
+def _agent_hists(shop: Shop, date_from: dt.date, date_to: dt.date, agent_ids=None) -> dict:
+    """agent → histogram name → {seconds (str): count}, merged over the range (month rows for
+    its whole months, day rows for the rest)."""
+    hists: dict[int, dict] = defaultdict(dict)
     months, loose_days = _split_months(date_from, date_to)
     sources = []
     if months:
@@ -175,18 +174,44 @@ def _collect(shop: Shop, date_from: dt.date, date_to: dt.date, agent_ids=None):
                     continue
                 for k, n in h.items():
                     t[k] = t.get(k, 0) + n
-    return sums, hists, credits
+    return hists
+
+
+def _hist_add(into: dict, hist: dict, sign: int = 1) -> None:
+    for k, n in hist.items():
+        into[k] = into.get(k, 0) + sign * n
+
+
+def _group_month_hists(shop: Shop, month: dt.date) -> dict[str, dict]:
+    """The month's histograms per group (the agents' present groups) from the GroupMonth rows,
+    corrected for the agents whose month row rolled into another group before they moved."""
+    team: dict[str, dict] = defaultdict(lambda: {h: {} for h in F.MEDIAN_HISTS})
+    for group, *hs in GroupMonth.objects.filter(shop=shop, month=month).values_list("group", *F.MEDIAN_HISTS):
+        for h, hist in zip(F.MEDIAN_HISTS, hs, strict=True):
+            _hist_add(team[group][h], hist)
+    moved = (AgentMonth.objects.filter(shop=shop, month=month).exclude(rolled_group=models.F("agent__group"))
+             .values_list("rolled_group", "agent__group", *F.MEDIAN_HISTS))
+    for old, new, *hs in moved:
+        for h, hist in zip(F.MEDIAN_HISTS, hs, strict=True):
+            _hist_add(team[old][h], hist, -1)
+            _hist_add(team[new][h], hist)
+    return team
+
+
+def _one_month(date_from: dt.date, date_to: dt.date) -> dt.date | None:
+    """The month's first day when the range is exactly one calendar month."""
+    month_end = (date_from.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    return date_from if date_from.day == 1 and date_to == month_end else None
 
 
 def _paying_buyers(shop: Shop, date_from: dt.date, date_to: dt.date, credits) -> tuple[dict, int]:
     """Distinct paying buyers per agent and for the shop. A single day or a whole calendar month
     reads the roll-up (its cost does not grow with orders); other ranges count distinct buyers
     over the range's credits, since distinct counts do not add up across days."""
-    month_end = (date_from.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
     if date_from == date_to:
         by_agent = AgentDay.objects.filter(shop=shop, day=date_from, paying_buyers__gt=0)
         period, start = ShopPeriod.DAY, date_from
-    elif date_from.day == 1 and date_to == month_end:
+    elif _one_month(date_from, date_to):
         by_agent = AgentMonth.objects.filter(shop=shop, month=date_from, paying_buyers__gt=0)
         period, start = ShopPeriod.MONTH, date_from
     else:
@@ -220,13 +245,15 @@ def kpi_report(
     """The report of issue 2's JSON shape. `by` = agent | group | shop.
 
     `lag_seconds`: how old the oldest change not yet in these figures is (0 = current; ADR 0004)."""
-    sums, hists, credits = _collect(shop, date_from, date_to, agent_ids)
+    sums, credits = _collect(shop, date_from, date_to, agent_ids)
     extra = [(fs, fs.sums(shop=shop, date_from=date_from, date_to=date_to, agent_ids=agent_ids))
              for fs in figure_sets()]
     for _fs, per_agent in extra:  # an agent with only (say) 催付 results still gets a row
         for aid in per_agent:
             sums.setdefault(aid, _empty_sums())
-    agents = {a.id: a for a in Agent.objects.filter(shop=shop, id__in=set(sums))}
+    # Name and group only: a thousand model instances cost more than the report's sums.
+    agents = {i: _AgentRow(name, group)
+              for i, name, group in Agent.objects.filter(shop=shop, id__in=set(sums)).values_list("id", "name", "group")}
 
     def extra_figures(ids) -> dict:
         out = {}
@@ -238,15 +265,35 @@ def kpi_report(
         return out
     buyers_by_agent, all_buyers = _paying_buyers(shop, date_from, date_to, credits)
 
-    def merged(ids) -> tuple[dict, dict]:
-        s, h = _empty_sums(), {name: defaultdict(int) for name in F.MEDIAN_HISTS}
+    # Medians. One calendar month reads each agent's stored medians and, for the whole team, the
+    # group rows (a few histograms however many agents); other ranges merge the agents' histograms.
+    month = _one_month(date_from, date_to)
+    team = None
+    if month is not None:
+        qs = AgentMonth.objects.filter(shop=shop, month=month)
+        if agent_ids is not None:
+            qs = qs.filter(agent_id__in=agent_ids)
+        agent_medians = {aid: dict(zip(F.MEDIANS, vals, strict=True))
+                         for aid, *vals in qs.values_list("agent_id", *F.MEDIANS)}
+        if agent_ids is None:
+            team = _group_month_hists(shop, month)
+    hists = _agent_hists(shop, date_from, date_to, agent_ids) if team is None else {}
+    if month is None:
+        agent_medians = {aid: _medians(h) for aid, h in hists.items()}
+
+    def merged(ids, group: str | None = None) -> tuple[dict, dict]:
+        """Summed figures and merged histograms of these agents (`group`: all of that group's)."""
+        s = _empty_sums()
         for i in ids:
             for k, v in sums[i].items():
                 s[k] += v
+        h = {name: {} for name in F.MEDIAN_HISTS}
+        parts = ([team[group]] if group is not None else list(team.values())) if team is not None else \
+            [hists.get(i, {}) for i in ids]
+        for part in parts:
             for name in F.MEDIAN_HISTS:
-                for k, n in hists[i].get(name, {}).items():
-                    h[name][k] += n
-        return s, h
+                _hist_add(h[name], part.get(name, {}))
+        return s, _medians(h)
 
     rows = []
     if by == "agent":
@@ -254,7 +301,8 @@ def kpi_report(
             a = agents[aid]
             rows.append(
                 {"agent": a.name, "agent_id": aid, "group": a.group,
-                 **_figures(sums[aid], hists[aid], buyers_by_agent.get(aid, 0)), **extra_figures([aid])}
+                 **_figures(sums[aid], agent_medians.get(aid, NO_MEDIANS), buyers_by_agent.get(aid, 0)),
+                 **extra_figures([aid])}
             )
         _score(rows, shop.score_weights or {})
         rows.sort(key=lambda r: (GROUP_ORDER.get(r["group"], len(GROUP_ORDER)), r["group"], r["rank"], r["agent"]))
@@ -269,15 +317,15 @@ def kpi_report(
             .values_list("agent__group", "n")
         )
         for g, ids in sorted(groups.items()):
-            s, h = merged(ids)
-            rows.append({"group": g, **_figures(s, h, group_buyers.get(g, 0)), **extra_figures(ids)})
+            s, m = merged(ids, g)
+            rows.append({"group": g, **_figures(s, m, group_buyers.get(g, 0)), **extra_figures(ids)})
     elif by != "shop":
         raise ValueError("by must be agent, group or shop")
 
-    s, h = merged(list(sums))
+    s, m = merged(list(sums))
     silent = ShopPeriod.objects.filter(shop=shop, period=ShopPeriod.DAY, start__gte=date_from,
                                        start__lte=date_to).aggregate(n=Sum("silent_orders"), amount=Sum("silent_sales"))
-    totals = {**_figures(s, h, all_buyers or 0), **extra_figures(list(sums))}
+    totals = {**_figures(s, m, all_buyers or 0), **extra_figures(list(sums))}
     totals["silent_orders"] = silent["n"] or 0
     totals["silent_sales"] = money(silent["amount"])
     key = {"agent": "agents", "group": "groups", "shop": "shops"}[by]
@@ -350,11 +398,10 @@ def kpi_daily(*, shop: Shop, date_from: dt.date, date_to: dt.date, agent_ids=Non
         day = row.pop("day")
         sums[day] = {k: v or 0 for k, v in row.items()}
     buyers = dict(credits.values("pay_day").annotate(n=Count("customer", distinct=True)).values_list("pay_day", "n"))
-    no_hists = {h: {} for h in F.HISTS}
     out = []
     d = date_from
     while d <= date_to:
-        figures = _figures(sums.get(d, _empty_sums()), no_hists, buyers.get(d, 0))
+        figures = _figures(sums.get(d, _empty_sums()), NO_MEDIANS, buyers.get(d, 0))
         out.append({"day": d.isoformat(), **{k: v for k, v in figures.items() if not k.endswith("_median")}})
         d += dt.timedelta(days=1)
     return out

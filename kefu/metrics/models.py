@@ -131,10 +131,36 @@ class AgentMonth(models.Model):
     response_hist = models.JSONField(default=dict)
     response_business_hist = models.JSONField(default=dict)
     paying_buyers = models.IntegerField(default=0)  # distinct buyers credited to the agent that month
+    # The month's medians (facts.MEDIANS), set whenever the histograms move, so a one-month report
+    # of a shop of 1,000 agents decodes no agent histogram.
+    first_response_seconds_median = models.FloatField(null=True)
+    response_seconds_median = models.FloatField(null=True)
+    response_business_seconds_median = models.FloatField(null=True)
+    # The group whose GroupMonth row holds these histograms: the agent's group when the row was
+    # made. A report corrects for agents that changed group since (kpi._group_month_hists).
+    rolled_group = models.CharField(max_length=20, blank=True, default="")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["agent", "month"], name="agentmonth_unique")]
         indexes = [models.Index(fields=["shop", "month"])]
+
+
+class GroupMonth(models.Model):
+    """The AgentMonth histograms of one group summed (by AgentMonth.rolled_group), moved with them.
+
+    A one-month report merges these few rows for its group and shop medians instead of one
+    histogram per agent."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE)
+    group = models.CharField(max_length=20, blank=True)
+    month = models.DateField()  # the first day of the month
+    first_response_hist = models.JSONField(default=dict)
+    first_response_business_hist = models.JSONField(default=dict)
+    response_hist = models.JSONField(default=dict)
+    response_business_hist = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["shop", "group", "month"], name="groupmonth_unique")]
 
 
 class ShopPeriod(models.Model):

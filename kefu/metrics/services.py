@@ -6,13 +6,13 @@ from collections.abc import Iterable
 from django.db import transaction
 
 from kefu.core.db import bulk_update_rows
-from kefu.core.models import Shop
+from kefu.core.models import Agent, Shop
 from kefu.customers.models import Customer
 from kefu.customers.services import customers_lock
 from kefu.orders.models import Order
 
 from . import facts as F
-from .models import ZERO, AgentDay, AgentMonth, OrderCredit, Reception, ShopPeriod, Turn
+from .models import ZERO, AgentDay, AgentMonth, GroupMonth, OrderCredit, Reception, ShopPeriod, Turn
 
 CHUNK = 500
 
@@ -185,14 +185,15 @@ def _with_paying(agg: dict, paying: dict) -> dict:
 
 def _apply_delta(shop: Shop, before: dict, after: dict, paying_before: dict, paying_after: dict,
                  silent: dict) -> None:
-    """Move the day roll-up, then the month roll-up, then the shop's paying buyers and silent orders,
-    by the facts' change (in that lock order)."""
+    """Move the day roll-up, then the month roll-up and its group rows, then the shop's paying buyers
+    and silent orders, by the facts' change (in that lock order)."""
     pb_day, pa_day = _changed(paying_before["day"], paying_after["day"])
     pb_month, pa_month = _changed(paying_before["month"], paying_after["month"])
     _move(AgentDay, "day", shop, _with_paying(before, pb_day), _with_paying(after, pa_day),
           (*F.SCALARS, "paying_buyers"), F.HISTS)
-    _move(AgentMonth, "month", shop, _with_paying(_by_month(before), pb_month), _with_paying(_by_month(after), pa_month),
-          ("paying_buyers",), F.MEDIAN_HISTS)
+    moved = _move(AgentMonth, "month", shop, _with_paying(_by_month(before), pb_month),
+                  _with_paying(_by_month(after), pa_month), ("paying_buyers",), F.MEDIAN_HISTS)
+    _move_groups(shop, moved)
     for period, key in ((ShopPeriod.DAY, "shop_day"), (ShopPeriod.MONTH, "shop_month")):
         deltas = {start: paying_after[key].get(start, 0) - paying_before[key].get(start, 0)
                   for start in set(paying_before[key]) | set(paying_after[key])}
@@ -222,14 +223,21 @@ def _by_month(agg: dict) -> dict:
     return out
 
 
-def _move(model, period: str, shop: Shop, before: dict, after: dict, scalars, hists) -> None:
+def _move(model, period: str, shop: Shop, before: dict, after: dict, scalars, hists) -> dict:
+    """Move the roll-up rows of these keys by after − before; returns {key: (row, histogram change)}
+    for the rows whose histograms moved."""
     keys = sorted(set(before) | set(after))
     if not keys:
-        return
+        return {}
     agents = {k[0] for k in keys}
     periods = {k[1] for k in keys}
+    extra = {}
+    if model is AgentMonth:  # a new month row rolls into the agent's present group
+        group_of = dict(Agent.objects.filter(id__in=agents).values_list("id", "group"))
+        extra = {a: {"rolled_group": group_of.get(a, "")} for a in agents}
     model.objects.bulk_create(
-        [model(shop=shop, agent_id=a, **{period: p}) for a, p in keys], ignore_conflicts=True, batch_size=1000
+        [model(shop=shop, agent_id=a, **{period: p}, **extra.get(a, {})) for a, p in keys],
+        ignore_conflicts=True, batch_size=1000,
     )
     rows = {
         (r.agent_id, getattr(r, period)): r
@@ -237,7 +245,7 @@ def _move(model, period: str, shop: Shop, before: dict, after: dict, scalars, hi
         .filter(agent_id__in=agents, **{f"{period}__in": periods})
         .order_by("agent_id", period)
     }
-    changed = []
+    changed, moved = [], {}
     for key in keys:
         b, a = before.get(key), after.get(key)
         row = rows[key]
@@ -247,25 +255,95 @@ def _move(model, period: str, shop: Shop, before: dict, after: dict, scalars, hi
             if diff:
                 setattr(row, f, getattr(row, f) + diff)
                 dirty = True
+        change = {}
         for h in hists:
+            delta = _hist_delta(a, b, h)
+            if not delta:
+                continue
+            change[h] = delta
             hist = dict(getattr(row, h))
-            for src, sign in ((a, 1), (b, -1)):
-                if not src or h not in src:
-                    continue
-                for sec, n in src[h].items():
-                    k = str(sec)
-                    v = hist.get(k, 0) + sign * n
-                    if v:
-                        hist[k] = v
-                    else:
-                        hist.pop(k, None)
-            if hist != getattr(row, h):
-                setattr(row, h, hist)
-                dirty = True
+            _hist_add(hist, delta)
+            setattr(row, h, hist)
+            dirty = True
+        if change:
+            moved[key] = (row, change)
+            if model is AgentMonth:
+                for name, h in F.MEDIANS.items():
+                    setattr(row, name, F.median_from_hist(getattr(row, h)))
         if dirty:
             changed.append(row)
     if changed:
-        bulk_update_rows(model, changed, [*scalars, *hists])
+        medians = list(F.MEDIANS) if model is AgentMonth else []
+        bulk_update_rows(model, changed, [*scalars, *hists, *medians])
+    return moved
+
+
+def _hist_delta(after: dict | None, before: dict | None, h: str) -> dict:
+    """{seconds (str): count change} of one histogram, zero changes left out."""
+    out: dict[str, int] = {}
+    for src, sign in ((after, 1), (before, -1)):
+        if src and h in src:
+            for sec, n in src[h].items():
+                k = str(sec)
+                out[k] = out.get(k, 0) + sign * n
+    return {k: v for k, v in out.items() if v}
+
+
+def _hist_add(hist: dict, delta: dict) -> None:
+    for k, n in delta.items():
+        v = hist.get(k, 0) + n
+        if v:
+            hist[k] = v
+        else:
+            hist.pop(k, None)
+
+
+def _move_groups(shop: Shop, moved: dict) -> None:
+    """Move the GroupMonth rows by the histogram changes of the agent months (after them, in
+    (group, month) order: the lock order stays buyers → agent rows → group rows → shop rows)."""
+    deltas: dict[tuple, dict] = {}
+    for (_agent_id, month), (row, change) in moved.items():
+        d = deltas.setdefault((row.rolled_group, month), {})
+        for h, delta in change.items():
+            _hist_add(d.setdefault(h, {}), delta)
+    deltas = {k: {h: v for h, v in d.items() if v} for k, d in deltas.items()}
+    deltas = {k: d for k, d in deltas.items() if d}
+    if not deltas:
+        return
+    # In key order, like every roll-up insert: two drains inserting the same new keys wait, never deadlock.
+    GroupMonth.objects.bulk_create([GroupMonth(shop=shop, group=g, month=m) for g, m in sorted(deltas)],
+                                   ignore_conflicts=True)
+    rows = (GroupMonth.objects.select_for_update()
+            .filter(shop=shop, group__in={g for g, _ in deltas}, month__in={m for _, m in deltas})
+            .order_by("group", "month"))
+    changed = []
+    for row in rows:
+        d = deltas.get((row.group, row.month))
+        if d is None:
+            continue
+        for h, delta in d.items():
+            hist = dict(getattr(row, h))
+            _hist_add(hist, delta)
+            setattr(row, h, hist)
+        changed.append(row)
+    bulk_update_rows(GroupMonth, changed, list(F.MEDIAN_HISTS))
+
+
+def group_months_rebuild(*, shop: Shop) -> None:
+    """Recount the shop's GroupMonth rows and AgentMonth medians from its AgentMonth histograms
+    (for rows written in bulk, as the agents benchmark does)."""
+    with transaction.atomic():
+        GroupMonth.objects.filter(shop=shop).delete()
+        sums: dict[tuple, dict] = {}
+        rows = list(AgentMonth.objects.select_for_update().filter(shop=shop).order_by("agent_id", "month"))
+        for row in rows:
+            g = sums.setdefault((row.rolled_group, row.month), {h: {} for h in F.MEDIAN_HISTS})
+            for h in F.MEDIAN_HISTS:
+                _hist_add(g[h], getattr(row, h))
+            for name, h in F.MEDIANS.items():
+                setattr(row, name, F.median_from_hist(getattr(row, h)))
+        bulk_update_rows(AgentMonth, rows, list(F.MEDIANS))
+        GroupMonth.objects.bulk_create([GroupMonth(shop=shop, group=g, month=m, **h) for (g, m), h in sums.items()])
 
 
 def rollups_rebuild(*, shop: Shop) -> None:
@@ -283,6 +361,7 @@ def rollups_rebuild(*, shop: Shop) -> None:
         marks = [m for m, c in DirtyBuyer.objects.filter(shop=shop).values_list("id", "customer_id") if c in locked]
         AgentDay.objects.filter(shop=shop).delete()
         AgentMonth.objects.filter(shop=shop).delete()
+        GroupMonth.objects.filter(shop=shop).delete()
         ShopPeriod.objects.filter(shop=shop).delete()
         Reception.objects.filter(shop=shop).delete()
         Turn.objects.filter(shop=shop).delete()

@@ -5,6 +5,7 @@ import math
 from decimal import Decimal
 
 from kefu.conversations.services import messages_clean, messages_ingest
+from kefu.core.models import Agent
 from kefu.metrics.audit import rollup_differences
 from kefu.metrics.kpi import kpi_report
 from kefu.metrics.queue import facts_drain, facts_lag
@@ -110,14 +111,21 @@ def drained(shop) -> None:
     assert facts_lag(shop=shop) == 0
 
 
-def assert_matches_oracle(shop, messages, orders, date_from, date_to, spam=()):
+def assert_matches_oracle(shop, messages, orders, date_from, date_to, spam=(), groups=False):
+    """The report by agent (and its shop totals) equals the oracle; with `groups`, the report by
+    group too, each agent counted in its present group."""
     drained(shop)
     cfg = config_of(shop)
-    want = O.report(messages, orders, cfg, date_from, date_to, spam)
+    group_of = dict(Agent.objects.filter(shop=shop).values_list("name", "group")) if groups else None
+    want = O.report(messages, orders, cfg, date_from, date_to, spam, group_of)
     agents, totals = report_by_agent(shop, date_from, date_to)
     shop_want = want["shop"]
     shop_have = {k: totals[k] for k in shop_want}
     problems = diff(agents, want["agents"]) + diff(shop_have, shop_want, "shop.")
+    if groups:
+        rep = kpi_report(shop=shop, date_from=date_from, date_to=date_to, by="group")
+        have = {r["group"]: {k: r[k] for k in FIGURES} for r in rep["groups"]}
+        problems += diff(have, want["groups"], "group.")
     assert not problems, f"{date_from}..{date_to}:\n" + "\n".join(problems)
     return agents, totals
 

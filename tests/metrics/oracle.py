@@ -251,7 +251,8 @@ def figures(receptions, turns, credits, cfg: Config) -> dict:
     }
 
 
-def report(messages, orders, cfg: Config, date_from: dt.date, date_to: dt.date, spam=()) -> dict:
+def report(messages, orders, cfg: Config, date_from: dt.date, date_to: dt.date, spam=(), group_of=None) -> dict:
+    """The figures per agent and for the shop; with `group_of` (agent → group) also per group."""
     R, T, C = all_rows(messages, orders, cfg, spam)
     tz = cfg.tz
 
@@ -272,4 +273,8 @@ def report(messages, orders, cfg: Config, date_from: dt.date, date_to: dt.date, 
     shop = figures(rec, trn, cred, cfg)
     shop["silent_orders"] = len(silent)
     shop["silent_sales"] = _money(sum((c["paid"] for c in silent), Decimal(0)))
-    return {"agents": out, "shop": shop}
+    groups = {}
+    for g in {group_of[a] for a in agents} if group_of else ():
+        groups[g] = figures([r for r in rec if group_of[r["agent"]] == g], [t for t in trn if group_of[t["agent"]] == g],
+                            [c for c in cred if group_of[c["agent"]] == g], cfg)
+    return {"agents": out, "shop": shop, "groups": groups}
