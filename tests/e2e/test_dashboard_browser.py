@@ -84,3 +84,41 @@ def test_login_and_read_the_ranking(live_server, shop_with_data):
             assert page.locator("#period a[aria-current]").inner_text() == "近7天"
         finally:
             browser.close()
+
+
+def test_money_axis_counts_in_wan_in_chinese(live_server, transactional_db, monkeypatch):
+    """The sales chart's axis reads ¥2万 in Chinese (SPEC: 万 in chart axes) and ¥20k in English."""
+    from playwright.sync_api import sync_playwright
+
+    monkeypatch.setattr(selectors, "shop_today", lambda shop: DAY)
+    shop = shop_create(code="e2ew", name="万元店")
+    person_create(shop=shop, name="经理", username="boss", password="pass-word-1", roles=["manager"], group="")
+    seller = agent(shop, "小美")
+    for i in range(2):
+        chat(shop, agent=seller, buyer=f"w{i}", day=DAY, hour=9 + i, reply_after=15)
+        order(shop, order_id=f"ow{i}", buyer=f"w{i}", day=DAY, hour=10 + i, paid="12500.00")
+
+    def ticks(page) -> list[str]:
+        page.wait_for_selector("#chart-sales .main-svg", timeout=15000)
+        texts = page.eval_on_selector_all("#chart-sales .ytick text", "els => els.map(e => e.textContent)")
+        return [t for t in texts if t and t.strip()]
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_context(locale="zh-CN").new_page()
+            page.goto(f"{live_server.url}/login/")
+            page.fill("input[name=username]", "boss")
+            page.fill("input[name=password]", "pass-word-1")
+            page.click("button[type=submit]")
+            page.wait_for_url(f"{live_server.url}/")
+            zh = ticks(page)
+            assert zh and all(t.startswith("¥") and t.endswith("万") for t in zh), zh
+            assert "¥2.5万" in zh or "¥2万" in zh, zh  # the day's 25,000.00 sits at or under the top tick
+            page.click(".kefu-header a[aria-label='Language / 语言']")
+            with page.expect_navigation():
+                page.click("form.lang button[value=en]")
+            en = ticks(page)
+            assert en and all(t.startswith("¥") and "万" not in t for t in en) and any(t.endswith("k") for t in en), en
+        finally:
+            browser.close()

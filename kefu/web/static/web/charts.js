@@ -16,10 +16,23 @@
   function layout(title, extra) {
     return Object.assign({}, BASE, { title: { text: title, font: { size: 14 }, x: 0, xanchor: "left" } }, extra || {});
   }
+  // Money axes as a Chinese reader counts: ¥3万, ¥1.5万 from 10,000 up; elsewhere ¥30k. The hover
+  // keeps the exact amount.
+  function moneyScale(series) {
+    var max = 0;
+    series.forEach(function (ys) { (ys || []).forEach(function (v) { if (v != null && +v > max) max = +v; }); });
+    var zh = (document.documentElement.lang || "").toLowerCase().indexOf("zh") === 0;
+    if (zh && max >= 10000) return { div: 10000, axis: { tickprefix: "¥", ticksuffix: "万", tickformat: ",~r" } };
+    return { div: 1, axis: { tickprefix: "¥", tickformat: "~s" } };
+  }
+  function scaled(ys, div) {
+    return (ys || []).map(function (v) { return v == null ? null : +v / div; });
+  }
   // `team`: the same series for the team's average agent, drawn as a grey dashed line beside it.
-  function line(id, x, y, title, color, kind, team, names) {
+  function line(id, x, y, title, color, kind, team, names, money) {
     var el = document.getElementById(id);
     if (!el) return;
+    var m = money ? moneyScale([y, team]) : null;
     var trace = kind === "bar"
       ? { x: x, y: y, type: "bar", marker: { color: color } }
       : { x: x, y: y, type: "scatter", mode: "lines+markers", line: { color: color, width: 2 },
@@ -30,6 +43,14 @@
       traces.push({ x: x, y: team, type: "scatter", mode: "lines", name: names.team,
                     line: { color: "#6e7781", width: 2, dash: "dash" }, connectgaps: false });
       extra = { showlegend: true, legend: { orientation: "h", x: 1, xanchor: "right", y: 1.02, yanchor: "bottom" } };
+    }
+    if (m) {
+      traces.forEach(function (tr) {
+        tr.customdata = tr.y;
+        tr.y = scaled(tr.y, m.div);
+        tr.hovertemplate = "%{x|%m-%d} ¥%{customdata:,.2f}<extra>" + (tr.name || "") + "</extra>";
+      });
+      extra.yaxis = Object.assign({}, BASE.yaxis, m.axis);
     }
     window.Plotly.newPlot(el, traces, layout(title, extra), CONFIG);
   }
@@ -45,7 +66,7 @@
            team.response_seconds, labels);
       line("chart-conversion_rate", t.days, t.conversion_rate, labels.conversion_rate, "#bf8700", null,
            team.conversion_rate, labels);
-      line("chart-sales", t.days, t.sales, labels.sales, "#d4380d", "bar", team.sales, labels);
+      line("chart-sales", t.days, t.sales, labels.sales, "#d4380d", "bar", team.sales, labels, true);
     }
     var h = data("load-data");
     var el = document.getElementById("chart-load");
