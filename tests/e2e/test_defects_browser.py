@@ -28,6 +28,9 @@ def shop_with_alert(transactional_db):
     shop = shop_create(code="e2e", name="浏览器测试店")
     person_create(shop=shop, name="经理", username="boss", password="pass-word-1", roles=["manager"], group="")
     now = dt.datetime.now(dt.UTC)
+    local = now.astimezone(shop.tz)
+    if local.hour < 6:  # the cases must share a shop day: the report has a row per day, SKU and reason
+        now = local.replace(hour=0, minute=0, second=0, microsecond=0) - dt.timedelta(hours=1)
     for i in range(3):
         open_case(shop, now - dt.timedelta(hours=5 - i), buyer=f"b{i}", sku="DRESS-M", note="领口开线，尺码偏小")
     open_case(shop, now - dt.timedelta(hours=1), buyer="b9", sku="BELT", reason="wrong_item",
