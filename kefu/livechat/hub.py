@@ -97,8 +97,11 @@ class Hub:
                 if not subs:
                     del self._by_shop[sub.viewer.shop_id]
 
-    def streams(self) -> int:
+    def streams(self, shop_id: int | None = None) -> int:
+        """Open streams of this process (of one shop when given)."""
         with self._lock:
+            if shop_id is not None:
+                return len(self._by_shop.get(shop_id, ()))
             return sum(len(s) for s in self._by_shop.values())
 
     # ------------------------------------------------------------ delivery

@@ -84,7 +84,9 @@ def _messages(frames: list[str]) -> list[tuple[int, str]]:
 def test_a_widget_stream_under_asgi_is_async_delivers_keeps_alive_and_resumes(shop, widget, kf):
     buyer = Buyer(widget)
     path = f"/live/w/{widget.key}/stream?t={buyer.session}"  # as the widget's EventSource asks
-    open_before = hub.streams()  # the hub is per process: another test of this worker may hold one
+    # The hub is per process: a browser test's live server in this worker may still hold a stream of
+    # its own shop, and drop it at any moment; count this shop's.
+    open_before = hub.streams(shop.pk)
 
     async def run():
         client = AsyncClient()
@@ -94,14 +96,14 @@ def test_a_widget_stream_under_asgi_is_async_delivers_keeps_alive_and_resumes(sh
             assert resp.status_code == 200 and resp.streaming and resp.is_async
             assert resp["Content-Type"].startswith("text/event-stream")
             hello = await _frames(resp, lambda f: "event: hello" in f)
-            assert hub.streams() == open_before + 1
+            assert hub.streams(shop.pk) == open_before + 1
             # Committed while the stream waits: delivered at once, then the keepalive while idle.
             await sync_to_async(buyer.send)("在吗")
             frames = await _frames(resp, lambda f: f == ": keepalive")
             seen = _messages(frames)
             assert [text for _, text in seen] == ["在吗"]
             await _hang_up(resp)  # the subscription ends with the client
-            assert hub.streams() == open_before
+            assert hub.streams(shop.pk) == open_before
 
             # Away, the buyer sends again; the reconnect with Last-Event-ID gets only what it missed.
             await sync_to_async(buyer.send)("还在吗")
@@ -118,12 +120,12 @@ def test_a_widget_stream_under_asgi_is_async_delivers_keeps_alive_and_resumes(sh
 
     hello = asyncio.run(run())
     assert any('"after": 0' in f for f in hello)
-    assert hub.streams() == open_before
+    assert hub.streams(shop.pk) == open_before
 
 
 def test_the_workspace_stream_under_asgi_beats_and_gets_the_buyers_message(shop, widget, kf):
     buyer = Buyer(widget)
-    open_before = hub.streams()
+    open_before = hub.streams(shop.pk)
 
     async def run():
         client = AsyncClient()
@@ -141,13 +143,13 @@ def test_the_workspace_stream_under_asgi_beats_and_gets_the_buyers_message(shop,
         await sync_to_async(connections.close_all)()
 
     asyncio.run(run())
-    assert hub.streams() == open_before
+    assert hub.streams(shop.pk) == open_before
 
 
 def test_an_async_stream_too_far_behind_says_reset_and_ends(shop, monkeypatch):
     """As the blocking stream does (test_events): more missed than the replay limit → `reset`, and
     the response ends (the client reloads its state and opens a new stream)."""
-    open_before = hub.streams()
+    open_before = hub.streams(shop.pk)
     from kefu.customers.services import customers_resolve
     from kefu.livechat import events
     from kefu.livechat.enums import Audience, EventKind
@@ -164,7 +166,7 @@ def test_an_async_stream_too_far_behind_says_reset_and_ends(shop, monkeypatch):
 
     frames = asyncio.run(drain(ids[0]))  # 4 missed > 3: the generator ends by itself after the reset
     assert frames[0].startswith("retry: 2000\nevent: hello") and frames[1:] == ["event: reset\ndata: {}\n\n"]
-    assert hub.streams() == open_before
+    assert hub.streams(shop.pk) == open_before
 
 
 def test_chat_images_under_asgi_are_plain_responses_for_the_buyer_and_the_agent(shop, widget, kf):
