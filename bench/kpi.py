@@ -1,10 +1,16 @@
 """KPI report time at several data sizes: flat as messages grow (SPEC Q-2).
 
     .venv/bin/python bench/kpi.py [--db sqlite|postgres] [--sizes 10000,50000,250000] [--runs 7]
+                                  [--load services|bulk] [--compare]
 
-Each size is a demo shop (20 agents, one month) loaded through the real services (clean →
-ingest → facts_rebuild), all in the same database, then given its SLA clocks by the SLA scan (the
-seed policies, as every shop has them). For each shop it times kpi_report for the month by agent
+Each size is a demo shop (20 agents, one month, seed 7), all in the same database, then given its
+SLA clocks by the SLA scan (the seed policies, as every shop has them). `--load services` (the
+default) loads it through the real ingest services in one transaction (clean → ingest → facts
+rebuild: 1,500–3,500 messages/s); `--load bulk` writes the same generated rows to generic import
+files and imports them with the file importers (kefu.demo.bulk: validate, short write
+transactions, COPY of the orders on PostgreSQL, then the facts drain) — the path for 10M messages.
+`--compare` (with bulk) also loads each size through the services and checks that both shops give
+the same report. For each shop it times kpi_report for the month by agent
 (median of --runs), and, as the baseline, the same figures recomputed from the raw rows
 (kefu.metrics.audit's recompute, which a report without roll-ups would have to do).
 """
@@ -12,6 +18,7 @@ seed policies, as every shop has them). For each shop it times kpi_report for th
 import argparse
 import datetime as dt
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -29,12 +36,17 @@ def main() -> None:
     ap.add_argument("--sizes", default="10000,50000,250000", help="messages per shop, comma-separated")
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--no-baseline", action="store_true", help="skip the recompute-from-raw baseline")
+    ap.add_argument("--load", choices=["services", "bulk"], default="services",
+                    help="services: the ingest services (slow, exact check); bulk: the file importers")
+    ap.add_argument("--compare", action="store_true",
+                    help="with --load bulk: also load each size through the services and compare the reports")
     a = ap.parse_args()
     sizes = [int(s) for s in a.sizes.split(",")]
 
     with database(a.db) as env:
         django_setup(env)
         from kefu.conversations.models import Message
+        from kefu.demo.bulk import demo_load_bulk
         from kefu.demo.services import demo_load
         from kefu.metrics.audit import rollup_differences
         from kefu.metrics.kpi import kpi_report
@@ -42,18 +54,37 @@ def main() -> None:
         from kefu.sla.models import SlaClock
         from kefu.sla.services import sla_scan
 
-        print(machine())
-        print(f"database: {db_version()}")
-        shops = []
-        for n in sizes:
+        def load(how: str, code: str, n: int):
             t = time.perf_counter()
-            r = demo_load(code=f"k{n}", seed=7, scale=n / 52000, end=END, extensions=False)
-            print(f"loaded shop k{n}: {r.messages} messages, {r.orders} orders through the services "
-                  f"in {time.perf_counter() - t:.1f} s ({r.messages / (time.perf_counter() - t):,.0f} messages/s)")
+            if how == "services":
+                r = demo_load(code=code, seed=7, scale=n / 52000, end=END, extensions=False)
+            else:
+                with tempfile.TemporaryDirectory(prefix="kefu-kpi-", dir=env["KEFU_DATA_DIR"]) as d:
+                    r = demo_load_bulk(code=code, seed=7, scale=n / 52000, end=END, directory=d,
+                                       progress=lambda msg: print(f"  {msg}", flush=True))
+            s = time.perf_counter() - t
+            via = "through the services" if how == "services" else "through the file importers"
+            print(f"loaded shop {code}: {r.messages:,} messages, {r.orders:,} orders {via} in {s:.1f} s "
+                  f"({r.messages / s:,.0f} messages/s)", flush=True)
             t = time.perf_counter()
             sla_scan(shop=r.shop, now=dt.datetime.combine(END + dt.timedelta(days=2), dt.time(), tzinfo=dt.UTC))
-            print(f"  SLA scan: {SlaClock.objects.filter(shop=r.shop).count():,} clocks in {time.perf_counter() - t:.1f} s")
-            shops.append(r.shop)
+            print(f"  SLA scan: {SlaClock.objects.filter(shop=r.shop).count():,} clocks in "
+                  f"{time.perf_counter() - t:.1f} s", flush=True)
+            return r.shop
+
+        print(machine())
+        print(f"database: {db_version()}")
+        print(f"load: {a.load}")
+        shops = []
+        for n in sizes:
+            shop = load(a.load, f"k{n}", n)
+            if a.compare and a.load == "bulk":
+                other = load("services", f"s{n}", n)
+                same = comparable(kpi_report(shop=shop, date_from=START, date_to=END, by="agent")) == \
+                    comparable(kpi_report(shop=other, date_from=START, date_to=END, by="agent"))
+                print(f"  bulk-loaded k{n} and services-loaded s{n}: {'same' if same else 'DIFFERENT'} report")
+                assert same
+            shops.append(shop)
 
         print()
         print(f"{'messages':>10} {'agent-days':>10} {'credits':>8} {'SLA clocks':>10} {'kpi_report median':>18} "
@@ -75,6 +106,13 @@ def main() -> None:
                   f"{OrderCredit.objects.filter(shop=shop).count():>8,} "
                   f"{SlaClock.objects.filter(shop=shop).count():>10,} {median(times) * 1000:>15.1f} ms "
                   f"{min(times) * 1000:>5.1f} ms {base:>19}")
+
+
+def comparable(report: dict) -> dict:
+    """A report without what names the shop (its code, agent ids): two shops of one seed compare equal."""
+    report = dict(report, agents=[{k: v for k, v in row.items() if k != "agent_id"} for row in report["agents"]])
+    report.pop("shop")
+    return report
 
 
 if __name__ == "__main__":

@@ -116,18 +116,7 @@ def demo_load(*, code: str = "demo", seed: int = 2026, days: int = 30, scale: fl
     accounts = demo_accounts(code, seed=seed)
     world = World(seed=seed, end=end, days=days, scale=scale, shop_name=P.SHOP_NAME, id_prefix=code)
     with transaction.atomic():
-        _check_usernames_free(accounts)
-        shop = shop_create(code=code, name=P.SHOP_NAME, timezone_name=TZ_NAME)
-        shop = shop_settings_update(shop=shop, service_hours=SERVICE_HOURS)
-        plans = {a.name: a for a in world.agents}
-        for acc in accounts:
-            plan = plans.get(acc.name) if Role.AGENT in acc.roles else None
-            person_create(
-                shop=shop, name=acc.name, username=acc.username, password=DEMO_PASSWORD, roles=acc.roles,
-                group=acc.group, platform_ids=[plan.platform_id] if plan else [],
-            )
-        _roster_create(shop, world.agents, world.start, world.end + dt.timedelta(days=7))
-        _catalog_create(shop)
+        shop = demo_shop_create(code=code, world=world, accounts=accounts)
         say(f"shop {code} ({P.SHOP_NAME}), {len(accounts)} people; generating {world.start} … {world.end}")
 
         total = IngestResult()
@@ -153,6 +142,23 @@ def demo_load(*, code: str = "demo", seed: int = 2026, days: int = 30, scale: fl
             import_string(path)(shop=shop, seed=seed, date_from=world.start, date_to=world.end, say=say)
     return DemoResult(shop=shop, messages=n_messages, orders=len(orders), buyers=len(total.customer_ids),
                       date_from=world.start, date_to=world.end, accounts=accounts)
+
+
+def demo_shop_create(*, code: str, world: World, accounts: list[Account]) -> Shop:
+    """The demo shop without its chats and orders: settings, people, roster and catalogue."""
+    _check_usernames_free(accounts)
+    shop = shop_create(code=code, name=P.SHOP_NAME, timezone_name=TZ_NAME)
+    shop = shop_settings_update(shop=shop, service_hours=SERVICE_HOURS)
+    plans = {a.name: a for a in world.agents}
+    for acc in accounts:
+        plan = plans.get(acc.name) if Role.AGENT in acc.roles else None
+        person_create(
+            shop=shop, name=acc.name, username=acc.username, password=DEMO_PASSWORD, roles=acc.roles,
+            group=acc.group, platform_ids=[plan.platform_id] if plan else [],
+        )
+    _roster_create(shop, world.agents, world.start, world.end + dt.timedelta(days=7))
+    _catalog_create(shop)
+    return shop
 
 
 # The demo's shift types: the generator's SHIFTS (minutes from shop midnight), named as its labels say.
