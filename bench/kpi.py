@@ -17,6 +17,7 @@ the same report. For each shop it times kpi_report for the month by agent
 
 import argparse
 import datetime as dt
+import signal
 import sys
 import tempfile
 import time
@@ -42,6 +43,8 @@ def main() -> None:
                     help="with --load bulk: also load each size through the services and compare the reports")
     a = ap.parse_args()
     sizes = [int(s) for s in a.sizes.split(",")]
+    # `kill` (SIGTERM) ends the run through the finally blocks, so a throw-away cluster is removed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     with database(a.db) as env:
         django_setup(env)
@@ -110,9 +113,11 @@ def main() -> None:
 
 def comparable(report: dict) -> dict:
     """A report without what names the shop (its code, agent ids): two shops of one seed compare equal."""
-    report = dict(report, agents=[{k: v for k, v in row.items() if k != "agent_id"} for row in report["agents"]])
-    report.pop("shop")
-    return report
+    out = {k: v for k, v in report.items() if k != "shop"}
+    for key in ("agents", "groups", "shops"):
+        if key in out:
+            out[key] = [{k: v for k, v in row.items() if k not in ("agent_id", "shop")} for row in out[key]]
+    return out
 
 
 if __name__ == "__main__":
