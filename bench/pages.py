@@ -164,7 +164,7 @@ def _driver(args) -> list[tuple[str, float, float, object]]:
             events.append((t, cookie, name, path))
             t += every if schedule == "fixed" else rng.expovariate(1 / every)
     events.sort(key=lambda e: e[0])
-    with ThreadPoolExecutor(max_workers=64) as pool:
+    with ThreadPoolExecutor(max_workers=512) as pool:
         futures = []
         for due, cookie, name, path in events:
             wait = due - time.monotonic()

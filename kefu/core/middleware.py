@@ -15,10 +15,12 @@ class ShopMiddleware:
     def __call__(self, request):
         request.shop = None
         request.member = None
+        request.memberships = None  # None: not read (the API); else every shop the person works in
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and not request.path.startswith("/api/"):
-            members = (Agent.objects.select_related("shop")
-                       .filter(user=user, active=True, shop__archived_at__isnull=True).order_by("shop__code"))
+            members = list(Agent.objects.select_related("shop")
+                           .filter(user=user, active=True, shop__archived_at__isnull=True).order_by("shop__code"))
+            request.memberships = members  # the shop switcher lists them (kefu.web.context)
             wanted = request.session.get("shop_id")
             member = next((m for m in members if m.shop_id == wanted), None) or next(iter(members), None)
             if member is not None:

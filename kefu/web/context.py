@@ -11,6 +11,9 @@ def nav(request):
     def shops():
         from .selectors import shops_of_user
 
+        memberships = getattr(request, "memberships", None)
+        if memberships is not None:  # ShopMiddleware read them already: no second query
+            return [(m.shop_id, m.shop.name) for m in memberships]
         return shops_of_user(user) if user is not None else []
 
     shop = getattr(request, "shop", None)

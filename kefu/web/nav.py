@@ -1,8 +1,10 @@
 """The top navigation: one entry per page family, shown to the roles that work there."""
 
+import functools
 from dataclasses import dataclass
 
-from django.urls import reverse
+from django.conf import settings
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -86,6 +88,17 @@ NAV = [
 ]
 
 
+@functools.lru_cache(maxsize=512)
+def _reverse(name: str, prefix: str, urlconf: str, args: tuple) -> str:
+    return reverse(name, urlconf=urlconf, args=args or None)
+
+
+def url_of(name: str, *args) -> str:
+    """reverse() remembered per process: every page links the same few dozen URLs (the menu, the
+    dashboard's drill-down links), and reverse() costs more than the rest of a menu entry."""
+    return _reverse(name, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF, args)
+
+
 def _active(url: str, path: str) -> bool:
     return path == url if url == "/" else path.startswith(url)
 
@@ -107,16 +120,16 @@ def nav_items(member: Agent | None, path: str) -> list[dict]:
         return []
     out = []
     if landing_page(member) is None:
-        out.append({"name": "web:dashboard", "url": reverse("web:dashboard"), "label": _("看板"),
+        out.append({"name": "web:dashboard", "url": url_of("web:dashboard"), "label": _("看板"),
                     "section": Section.REPORTS})
     if member.has_role(Role.AGENT):
         # Someone without agent figures (a manager, the warehouse) would only see zeros here.
-        out.append({"name": "web:agent_detail", "url": reverse("web:agent_detail", args=[member.id]), "label": _("我的绩效"),
+        out.append({"name": "web:agent_detail", "url": url_of("web:agent_detail", member.id), "label": _("我的绩效"),
                     "section": Section.REPORTS})
     for item in NAV:
         if item.roles and not member.has_role(*item.roles):
             continue
-        out.append({"name": item.url_name, "url": reverse(item.url_name), "label": item.label, "section": item.section})
+        out.append({"name": item.url_name, "url": url_of(item.url_name), "label": item.label, "section": item.section})
     # The longest matching URL is the active entry (/orders/warehouse/ over /orders/).
     best = max((i["url"] for i in out if _active(i["url"], path)), key=len, default=None)
     for i in out:

@@ -179,14 +179,14 @@ def drill_url(key: str, *, period: Period, agent_id: int | None) -> str:
     """The list behind a figure: the conversations of the period, or the credited orders."""
     from urllib.parse import urlencode
 
-    from django.urls import reverse
+    from .nav import url_of
 
     if key in CONVERSATION_FIGURES:
         q = {"from": period.date_from.isoformat(), "to": period.date_to.isoformat()}
-        url = reverse("web:conversations")
+        url = url_of("web:conversations")
     else:
         q = {"pay_from": period.date_from.isoformat(), "pay_to": period.date_to.isoformat()}
-        url = reverse("orders:list")
+        url = url_of("orders:list")
     if agent_id is not None:
         q["agent"] = agent_id
     return f"{url}?{urlencode(q)}"
