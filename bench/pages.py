@@ -274,7 +274,8 @@ def main() -> None:
             try:
                 wait_ready(port)
                 warm = [(c, pages) for c, pages, _ in users]
-                open_loop(port, warm, seconds=5, every=1, schedule="fixed", procs=a.client_procs, seed=a.seed)
+                open_loop(port, warm, seconds=a.every, every=a.every, schedule="fixed", procs=a.client_procs,
+                          seed=a.seed)  # warm up: one page per user
                 pings = [(c, [(PING, PING)]) for c, _, _ in users]
                 baseline = open_loop(port, pings, seconds=a.baseline_seconds, every=a.every, schedule=a.schedule,
                                      procs=a.client_procs, seed=a.seed + 100)

@@ -1,6 +1,7 @@
 from django.http import HttpResponse
 from django.urls import path
 
+from kefu.urls import handler500  # noqa: F401 - the product's 500/503 page, as under kefu.urls
 from kefu.urls import urlpatterns as kefu_urlpatterns
 
 
