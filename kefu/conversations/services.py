@@ -1,15 +1,16 @@
 """Message ingestion: validated, idempotent by the sender's message id; buyers marked for the rebuild."""
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from kefu.core.access import sees_whole_shop, user_of
 from kefu.core.db import insert_new
 from kefu.core.errors import KefuError, NotFound, PermissionDenied, ValidationFailed, row_number
 from kefu.core.inputs import IngestResult, cell_text, clean_text
-from kefu.core.models import Agent, Shop
+from kefu.core.models import Agent, AgentAccount, Shop
 from kefu.core.services import agents_resolve, audit_record
 from kefu.core.timeutil import parse_moment
+from kefu.customers.models import Customer
 from kefu.customers.services import customers_lock, customers_resolve
 from kefu.metrics.queue import buyers_mark
 from kefu.metrics.rebuild import load_messages
@@ -22,6 +23,7 @@ from .models import AgentCap, Conversation, ConversationNote, Message, RoutingSe
 from .rebuild import conversations_rebuild
 
 MESSAGE_FIELDS = ("message_id", "channel", "buyer_id", "buyer_nick", "agent_id", "sender", "sent_at", "text", "order_id")
+SENDERS = frozenset(Sender.values)  # (the enum builds the list on every access)
 LIMITS = {"message_id": 120, "channel": 40, "buyer_id": 120, "buyer_nick": 120, "agent_id": 120, "order_id": 64}
 
 
@@ -39,7 +41,7 @@ def message_clean(raw: dict, *, tz, routed: bool = False) -> dict:
         raise KefuError("required", field="message_id")
     if not row["buyer_id"]:
         raise KefuError("required", field="buyer_id")
-    if row["sender"] not in Sender.values:
+    if row["sender"] not in SENDERS:
         raise KefuError(f"must be one of {'|'.join(Sender.values)}, got {row['sender']!r}", field="sender")
     # Live buyer messages may leave the agent to routing (CONV-2); history must name it.
     needs_agent = (Sender.AGENT,) if routed else (Sender.BUYER, Sender.AGENT)
@@ -76,6 +78,34 @@ def _nicks(rows: list[dict]) -> dict[str, str]:
     return nicks
 
 
+def _resolve(shop: Shop, nicks: dict[str, str], platform_ids: set[str]) -> tuple[dict[str, int], dict[str, int]]:
+    """buyer id → customer id and platform id → agent id, the known ones in one statement (the
+    common case of a live message); first-seen buyers and agents are created by customers_resolve
+    and agents_resolve. A merged buyer's id resolves to the record it was merged into."""
+    buyers, accounts = sorted(b for b in nicks if b), sorted(p for p in platform_ids if p)
+    customers: dict[str, int] = {}
+    agents: dict[str, int] = {}
+    parts, params = [], []
+    if buyers:
+        parts.append(f"SELECT 0, buyer_id, COALESCE(merged_into_id, id) FROM {Customer._meta.db_table} "
+                     f"WHERE shop_id = %s AND buyer_id IN ({', '.join(['%s'] * len(buyers))})")
+        params += [shop.id, *buyers]
+    if accounts:
+        parts.append(f"SELECT 1, platform_id, agent_id FROM {AgentAccount._meta.db_table} "
+                     f"WHERE shop_id = %s AND platform_id IN ({', '.join(['%s'] * len(accounts))})")
+        params += [shop.id, *accounts]
+    if parts:
+        with connection.cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(parts), params)
+            for kind, key, pk in cursor.fetchall():
+                (agents if kind else customers)[key] = pk
+    if missing := [b for b in buyers if b not in customers]:
+        customers.update(customers_resolve(shop=shop, nicks={b: nicks[b] for b in missing}))
+    if missing := {p for p in accounts if p not in agents}:
+        agents.update(agents_resolve(shop=shop, platform_ids=missing))
+    return customers, agents
+
+
 def messages_ingest(*, shop: Shop, rows: list[dict], route: bool = False, regroup: bool = False,
                     now=None) -> IngestResult:
     """Store clean message rows and mark their buyers for the rebuild (kefu.metrics.queue).
@@ -110,8 +140,7 @@ def messages_ingest(*, shop: Shop, rows: list[dict], route: bool = False, regrou
             fresh = [r for r in fresh if r["message_id"] not in stored]
         if not fresh:
             return result
-        customers = customers_resolve(shop=shop, nicks=_nicks(fresh))
-        agents = agents_resolve(shop=shop, platform_ids={r["agent_id"] for r in fresh})
+        customers, agents = _resolve(shop, _nicks(fresh), {r["agent_id"] for r in fresh})
         msgs = [
             Message(
                 shop_id=shop.id, message_id=r["message_id"], channel=r["channel"],

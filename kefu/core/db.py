@@ -1,6 +1,37 @@
 """Database helpers that work the same on SQLite and PostgreSQL."""
 
+from functools import cache
+
 from django.db import connection
+
+
+@cache
+def _converters(field, vendor: str) -> tuple[list, object]:
+    col = field.get_col(field.model._meta.db_table)
+    return connection.ops.get_db_converters(col) + col.get_db_converters(connection), col
+
+
+def value_from_db(field, value):
+    """A column's raw value as the ORM gives it (aware datetimes on SQLite, JSON, decimals)."""
+    fns, col = _converters(field, connection.vendor)
+    for fn in fns:
+        value = fn(value, col, connection)
+    return value
+
+
+def model_columns(model) -> str:
+    """`"table"."col", …` of every concrete field of `model`, the select list `model_from_row` reads."""
+    qn = connection.ops.quote_name
+    return ", ".join(f"{qn(model._meta.db_table)}.{qn(f.column)}" for f in model._meta.concrete_fields)
+
+
+def model_from_row(model, values) -> object:
+    """An instance from the values of `model_columns(model)`, converted as the ORM converts them:
+    for hot paths that run a fixed hand-written statement instead of compiling a queryset on every
+    request (the compilation costs more than the database's work)."""
+    fields = model._meta.concrete_fields
+    return model.from_db(connection.alias, [f.attname for f in fields],
+                         [value_from_db(f, v) for f, v in zip(fields, values, strict=True)])
 
 
 def bulk_update_rows(model, objs: list, fields: list[str]) -> None:
@@ -38,12 +69,13 @@ def bulk_update_rows(model, objs: list, fields: list[str]) -> None:
             cursor.execute(f"UPDATE {table} SET {', '.join(sets)} WHERE {pk_col} IN ({placeholders})", params)
 
 
-def insert_new(model, objs: list, *, conflict: tuple[str, ...], returning: tuple[str, ...]) -> list[tuple]:
+def insert_new(model, objs: list, *, conflict: tuple[str, ...] = (), returning: tuple[str, ...] = ()) -> list[tuple]:
     """INSERT … ON CONFLICT (conflict) DO NOTHING RETURNING (returning), 500 rows per statement
     (PostgreSQL; SQLite ≥ 3.35). Returns the rows this statement inserted: a true count of what
     was new even when another transaction stores the same rows at the same moment (PostgreSQL
     makes the later inserter wait for the earlier one's commit, then skips the row). Every
-    concrete field is written from the objects (auto_now fields too: set them first).
+    concrete field is written from the objects (auto_now fields too: set them first). Without
+    `conflict` and `returning` it is a plain multi-row INSERT (a bulk_create without its ORM work).
     """
     if not objs:
         return []
@@ -62,8 +94,11 @@ def insert_new(model, objs: list, *, conflict: tuple[str, ...], returning: tuple
             prep.append(lambda v, f=field: f.get_db_prep_save(v, connection))
     attrs = [f.attname for f in columns]
     head = (f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in columns)}) VALUES ")
-    tail = (f" ON CONFLICT ({', '.join(qn(meta.get_field(f).column) for f in conflict)}) DO NOTHING "
-            f"RETURNING {', '.join(qn(meta.get_field(f).column) for f in returning)}")
+    tail = ""
+    if conflict:
+        tail += f" ON CONFLICT ({', '.join(qn(meta.get_field(f).column) for f in conflict)}) DO NOTHING"
+    if returning:
+        tail += f" RETURNING {', '.join(qn(meta.get_field(f).column) for f in returning)}"
     row = "(" + ", ".join(["%s"] * len(columns)) + ")"
     out: list[tuple] = []
     with connection.cursor() as cursor:
@@ -75,7 +110,8 @@ def insert_new(model, objs: list, *, conflict: tuple[str, ...], returning: tuple
                     v = getattr(obj, attr)
                     params.append(v if p is None or v is None else p(v))
             cursor.execute(head + ", ".join([row] * len(part)) + tail, params)
-            out += cursor.fetchall()
+            if returning:
+                out += cursor.fetchall()
     return out
 
 

@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import OperationalError, transaction
 from django.utils import timezone
 
+from kefu.core.db import insert_new
 from kefu.core.models import Shop
 from kefu.customers.services import customers_lock_rows
 
@@ -48,8 +49,7 @@ def buyers_mark(*, shop: Shop, customer_ids, now=None) -> None:
     if not ids:
         return
     now = now or timezone.now()
-    DirtyBuyer.objects.bulk_create([DirtyBuyer(shop_id=shop.id, customer_id=c, marked_at=now) for c in ids],
-                                   batch_size=1000)
+    insert_new(DirtyBuyer, [DirtyBuyer(shop_id=shop.id, customer_id=c, marked_at=now) for c in ids])
     if inline():
         buyers_rebuild_now(shop=shop, customer_ids=ids)
     else:
