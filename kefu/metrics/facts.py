@@ -262,6 +262,16 @@ HISTS = (
 )
 
 
+def hist_add(into: dict, delta: dict, sign: int = 1) -> None:
+    """Add `sign` × a histogram ({value: count}) into another in place; keys that reach 0 go."""
+    for k, n in delta.items():
+        v = into.get(k, 0) + sign * n
+        if v:
+            into[k] = v
+        else:
+            into.pop(k, None)
+
+
 def median_from_hist(hist: dict | None) -> float | None:
     """Median of values given as {value: count} (mean of the two middle values if even)."""
     if not hist:

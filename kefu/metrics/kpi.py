@@ -177,24 +177,19 @@ def _agent_hists(shop: Shop, date_from: dt.date, date_to: dt.date, agent_ids=Non
     return hists
 
 
-def _hist_add(into: dict, hist: dict, sign: int = 1) -> None:
-    for k, n in hist.items():
-        into[k] = into.get(k, 0) + sign * n
-
-
 def _group_month_hists(shop: Shop, month: dt.date) -> dict[str, dict]:
     """The month's histograms per group (the agents' present groups) from the GroupMonth rows,
     corrected for the agents whose month row rolled into another group before they moved."""
     team: dict[str, dict] = defaultdict(lambda: {h: {} for h in F.MEDIAN_HISTS})
     for group, *hs in GroupMonth.objects.filter(shop=shop, month=month).values_list("group", *F.MEDIAN_HISTS):
         for h, hist in zip(F.MEDIAN_HISTS, hs, strict=True):
-            _hist_add(team[group][h], hist)
+            F.hist_add(team[group][h], hist)
     moved = (AgentMonth.objects.filter(shop=shop, month=month).exclude(rolled_group=models.F("agent__group"))
              .values_list("rolled_group", "agent__group", *F.MEDIAN_HISTS))
     for old, new, *hs in moved:
         for h, hist in zip(F.MEDIAN_HISTS, hs, strict=True):
-            _hist_add(team[old][h], hist, -1)
-            _hist_add(team[new][h], hist)
+            F.hist_add(team[old][h], hist, -1)
+            F.hist_add(team[new][h], hist)
     return team
 
 
@@ -292,7 +287,7 @@ def kpi_report(
             [hists.get(i, {}) for i in ids]
         for part in parts:
             for name in F.MEDIAN_HISTS:
-                _hist_add(h[name], part.get(name, {}))
+                F.hist_add(h[name], part.get(name, {}))
         return s, _medians(h)
 
     rows = []

@@ -262,7 +262,7 @@ def _move(model, period: str, shop: Shop, before: dict, after: dict, scalars, hi
                 continue
             change[h] = delta
             hist = dict(getattr(row, h))
-            _hist_add(hist, delta)
+            F.hist_add(hist, delta)
             setattr(row, h, hist)
             dirty = True
         if change:
@@ -289,15 +289,6 @@ def _hist_delta(after: dict | None, before: dict | None, h: str) -> dict:
     return {k: v for k, v in out.items() if v}
 
 
-def _hist_add(hist: dict, delta: dict) -> None:
-    for k, n in delta.items():
-        v = hist.get(k, 0) + n
-        if v:
-            hist[k] = v
-        else:
-            hist.pop(k, None)
-
-
 def _move_groups(shop: Shop, moved: dict) -> None:
     """Move the GroupMonth rows by the histogram changes of the agent months (after them, in
     (group, month) order: the lock order stays buyers → agent rows → group rows → shop rows)."""
@@ -305,7 +296,7 @@ def _move_groups(shop: Shop, moved: dict) -> None:
     for (_agent_id, month), (row, change) in moved.items():
         d = deltas.setdefault((row.rolled_group, month), {})
         for h, delta in change.items():
-            _hist_add(d.setdefault(h, {}), delta)
+            F.hist_add(d.setdefault(h, {}), delta)
     deltas = {k: {h: v for h, v in d.items() if v} for k, d in deltas.items()}
     deltas = {k: d for k, d in deltas.items() if d}
     if not deltas:
@@ -323,7 +314,7 @@ def _move_groups(shop: Shop, moved: dict) -> None:
             continue
         for h, delta in d.items():
             hist = dict(getattr(row, h))
-            _hist_add(hist, delta)
+            F.hist_add(hist, delta)
             setattr(row, h, hist)
         changed.append(row)
     bulk_update_rows(GroupMonth, changed, list(F.MEDIAN_HISTS))
@@ -339,7 +330,7 @@ def group_months_rebuild(*, shop: Shop) -> None:
         for row in rows:
             g = sums.setdefault((row.rolled_group, row.month), {h: {} for h in F.MEDIAN_HISTS})
             for h in F.MEDIAN_HISTS:
-                _hist_add(g[h], getattr(row, h))
+                F.hist_add(g[h], getattr(row, h))
             for name, h in F.MEDIANS.items():
                 setattr(row, name, F.median_from_hist(getattr(row, h)))
         bulk_update_rows(AgentMonth, rows, list(F.MEDIANS))
