@@ -16,7 +16,7 @@ import logging
 import threading
 import time
 
-from django.db import close_old_connections, connection, connections
+from django.db import connection, connections
 
 from .events import PG_CHANNEL, Viewer, visible
 from .models import LiveEvent
@@ -170,10 +170,8 @@ class Hub:
         idle_since, fresh = None, True
         while not self._stop.is_set():
             try:
-                if self._idle():
-                    # Nothing to deliver to: keep the cursor near the head without reading events.
-                    if idle_since is None or time.monotonic() - idle_since > 1:
-                        self.cursor, idle_since = self._recent_cursor(), time.monotonic()
+                if self._idle():  # nothing to deliver to: no query until a stream opens
+                    idle_since = idle_since or time.monotonic()
                     time.sleep(POLL)
                     continue
                 if idle_since is not None or fresh:  # (re)starting: from a moment ago, see _recent_cursor
@@ -181,8 +179,9 @@ class Hub:
                 batch = list(LiveEvent.objects.filter(id__gt=self.cursor).order_by("id")[:1000])
             except Exception:  # noqa: BLE001 - the database is away for a moment: retry
                 log.warning("live hub: poll failed", exc_info=True)
-                close_old_connections()
-                connection.close()
+                # Closing may fail too while the database is away; the thread must outlive it.
+                with contextlib.suppress(Exception):
+                    connection.close()
                 time.sleep(1)
                 continue
             for ev in batch:
@@ -218,7 +217,8 @@ class Hub:
                 from django.utils import timezone
 
                 lost_at = lost_at or timezone.now()
-                connection.close()
+                with contextlib.suppress(Exception):
+                    connection.close()
                 time.sleep(1)
 
     def _fetch(self, ids: list[int]) -> None:

@@ -138,3 +138,44 @@ def test_a_stream_far_behind_or_behind_the_pruned_log_is_told_to_reload(shop, mo
     ids = [int(f.split("\n")[0][4:]) for f in frames if f.startswith("id: ")]
     assert not any("event: reset" in f for f in frames)
     assert ids == sorted(ids) and set(later) <= set(ids)  # (with the recent past: the client drops seen ids)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_hub_thread_outlives_a_database_outage_and_delivers_again(shop, monkeypatch):
+    """While the database is away even closing the connection fails; the thread must keep trying,
+    or every open stream of the process would go quiet until a restart."""
+    from django.db import connection
+
+    import kefu.livechat.hub as hub_module
+
+    cid = customers_resolve(shop=shop, nicks={"x": ""})["x"]
+
+    class AwayConnection:
+        vendor = connection.vendor
+
+        def close(self):
+            raise RuntimeError("database away")
+
+    def away(*a, **kw):
+        raise RuntimeError("database away")
+
+    monkeypatch.setattr(hub_module, "connection", AwayConnection())
+    monkeypatch.setattr(Hub, "_recent_cursor", away)  # SQLite: the poll's first read
+    monkeypatch.setattr(Hub, "_pg_params", away)  # PostgreSQL: opening the LISTEN connection
+    hub = Hub()
+    sub = hub.subscribe(Viewer.of_buyer(shop_id=shop.pk, customer_id=cid))
+    try:
+        time.sleep(1.5)  # at least one failed round and its retry pause
+        assert hub._thread.is_alive()
+        monkeypatch.undo()  # the database is back
+        time.sleep(1.5)
+        with transaction.atomic():
+            events.publish(shop=shop, kind=EventKind.MESSAGE, audience=Audience.BOTH, customer_id=cid, data={"n": 1})
+        got: list = []
+        deadline = time.monotonic() + 10
+        while not got and time.monotonic() < deadline:
+            got += [e.data["n"] for e in sub.get(0.5)]
+        assert got == [1]
+    finally:
+        hub.unsubscribe(sub)
+        hub.stop()
