@@ -11,6 +11,7 @@ from kefu.conversations.enums import Sender
 from kefu.conversations.models import Conversation, ConversationNote, Message
 from kefu.conversations.selectors import conversation_messages
 from kefu.core.access import sees_whole_shop
+from kefu.core.enums import Role
 from kefu.core.models import Agent, Shop
 
 from .enums import CHANNEL, SpamReportState
@@ -155,8 +156,8 @@ def live_overview(*, shop: Shop, now: dt.datetime | None = None) -> dict:
     agents = []
     for a in Agent.objects.filter(shop=shop, active=True).order_by("group", "name", "id"):
         status = presence.get(a.pk, "offline")
-        if status == "offline" and not holding.get(a.pk) and not a.user_id:
-            continue  # names met in imports only, never logged in
+        if status == "offline" and not holding.get(a.pk) and not (a.user_id and a.has_role(Role.AGENT)):
+            continue  # names met in imports only, and managers or warehouse staff who are not serving
         agents.append({"id": a.pk, "name": a.name, "group": a.group, "status": status,
                        "holding": holding.get(a.pk, 0), "waiting": waiting_by_agent.get(a.pk, 0)})
     return {"agents": agents, "waiting": waiting, "at": now.isoformat()}

@@ -133,3 +133,17 @@ def test_english_labels_of_the_live_pages_are_their_own_words_and_times_follow_t
     c = staff(sup)
     c.cookies["django_language"] = "en"
     assert "<th>Reported by</th>" in c.get("/monitor/").content.decode()
+
+
+def test_the_live_view_lists_the_people_who_serve_not_managers_or_warehouse(shop, kf):
+    from kefu.livechat.selectors import live_overview
+    from kefu.workforce.services import presence_set
+
+    idle_agent = person(shop, "小雨", username="xy")
+    sup = person(shop, "主管", roles=("supervisor",), group="", username="sup")
+    person(shop, "经理", roles=("manager",), group="", username="mgr")
+    person(shop, "仓管", roles=("warehouse",), group="", username="wh")
+    presence_set(shop=shop, agent=kf, status="online", by=kf)
+    presence_set(shop=shop, agent=sup, status="online", by=sup)  # a supervisor taking chats shows
+    names = {a["name"]: a["status"] for a in live_overview(shop=shop)["agents"]}
+    assert names == {kf.name: "online", idle_agent.name: "offline", "主管": "online"}
