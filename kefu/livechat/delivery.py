@@ -49,6 +49,8 @@ def deliver(out: OutboundMessage) -> None:
                                                      backend="kefu.livechat.delivery")
     out.state, out.sent_at, out.external_id = OutboundState.SENT, now, msg.message_id
     message_published(shop=shop, message=msg, attachments=[], now=now)
+    if sender == Sender.SYSTEM:
+        _close_if_opened(shop, msg, now)
     if out.kind == OutboundKind.RATING_INVITE and out.idempotency_key.startswith(RATING_KEY):
         raw = out.idempotency_key[len(RATING_KEY):]
         if not raw.isdigit():
@@ -58,3 +60,15 @@ def deliver(out: OutboundMessage) -> None:
                        conversation_id=out.conversation_id, agent_id=owner_of(conv) if conv else out.agent_id,
                        data={"invitation_id": int(raw), "agent": out.agent.name if out.agent_id else "",
                              "message_pk": msg.pk}, now=now)
+
+
+def _close_if_opened(shop, msg: Message, now) -> None:
+    """A system message sent after the chat went idle (the nightly rating invitation) starts a
+    conversation of its own; nobody has to answer it, so it is closed at once rather than sitting in
+    the agent's workspace. A buyer who writes back reopens it (routing)."""
+    from kefu.conversations.models import Conversation
+    from kefu.conversations.services import conversation_close
+
+    conv = Conversation.objects.filter(shop=shop, first_message_id=msg.pk, closed_at__isnull=True).first()
+    if conv is not None and conv.buyer_message_count == 0:
+        conversation_close(shop=shop, conversation=conv, now=now)

@@ -193,3 +193,24 @@ def test_transfer_moves_the_chat_between_workspaces_live(shop, widget, kf):
     new = [e for e in replay(viewer=Viewer.of_member(second), after=mark) if e.kind == "message" and e.pk > mark]
     assert [e.data["message"]["text"] for e in new] == ["还在吗"]
     assert not [e for e in replay(viewer=Viewer.of_member(first), after=mark) if e.kind == "message" and e.pk > mark]
+
+
+def test_a_rating_invitation_sent_after_the_chat_went_idle_does_not_open_a_chat_to_answer(shop, widget, kf):
+    """The nightly rule invites receptions nobody closed. In a web chat the invitation is a system
+    message; sent after the idle gap it starts a conversation of its own, which must not sit in the
+    agent's workspace. The buyer who rates or writes back still reaches the agent."""
+    from kefu.complaints.ratings import rating_invite
+    from kefu.livechat.selectors import chats_for_member
+
+    b = Buyer(widget)
+    b.send("还在吗")
+    conv = Conversation.objects.get(shop=shop)
+    post_json(staff(kf), f"/api/v1/conversations/{conv.pk}/reply?shop={shop.code}", {"text": "在的"})
+    later = timezone.now() + dt.timedelta(minutes=shop.conversation_gap_minutes + 5)
+    inv, created = rating_invite(shop=shop, agent=kf, customer=conv.customer, day=shop_day(conv.started_at, shop.tz),
+                                 now=later)
+    assert created
+    opened = Conversation.objects.exclude(pk=conv.pk).get(shop=shop)  # the invitation's own
+    assert opened.buyer_message_count == 0 and opened.closed_at is not None
+    assert [c["conversation_id"] for c in chats_for_member(shop=shop, member=kf, now=later)] == [conv.pk]
+    assert b.post("/rating", {"invitation_id": inv.pk, "score": 4}).status_code == 201
