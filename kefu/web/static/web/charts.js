@@ -16,13 +16,24 @@
   function layout(title, extra) {
     return Object.assign({}, BASE, { title: { text: title, font: { size: 14 }, x: 0, xanchor: "left" } }, extra || {});
   }
-  // Money axes as a Chinese reader counts: ¥3万, ¥1.5万 from 10,000 up; elsewhere ¥30k. The hover
-  // keeps the exact amount.
+  // Money axes as a Chinese reader counts: ¥3万, ¥1.5万 from 10,000 up (the ticks computed here, so
+  // the axis starts at a plain 0, not "¥0万"); elsewhere ¥30k. The hover keeps the exact amount.
+  function niceTicks(max) {
+    var raw = max / 4, p = Math.pow(10, Math.floor(Math.log10(raw))), n = raw / p;
+    var step = (n <= 1 ? 1 : n <= 2 ? 2 : n <= 2.5 ? 2.5 : n <= 5 ? 5 : 10) * p, vals = [0];
+    while (vals[vals.length - 1] < max) vals.push(+(vals.length * step).toFixed(6));
+    return vals;
+  }
   function moneyScale(series) {
     var max = 0;
     series.forEach(function (ys) { (ys || []).forEach(function (v) { if (v != null && +v > max) max = +v; }); });
     var zh = (document.documentElement.lang || "").toLowerCase().indexOf("zh") === 0;
-    if (zh && max >= 10000) return { div: 10000, axis: { tickprefix: "¥", ticksuffix: "万", tickformat: ",~r" } };
+    if (zh && max >= 10000) {
+      var vals = niceTicks(max / 10000);
+      var text = vals.map(function (v) { return v === 0 ? "0" : "¥" + v.toLocaleString("zh-CN") + "万"; });
+      return { div: 10000, axis: { tickmode: "array", tickvals: vals, ticktext: text,
+                                   range: [0, vals[vals.length - 1] * 1.05], autorange: false } };
+    }
     return { div: 1, axis: { tickprefix: "¥", tickformat: "~s" } };
   }
   function scaled(ys, div) {
