@@ -48,6 +48,7 @@ class ComplaintAction(models.TextChoices):
     REMEDY = "remedy", _("确定补救措施")
     VERDICT = "verdict", _("判定")
     REVISIT_DUE = "revisit_due", _("回访提醒")
+    HANDOVER = "handover", _("账号交接")  # the owner changed (kefu.people.handover); the state did not
 
 
 class ComplaintStep(models.TextChoices):

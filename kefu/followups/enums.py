@@ -28,6 +28,7 @@ class FollowUpAction(models.TextChoices):
     CANCEL = "cancel", _("取消")
     AUTO_WIN = "auto_win", _("自动关闭：已付款/已下单")
     AUTO_LOSE = "auto_lose", _("自动关闭：订单关闭")
+    HANDOVER = "handover", _("账号交接")  # the owner changed (kefu.people.handover); the state did not
 
 
 class FollowUpReason(models.TextChoices):

@@ -25,8 +25,8 @@ from kefu.aftersales.enums import CaseState, EventAction
 from kefu.aftersales.models import Case, CaseEvent
 from kefu.care.enums import RevisitState
 from kefu.care.models import Revisit, RevisitPlan
-from kefu.complaints.enums import ComplaintState
-from kefu.complaints.models import Complaint
+from kefu.complaints.enums import ComplaintAction, ComplaintState
+from kefu.complaints.models import Complaint, ComplaintEvent
 from kefu.conversations import routing
 from kefu.conversations.enums import ConversationEventKind
 from kefu.conversations.models import Conversation
@@ -35,8 +35,8 @@ from kefu.core.inputs import clean_text
 from kefu.core.models import Agent, AgentAccount, Shop
 from kefu.core.services import audit_record
 from kefu.customers.models import Customer
-from kefu.followups.enums import ACTIVE_STATES
-from kefu.followups.models import FollowUp
+from kefu.followups.enums import ACTIVE_STATES, FollowUpAction
+from kefu.followups.models import FollowUp, FollowUpEvent
 
 from .access import label_of, require_supervisor_of
 from .enums import HandoverItemKind as K
@@ -206,18 +206,21 @@ def _move(shop, h, scope: HandoverScope, from_agent, to_agent, by, now) -> None:
                                   customer_id=customer_id, to_agent=to_agent, last_contact_at=last_at,
                                   created_at=now))
 
+    note = f"账号交接：{from_agent.name} → {to_agent.name}"
     for b in scope.buyers:
         item(K.BUYER, b["customer_id"], b["nick"] or b["buyer_id"], b["customer_id"], b["last_at"])
     for f in scope.followups:
         item(K.FOLLOWUP, f.pk, f.kind, f.customer_id)  # codes: shown in the reader's language
     FollowUp.objects.filter(pk__in=[f.pk for f in scope.followups]).update(owner=to_agent, updated_at=now)
+    FollowUpEvent.objects.bulk_create([
+        FollowUpEvent(shop=shop, followup=f, action=FollowUpAction.HANDOVER, from_state=f.state, to_state=f.state,
+                      actor=by, note=note, created_at=now) for f in scope.followups])
     for r in scope.revisits:
         item(K.REVISIT, r.pk, r.due_on.isoformat(), r.customer_id)
     Revisit.objects.filter(pk__in=[r.pk for r in scope.revisits]).update(owner=to_agent)
     for plan in RevisitPlan.objects.filter(shop=shop, assignees=from_agent):  # their place in the plans
         plan.assignees.remove(from_agent)
         plan.assignees.add(to_agent)
-    note = f"账号交接：{from_agent.name} → {to_agent.name}"
     for c in scope.cases:
         item(K.CASE, c.pk, c.type)
         CaseEvent.objects.create(shop=shop, case=c, actor=by, from_state=c.state, to_state=c.state,
@@ -226,6 +229,9 @@ def _move(shop, h, scope: HandoverScope, from_agent, to_agent, by, now) -> None:
     for c in scope.complaints:
         item(K.COMPLAINT, c.pk, c.summary, c.customer_id)
     Complaint.objects.filter(pk__in=[c.pk for c in scope.complaints]).update(owner=to_agent)
+    ComplaintEvent.objects.bulk_create([
+        ComplaintEvent(shop=shop, complaint=c, action=ComplaintAction.HANDOVER, from_state=c.state, to_state=c.state,
+                       actor=by, note=note) for c in scope.complaints])
     for conv in scope.conversations:
         item(K.CONVERSATION, conv.pk, "", conv.customer_id)
         conv.assignee, conv.assigned_at = to_agent, now

@@ -10,14 +10,14 @@ from django.utils import timezone
 from kefu.aftersales.models import Case, CaseEvent
 from kefu.approvals.models import Notification
 from kefu.care.models import Revisit, RevisitPlan
-from kefu.complaints.models import Complaint
+from kefu.complaints.models import Complaint, ComplaintEvent
 from kefu.conversations.models import Conversation, Message
 from kefu.conversations.routing import last_agent_of
 from kefu.conversations.services import messages_clean, messages_ingest
 from kefu.core.models import AgentAccount, AuditLog
 from kefu.core.services import person_create
 from kefu.customers.models import Customer
-from kefu.followups.models import FollowUp
+from kefu.followups.models import FollowUp, FollowUpEvent
 from kefu.metrics.kpi import kpi_report
 from kefu.metrics.services import facts_rebuild
 from kefu.people import handover as ho
@@ -104,6 +104,13 @@ def test_handover_moves_open_work_and_keeps_closed_work(shop, supervisor, agent,
     assert Notification.objects.filter(recipient=newbie, link__endswith=f"/handovers/{h.pk}/").count() == 1
     # the history of what moved stays with it: the follow-up's buyer, the case's timeline
     assert FollowUp.objects.get(pk=book_ids["f_open"]).customer.buyer_id == "b1"
+    # and each timeline says it changed hands, without a change of state
+    for events, key in ((FollowUpEvent.objects.filter(followup_id=book_ids["f_open"]), "f_open"),
+                        (ComplaintEvent.objects.filter(complaint_id=book_ids["comp"]), "comp")):
+        moved = [e for e in events if e.action == "handover"]
+        assert len(moved) == 1 and moved[0].from_state == moved[0].to_state, key
+        assert moved[0].actor_id == supervisor.pk and "小美" in moved[0].note
+    assert not FollowUpEvent.objects.filter(followup_id=book_ids["f_done"], action="handover").exists()
 
 
 @pytest.mark.django_db
