@@ -2,19 +2,24 @@
 
 `orders_load` is `orders_upsert(events=False)` with the same results — stored rows, created /
 updated / unchanged counts, marked buyers, closed follow-ups and late-shipment rows, replaced
-items — written on PostgreSQL by COPY into a temporary table and one INSERT … SELECT … ON
-CONFLICT DO UPDATE … WHERE the row differs … RETURNING, in the caller's transaction. SQLite has
-no COPY: there it is `orders_upsert` (multi-row INSERT … ON CONFLICT DO NOTHING, CASE updates).
+items — written on PostgreSQL in a handful of statements whatever the batch's size: COPY into a
+temporary table, the new buyers inserted and every row's buyer resolved from it, then one
+INSERT … SELECT … ON CONFLICT DO UPDATE … WHERE the row differs … RETURNING that also marks the
+buyers, in the caller's transaction. SQLite has no COPY: there it is `orders_upsert` (multi-row
+INSERT … ON CONFLICT DO NOTHING, CASE updates).
 """
 
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from kefu.core.inputs import IngestResult
 from kefu.core.models import Shop
-from kefu.customers.services import customers_resolve
+from kefu.customers.models import Customer
 from kefu.followups.services import followups_close_for_orders
-from kefu.metrics.queue import buyers_mark
+from kefu.metrics.models import DirtyBuyer
+from kefu.metrics.queue import buyers_rebuild_now, drain_kick, inline
 
 from .models import Order
 from .services import ORDER_COLUMNS, _items_replace, orders_upsert
@@ -35,22 +40,41 @@ def orders_load(*, shop: Shop, rows: list[dict]) -> IngestResult:
     result.duplicates = len(rows) - len(by_id)
     if not by_id:
         return result
+    nicks = {r["buyer_id"]: r["buyer_nick"] for r in by_id.values()}  # a buyer's last nick in the batch
     qn = connection.ops.quote_name
-    table = qn(Order._meta.db_table)
+    table, customers, marks = (qn(m._meta.db_table) for m in (Order, Customer, DirtyBuyer))
     cols = [qn(_column(f)) for f in ORDER_COLUMNS]
     compared = [qn("customer_id"), *cols]
+    new_customer = _new_customer_columns()
     with transaction.atomic():
-        customers = customers_resolve(shop=shop, nicks={r["buyer_id"]: r["buyer_nick"] for r in by_id.values()})
         now = timezone.now()
         with connection.cursor() as cur:
             cur.execute(f"CREATE TEMP TABLE {STAGE} ON COMMIT DROP AS "
-                        f"SELECT {qn('order_id')}, {', '.join(compared)} FROM {table} WITH NO DATA")
-            with cur.cursor.copy(f"COPY {STAGE} ({qn('order_id')}, {', '.join(compared)}) FROM STDIN") as copy:
+                        f"SELECT o.{qn('order_id')}, c.{qn('buyer_id')}, c.{qn('nick')}, "
+                        f"{', '.join('o.' + c for c in compared)} FROM {table} o, {customers} c WITH NO DATA")
+            with cur.cursor.copy(f"COPY {STAGE} ({qn('order_id')}, {qn('buyer_id')}, {qn('nick')}, "
+                                 f"{', '.join(cols)}) FROM STDIN") as copy:
                 for oid, r in by_id.items():
-                    copy.write_row((oid, customers[r["buyer_id"]], *[r[f] for f in ORDER_COLUMNS]))
+                    copy.write_row((oid, r["buyer_id"], nicks[r["buyer_id"]], *[r[f] for f in ORDER_COLUMNS]))
+            # The buyers (customers_resolve's rule, set-based): those met for the first time created
+            # in key order (no deadlock between two loads); each order gets its buyer's record, or the
+            # record an alias was merged into. ON CONFLICT waits for a concurrent load's commit, and
+            # the UPDATE's snapshot is taken after it, so a buyer that load created is found.
+            cur.execute(
+                f"""INSERT INTO {customers} ({qn('shop_id')}, {qn('buyer_id')}, {qn('nick')},
+                                             {', '.join(qn(c) for c in new_customer)})
+                    SELECT %s, {qn('buyer_id')}, {qn('nick')}, {', '.join(['%s'] * len(new_customer))}
+                    FROM (SELECT DISTINCT {qn('buyer_id')}, {qn('nick')} FROM {STAGE}) b ORDER BY {qn('buyer_id')}
+                    ON CONFLICT ({qn('shop_id')}, {qn('buyer_id')}) DO NOTHING""",
+                [shop.id, *(now if v is _NOW else v for v in new_customer.values())])
+            cur.execute(
+                f"""UPDATE {STAGE} s SET {qn('customer_id')} = COALESCE(c.{qn('merged_into_id')}, c.{qn('id')})
+                    FROM {customers} c WHERE c.{qn('shop_id')} = %s AND c.{qn('buyer_id')} = s.{qn('buyer_id')}""",
+                [shop.id])
             # One statement: the stored customer of each order first (its buyer's figures move too
             # when an order changes hands), then the upsert in key order (no deadlock between two
-            # loads), changing only rows that differ; xmax = 0 on the rows it inserted.
+            # loads), changing only rows that differ (xmax = 0 on the rows it inserted), and a mark
+            # (kefu.metrics.queue) for every buyer of a changed order, old or new, in id order.
             cur.execute(
                 f"""WITH old AS (
                         SELECT o.{qn('order_id')}, o.{qn('customer_id')} FROM {table} o
@@ -64,31 +88,86 @@ def orders_load(*, shop: Shop, rows: list[dict]) -> IngestResult:
                             {', '.join(f'{c} = EXCLUDED.{c}' for c in compared)}, {qn('updated_at')} = EXCLUDED.{qn('updated_at')}
                         WHERE ({', '.join(f'{table}.{c}' for c in compared)})
                               IS DISTINCT FROM ({', '.join(f'EXCLUDED.{c}' for c in compared)})
-                        RETURNING {qn('order_id')}, {qn('customer_id')}, (xmax = 0) AS inserted)
-                    SELECT up.{qn('order_id')}, up.{qn('customer_id')}, up.inserted, old.{qn('customer_id')}
-                    FROM up LEFT JOIN old ON old.{qn('order_id')} = up.{qn('order_id')}""",
-                [shop.id, shop.id, now])
-            changed = cur.fetchall()
+                        RETURNING {qn('order_id')}, {qn('customer_id')}, (xmax = 0) AS inserted),
+                    changed AS (
+                        SELECT up.{qn('order_id')}, up.{qn('customer_id')}, up.inserted,
+                               old.{qn('customer_id')} AS old_customer_id
+                        FROM up LEFT JOIN old ON old.{qn('order_id')} = up.{qn('order_id')}),
+                    marked AS (
+                        INSERT INTO {marks} ({qn('shop_id')}, {qn('customer_id')}, {qn('marked_at')})
+                        SELECT %s, t.c, %s FROM (
+                            SELECT {qn('customer_id')} AS c FROM changed
+                            UNION SELECT old_customer_id FROM changed WHERE old_customer_id IS NOT NULL) t
+                        ORDER BY t.c
+                        RETURNING {qn('customer_id')})
+                    SELECT {qn('order_id')}, inserted, NULL FROM changed
+                    UNION ALL SELECT NULL, NULL, {qn('customer_id')} FROM marked""",
+                [shop.id, shop.id, now, shop.id, now])
+            got = cur.fetchall()
+            changed = {oid for oid, _, _ in got if oid is not None}
+            settle = _with_open_tasks(shop) if changed else []
             # gone with this transaction's commit; dropped now too, since a caller's outer
             # transaction may hold several batches (a rollback drops it as well)
             cur.execute(f"DROP TABLE {STAGE}")
-        touched, inserted, updated = set(), [], []
-        for oid, cid, is_new, old_cid in changed:
-            (inserted if is_new else updated).append(oid)
-            touched.add(cid)
-            if old_cid is not None:
-                touched.add(old_cid)
+        inserted = [oid for oid, is_new, _ in got if oid is not None and is_new]
+        updated = [oid for oid, is_new, _ in got if oid is not None and not is_new]
+        touched = {cid for oid, _, cid in got if oid is None}
         result.created, result.updated = len(inserted), len(updated)
-        result.duplicates += len(by_id) - len(changed)
+        result.duplicates += len(by_id) - len(inserted) - len(updated)
         with_items = {oid: r["items"] for oid, r in by_id.items() if r["items"] is not None}
         if with_items:
             _items_replace(shop, with_items)
         if touched:
             result.customer_ids = touched
-            buyers_mark(shop=shop, customer_ids=touched)
-            ids = [*inserted, *updated]
-            followups_close_for_orders(shop=shop, order_ids=ids)
-            from kefu.shipping.services import issues_close_for_orders
+            _marked(shop=shop, customer_ids=touched)
+            # the 催付 tasks, leads and late-shipping rows these orders settle (orders_upsert's rules)
+            ids = [oid for oid in settle if oid in changed]
+            if ids:
+                from kefu.shipping.services import issues_close_for_orders
 
-            issues_close_for_orders(shop=shop, order_ids=ids)
+                followups_close_for_orders(shop=shop, order_ids=ids)
+                issues_close_for_orders(shop=shop, order_ids=ids)
     return result
+
+
+def _with_open_tasks(shop: Shop) -> list[str]:
+    """The staged orders that have an open follow-up (on the order or on its buyer) or an open
+    shipping issue: the only ones followups_close_for_orders and issues_close_for_orders may act
+    on. One query instead of theirs with a thousand order ids each (most imported orders have none)."""
+    from kefu.followups.enums import ACTIVE_STATES
+    from kefu.followups.models import FollowUp
+    from kefu.shipping.enums import IssueState
+    from kefu.shipping.models import ShippingIssue
+
+    active = FollowUp.objects.filter(shop=shop, state__in=ACTIVE_STATES)
+    return list(
+        Order.objects.filter(shop=shop, order_id__in=RawSQL(f"SELECT {connection.ops.quote_name('order_id')} "
+                                                            f"FROM {STAGE}", ()))
+        .filter(Exists(active.filter(order=OuterRef("pk"))) | Exists(active.filter(customer=OuterRef("customer_id")))
+                | Exists(ShippingIssue.objects.filter(order=OuterRef("pk"), state=IssueState.OPEN)))
+        .values_list("order_id", flat=True))
+
+
+_NOW = object()  # stands for the transaction's time in _new_customer_columns
+
+
+def _new_customer_columns() -> dict:
+    """column → value of a new buyer's other columns: the model's defaults (auto_now_add: now)."""
+    out = {}
+    for f in Customer._meta.concrete_fields:
+        if f.primary_key or f.attname in ("shop_id", "buyer_id", "nick"):
+            continue
+        if getattr(f, "auto_now_add", False) or getattr(f, "auto_now", False):
+            out[f.column] = _NOW
+        else:
+            out[f.column] = f.get_db_prep_save(f.get_default(), connection)
+    return out
+
+
+def _marked(*, shop: Shop, customer_ids) -> None:
+    """After the marks of these buyers were inserted with the orders: what buyers_mark does next
+    (tests rebuild them now, in this transaction; otherwise a drain is queued after the commit)."""
+    if inline():
+        buyers_rebuild_now(shop=shop, customer_ids=customer_ids)
+    else:
+        transaction.on_commit(drain_kick)
