@@ -4,7 +4,9 @@ Every writer of a buyer's derived rows goes through `buyers_rebuild` with the bu
 (`kefu.customers.services.customers_lock`, id order): the deferred drain of the task worker
 (`kefu.metrics.queue`), an import's drain, and the few synchronous callers (spam flag, transfer,
 queue hand-out, a settings change). The steps run in the order listed, in one transaction, each
-given the same `BuyerBatch` (the buyers' messages are loaded once for all steps).
+given the same `BuyerBatch` (the buyers' messages are loaded once for all steps). Buyers who have
+orders and nothing else are rebuilt first by a set-based path with the same result
+(`kefu.metrics.orders_only`); the steps run for the others.
 
 A step is `step(batch: BuyerBatch) -> None`; it must be idempotent (a buyer may be rebuilt
 again at any time) and depend only on the buyer's raw rows. Per-conversation work that must
@@ -22,6 +24,7 @@ from kefu.conversations.models import Message
 from kefu.core.models import Shop
 
 from . import facts as F
+from .orders_only import orders_only_rebuild
 
 # The per-buyer steps, in order (dotted paths; see the module docstring).
 REBUILD_STEPS = [
@@ -60,7 +63,11 @@ def buyers_rebuild(*, shop: Shop, ids: list[int], spam: set[int], settings: F.Se
     """Run every step for these buyers, which the caller has locked inside its transaction."""
     if not ids:
         return
-    batch = BuyerBatch(shop=shop, ids=ids, spam=spam, messages=load_messages(shop, ids),
-                       settings=settings or F.Settings.for_shop(shop))
+    settings = settings or F.Settings.for_shop(shop)
+    messages = load_messages(shop, ids)
+    ids = orders_only_rebuild(shop=shop, ids=ids, spam=spam, messages=messages, settings=settings)
+    if not ids:
+        return
+    batch = BuyerBatch(shop=shop, ids=ids, spam=spam, messages=messages, settings=settings)
     for step in rebuild_steps():
         step(batch)
