@@ -22,7 +22,15 @@ from kefu.core.services import shop_create
 from kefu.customers.models import Customer
 from kefu.metrics import orders_only, rebuild
 from kefu.metrics.audit import rollup_differences
-from kefu.metrics.models import AgentDay, AgentMonth, GroupMonth, OrderCredit, Reception, ShopPeriod, Turn
+from kefu.metrics.models import (
+    AgentDay,
+    AgentMonth,
+    GroupMonth,
+    OrderCredit,
+    Reception,
+    ShopPeriod,
+    Turn,
+)
 from kefu.metrics.services import facts_rebuild, rollups_rebuild
 
 from .kit import send_messages, send_orders
