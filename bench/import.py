@@ -7,8 +7,10 @@ cycle, into a fresh shop: the product's import (kefu.importers.services.file_imp
 `kefu import` runs: read, validate, write in 1,000-row transactions, then the facts drain), run in
 a forked child process so its memory can be measured (peak RSS growth over the child's start); then
 the baseline: the rows the import stored (customers and orders, every column) loaded again into
-another fresh shop by PostgreSQL COPY (SQLite: executemany INSERT in one transaction). The ratio of
-the two rates is taken per cycle (the machine's load moves both alike) and the median printed.
+another fresh shop by PostgreSQL COPY (SQLite: executemany INSERT in one transaction). The ratio is
+the import's pace to rows validated and committed (read + validate + write) over COPY's, taken per
+cycle (the machine's load moves both alike), the median printed; the facts drain that follows is
+printed apart (buyers/s, its transactions and the longest one), and the whole import's pace.
 --repeat N makes the file N times longer (new order ids) to show how time and memory scale.
 --memory 1,36 (default) reads the file 1 and 36 times over (28k and ~1M rows) through both of the
 import's passes without the database writes — validate and spill, then every spilled batch read
