@@ -2,6 +2,8 @@
 says what each carries). Each runs inside the service's transaction and costs two small queries
 when nothing listens (no subscription, no rule)."""
 
+import datetime as dt
+
 from .events import event_emit, events_emit, listening
 
 
@@ -27,17 +29,23 @@ def messages_created(*, shop, messages) -> None:
     from kefu.customers.models import Customer
 
     cids = {m.customer_id for m in messages}
-    buyers = dict(Customer.objects.filter(pk__in=cids).values_list("pk", "buyer_id"))
-    nicks = dict(Customer.objects.filter(pk__in=cids).values_list("pk", "nick"))
+    people = {pk: (buyer_id, nick) for pk, buyer_id, nick
+              in Customer.objects.filter(pk__in=cids).values_list("pk", "buyer_id", "nick")}
+    buyers = {pk: p[0] for pk, p in people.items()}
+    nicks = {pk: p[1] for pk, p in people.items()}
+    # The worker extends a conversation after the request (ADR 0004): a message within the idle gap
+    # after a stored conversation's end belongs to it, as the rebuild will group it.
+    gap = dt.timedelta(minutes=shop.conversation_gap_minutes)
     lo, hi = min(m.sent_at for m in messages), max(m.sent_at for m in messages)
-    convs = list(Conversation.objects.filter(shop=shop, customer_id__in=cids, started_at__lte=hi, ended_at__gte=lo)
-                 .values_list("pk", "customer_id", "started_at", "ended_at"))
+    convs = sorted(Conversation.objects.filter(shop=shop, customer_id__in=cids, started_at__lte=hi,
+                                               ended_at__gte=lo - gap)
+                   .values_list("pk", "customer_id", "started_at", "ended_at"), key=lambda c: c[2], reverse=True)
 
     names = dict(Agent.objects.filter(shop=shop, pk__in={m.agent_id for m in messages if m.agent_id})
                  .values_list("pk", "name"))
 
     def conv_of(m):
-        return next((pk for pk, c, a, b in convs if c == m.customer_id and a <= m.sent_at <= b), None)
+        return next((pk for pk, c, a, b in convs if c == m.customer_id and a <= m.sent_at <= b + gap), None)
 
     items = []
     for m in messages:

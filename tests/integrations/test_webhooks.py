@@ -248,3 +248,39 @@ def test_kill_9_between_commit_and_delivery_delivers_after_restart(shop, manager
     run_ready_tasks()
     assert [g["json"]["id"] for g in receiver.got] == [str(event.event_id)]
     assert WebhookDelivery.objects.get().state == DeliveryState.SUCCEEDED
+
+
+def test_message_created_names_the_conversation_the_worker_has_not_extended_yet(shop, manager, api, settings,
+                                                                                  django_capture_on_commit_callbacks):
+    """Conversations are rebuilt by the worker after the request (ADR 0004); only a buyer's message
+    is routed at once. The agent's reply in an ongoing chat is still that chat's, although the
+    stored conversation ends before it."""
+    import json
+
+    from kefu.conversations.models import Conversation
+    from kefu.metrics.queue import facts_drain
+
+    settings.KEFU_FACTS_INLINE = False
+    subscription_save(shop=shop, actor=manager, name="crm", url="http://127.0.0.1:9/hook", event_types=["message.created"])
+    t0 = timezone.now() - dt.timedelta(hours=2)
+
+    def post(mid, at, sender="buyer"):
+        body = {"message_id": mid, "buyer_id": "tb_7", "sender": sender, "sent_at": at.isoformat(), "text": "在吗"}
+        if sender == "agent":
+            body["agent_id"] = "店铺:小美"
+        with django_capture_on_commit_callbacks(execute=False):
+            r = api.post("/api/v1/messages", data=json.dumps(body), content_type="application/json")
+        assert r.status_code == 200, r.content
+        return OutboxEvent.objects.get(type="message.created", data__message_id=mid).data["conversation_id"]
+
+    first = post("m1", t0)
+    facts_drain(shop=shop)
+    conv = Conversation.objects.get(shop=shop)
+    assert first == conv.pk
+    assert post("m2", t0 + dt.timedelta(minutes=3), sender="agent") == conv.pk  # the reply, same chat
+    gap = dt.timedelta(minutes=shop.conversation_gap_minutes)
+    # An agent's message after the gap opens a chat the worker has not built yet: none to name.
+    assert post("m3", t0 + dt.timedelta(minutes=4) + gap, sender="agent") is None
+    facts_drain(shop=shop)
+    assert Conversation.objects.get(shop=shop, first_message__message_id="m1").pk == conv.pk
+    assert Conversation.objects.filter(shop=shop).count() == 2
