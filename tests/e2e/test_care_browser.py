@@ -11,7 +11,7 @@ from kefu.customers.models import Customer
 from kefu.customers.services import tag_create
 from tests.web.data import DAY, agent, chat, order
 
-from .test_dashboard_browser import ARGS, CHROMIUM
+from .test_dashboard_browser import ARGS, CHROMIUM, logged_in
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
@@ -42,12 +42,7 @@ def test_buyer_360_bulk_tags_and_a_care_message(live_server, shop_with_buyers):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
-            page = browser.new_context(locale="zh-CN").new_page()
-            page.goto(f"{live_server.url}/login/")
-            page.fill("input[name=username]", "boss")
-            page.fill("input[name=password]", "pass-word-1")
-            page.click("button[type=submit]")
-            page.wait_for_url(f"{live_server.url}/")
+            page = logged_in(browser, live_server.url)
 
             # The buyer list: tick all three, tag them in bulk.
             page.goto(f"{live_server.url}/customers/")

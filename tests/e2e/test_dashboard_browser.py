@@ -16,6 +16,18 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
+
+def logged_in(browser, base: str, username: str = "boss", password: str = "pass-word-1", locale: str = "zh-CN"):
+    """A new page of `username`, logged in through the login form and on the landing page."""
+    page = browser.new_context(locale=locale).new_page()
+    page.goto(f"{base}/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+    return page
+
+
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is absent (apt-get install chromium)"),
@@ -42,12 +54,7 @@ def test_login_and_read_the_ranking(live_server, shop_with_data):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
-            page = browser.new_context(locale="zh-CN").new_page()
-            page.goto(f"{live_server.url}/login/")
-            page.fill("input[name=username]", "boss")
-            page.fill("input[name=password]", "pass-word-1")
-            page.click("button[type=submit]")
-            page.wait_for_url(f"{live_server.url}/")
+            page = logged_in(browser, live_server.url)
             assert page.locator("h1").first.inner_text().startswith("看板")
 
             ranking = page.locator("#ranking table.kpi tbody tr")
@@ -106,12 +113,7 @@ def test_money_axis_counts_in_wan_in_chinese(live_server, transactional_db, monk
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
-            page = browser.new_context(locale="zh-CN").new_page()
-            page.goto(f"{live_server.url}/login/")
-            page.fill("input[name=username]", "boss")
-            page.fill("input[name=password]", "pass-word-1")
-            page.click("button[type=submit]")
-            page.wait_for_url(f"{live_server.url}/")
+            page = logged_in(browser, live_server.url)
             zh = ticks(page)
             assert zh[0] == "0" and len(zh) >= 3, zh  # a plain 0, not "¥0万"
             assert all(t.startswith("¥") and t.endswith("万") for t in zh[1:]), zh

@@ -11,6 +11,8 @@ from kefu.core.services import person_create, shop_create
 from kefu.defects import services
 from tests.defects.conftest import open_case
 
+from .test_dashboard_browser import logged_in
+
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -45,12 +47,7 @@ def test_acknowledge_alert_and_read_report(live_server, shop_with_alert):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
-            page = browser.new_context(locale="zh-CN").new_page()
-            page.goto(f"{live_server.url}/login/")
-            page.fill("input[name=username]", "boss")
-            page.fill("input[name=password]", "pass-word-1")
-            page.click("button[type=submit]")
-            page.wait_for_url(f"{live_server.url}/")
+            page = logged_in(browser, live_server.url)
             page.click("nav a[href='/defects/']")
             page.wait_for_url(f"{live_server.url}/defects/")
             row = page.locator("#alerts tbody tr").first

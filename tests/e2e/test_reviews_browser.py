@@ -8,6 +8,8 @@ import pytest
 from kefu.complaints.models import ReviewTask
 from kefu.core.services import person_create, shop_create
 
+from .test_dashboard_browser import logged_in
+
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls from the test are safe.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
@@ -41,12 +43,7 @@ def test_bad_review_from_import_to_revision(live_server, shop_with_people, tmp_p
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
-            page = browser.new_context(locale="zh-CN").new_page()
-            page.goto(f"{live_server.url}/login/")
-            page.fill("input[name=username]", "boss")
-            page.fill("input[name=password]", "pass-word-1")
-            page.click("button[type=submit]")
-            page.wait_for_url(f"{live_server.url}/")
+            page = logged_in(browser, live_server.url)
             page.click("nav >> text=投诉与评价")
             page.click("#complaint-tabs >> text=中差评")
             assert page.locator("h1").first.inner_text() == "中差评处理"

@@ -13,6 +13,8 @@ from kefu.core.services import person_create, shop_create
 from kefu.sla.models import SlaPolicy
 from kefu.sla.services import sla_scan
 
+from .test_dashboard_browser import logged_in
+
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -47,12 +49,7 @@ def test_board_countdown_and_policy_form(live_server, shop_with_clocks):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
-            page = browser.new_context(locale="zh-CN").new_page()
-            page.goto(f"{live_server.url}/login/")
-            page.fill("input[name=username]", "boss")
-            page.fill("input[name=password]", "pass-word-1")
-            page.click("button[type=submit]")
-            page.wait_for_url(f"{live_server.url}/")
+            page = logged_in(browser, live_server.url)
             page.goto(f"{live_server.url}/sla/")
             rows = page.locator("#sla-board tbody tr")
             assert rows.count() == 2
