@@ -2,9 +2,7 @@
 open the case from the order, add the money line, attach the photo, move it along with htmx, refund."""
 
 import datetime as dt
-import os
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -13,17 +11,9 @@ from kefu.core.services import person_create, shop_create
 from kefu.customers.models import Customer
 from kefu.orders.models import Order, OrderItem
 from tests.aftersales.conftest import png_bytes
+from tests.e2e.browser import ARGS, BROWSER_TEST, CHROMIUM, login
 
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is absent (apt-get install chromium)"),
-]
+pytestmark = BROWSER_TEST
 
 
 @pytest.fixture
@@ -49,11 +39,7 @@ def test_a_return_from_request_to_refund(live_server, shop_with_order, tmp_path)
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
             page = browser.new_context(locale="zh-CN").new_page()
-            page.goto(f"{live_server.url}/login/")
-            page.fill("input[name=username]", "xm")
-            page.fill("input[name=password]", "pass-word-1")
-            page.click("button[type=submit]")
-            page.wait_for_url(f"{live_server.url}/")
+            login(page, live_server.url, "xm")
 
             page.goto(f"{live_server.url}/aftersales/new/?order=E2E-1")
             page.select_option("select[name=type]", "return_refund")

@@ -1,7 +1,6 @@
 """Browser test of customer care: a manager opens a buyer's 360, tags buyers in bulk, schedules a
 care message and sees the opt-out honoured (Playwright on Debian's chromium)."""
 
-import os
 
 import pytest
 
@@ -9,16 +8,10 @@ from kefu.care.campaigns import campaigns_send_due, opt_out_record
 from kefu.core.services import person_create, shop_create
 from kefu.customers.models import Customer
 from kefu.customers.services import tag_create
+from tests.e2e.browser import ARGS, BROWSER_TEST, CHROMIUM, logged_in
 from tests.web.data import DAY, agent, chat, order
 
-from .test_dashboard_browser import ARGS, CHROMIUM, logged_in
-
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is absent (apt-get install chromium)"),
-]
+pytestmark = BROWSER_TEST
 
 
 @pytest.fixture

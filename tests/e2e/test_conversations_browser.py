@@ -1,27 +1,16 @@
 """One browser test: an agent goes online, takes a routed conversation, replies through the outbox,
 writes an internal note and transfers it (Playwright on Debian's chromium)."""
 
-import os
-from pathlib import Path
 
-import pytest
 from django.utils import timezone
 
 from kefu.conversations.models import Conversation
 from kefu.core.services import shop_create
 from kefu.outbound.models import OutboundMessage
 from tests.conversations.conftest import buyer_msg, on_shift, person
+from tests.e2e.browser import ARGS, BROWSER_TEST, CHROMIUM, login
 
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is absent (apt-get install chromium)"),
-]
+pytestmark = BROWSER_TEST
 
 
 def test_agent_goes_online_replies_notes_and_transfers(live_server, transactional_db, settings, tmp_path):
@@ -38,10 +27,7 @@ def test_agent_goes_online_replies_notes_and_transfers(live_server, transactiona
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
             page = browser.new_context(locale="zh-CN").new_page()
-            page.goto(f"{live_server.url}/login/")
-            page.fill("input[name=username]", "xm")
-            page.fill("input[name=password]", "pass-word-1")
-            page.click("button[type=submit]")
+            login(page, live_server.url, "xm")
             page.goto(f"{live_server.url}/conversations/")
             page.click("#my-status button[value=online]")
             page.wait_for_selector("#my-status button[value=online].active[aria-pressed=true]")

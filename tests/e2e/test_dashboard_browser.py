@@ -1,37 +1,14 @@
 """One browser test: log in and read the ranking on the dashboard (Playwright on Debian's chromium)."""
 
-import os
-from pathlib import Path
 
 import pytest
 
 from kefu.core.services import person_create, shop_create
 from kefu.web import selectors
+from tests.e2e.browser import ARGS, BROWSER_TEST, CHROMIUM, logged_in
 from tests.web.data import DAY, agent, chat, order
 
-# Playwright's sync API runs an event loop in this thread; Django's ORM calls from the test are safe.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def logged_in(browser, base: str, username: str = "boss", password: str = "pass-word-1", locale: str = "zh-CN"):
-    """A new page of `username`, logged in through the login form and on the landing page."""
-    page = browser.new_context(locale=locale).new_page()
-    page.goto(f"{base}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
-    return page
-
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is absent (apt-get install chromium)"),
-]
+pytestmark = BROWSER_TEST
 
 
 @pytest.fixture

@@ -2,27 +2,15 @@
 reads the return-reasons report with its charts (Playwright on Debian's chromium)."""
 
 import datetime as dt
-import os
-from pathlib import Path
 
 import pytest
 
 from kefu.core.services import person_create, shop_create
 from kefu.defects import services
 from tests.defects.conftest import open_case
+from tests.e2e.browser import ARGS, BROWSER_TEST, CHROMIUM, logged_in
 
-from .test_dashboard_browser import logged_in
-
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is absent (apt-get install chromium)"),
-]
+pytestmark = BROWSER_TEST
 
 
 @pytest.fixture

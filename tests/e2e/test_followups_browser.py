@@ -4,9 +4,7 @@ supervisor reads the success rate (Playwright on Debian's chromium)."""
 
 import datetime as dt
 import json
-import os
 
-import pytest
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
@@ -16,23 +14,9 @@ from kefu.core.services import person_create, shop_create, token_create
 from kefu.followups.models import FollowUp
 from kefu.workforce.models import RosterEntry
 from kefu.workforce.services import shift_create
+from tests.e2e.browser import ARGS, BROWSER_TEST, CHROMIUM, login
 
-from .test_dashboard_browser import ARGS, CHROMIUM
-
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is absent (apt-get install chromium)"),
-]
-
-
-def _login(page, base, username):
-    page.goto(f"{base}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "pass-word-1")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
+pytestmark = BROWSER_TEST
 
 
 def test_payment_reminder_worklist_flow(live_server, transactional_db):
@@ -64,7 +48,7 @@ def test_payment_reminder_worklist_flow(live_server, transactional_db):
         try:
             page = browser.new_context(locale="zh-CN").new_page()
             base = live_server.url
-            _login(page, base, "xiaomei")
+            login(page, base, "xiaomei")
             page.click("nav >> text=跟进")
             row = page.locator(f"#due-now #followup-{fu.pk}")
             assert "T100" in row.inner_text() and "催付" in row.inner_text()
@@ -92,7 +76,7 @@ def test_payment_reminder_worklist_flow(live_server, transactional_db):
 
             # The supervisor sees the agent's 催付 success rate and recovered sales.
             page.context.clear_cookies()
-            _login(page, base, "sup")
+            login(page, base, "sup")
             page.goto(f"{base}/followups/?agent=all")
             figures = page.locator("#figures tbody tr").first.inner_text()
             assert "小美" in figures and "100%" in figures and "¥199.00" in figures

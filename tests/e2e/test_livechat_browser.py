@@ -14,13 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_dashboard_browser import ARGS, CHROMIUM
+from tests.e2e.browser import ARGS, BROWSER_TEST, CHROMIUM, login
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is absent (apt-get install chromium)"),
-]
+pytestmark = BROWSER_TEST
 LIVE_MS = 1000  # the bar: a message shows on the other side within a second
 
 
@@ -113,11 +110,7 @@ def buyer_page(browser, server, query=""):
 
 def agent_page(browser, server, username="kf01"):
     page = browser.new_context(locale="zh-CN").new_page()
-    page.goto(f"{server.url}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "pass-word-1")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{server.url}/")
+    login(page, server.url, username)
     page.goto(f"{server.url}/live/")
     page.locator("#lw-conn[data-state=up]").wait_for(timeout=15000)
     return page

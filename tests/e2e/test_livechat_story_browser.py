@@ -25,15 +25,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_dashboard_browser import ARGS, CHROMIUM
+from tests.e2e.browser import ARGS, BROWSER_TEST, CHROMIUM, login
 from tests.e2e.test_livechat_browser import _free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 WAIT = 30_000  # ms: generous, the machine may be loaded (the 1 s bar is test_livechat_browser's)
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is absent (apt-get install chromium)"),
-]
+pytestmark = BROWSER_TEST
 
 
 def _database_url() -> str | None:
@@ -149,11 +146,7 @@ def _login(browser, kefu, username: str, path: str):
     # The browser's clock in another zone than the shop's: the pages must show shop time.
     page = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900},
                                timezone_id="America/Los_Angeles").new_page()
-    page.goto(f"{kefu.url}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", kefu.info["password"])
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{kefu.url}/", timeout=WAIT)
+    login(page, kefu.url, username, kefu.info["password"], timeout=WAIT)
     if path != "/":
         page.goto(kefu.url + path)
     return page

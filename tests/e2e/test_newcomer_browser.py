@@ -5,22 +5,16 @@ sheet's name). The figures in the file are recomputed from the raw rows by plain
 
 import datetime as dt
 import io
-import os
 from decimal import Decimal
 
 import pytest
 
 from kefu.core.services import person_create, shop_create
 from kefu.web import selectors
-from tests.e2e.test_dashboard_browser import ARGS, CHROMIUM
+from tests.e2e.browser import ARGS, BROWSER_TEST, CHROMIUM, login
 from tests.web.data import DAY, agent, chat, order
 
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is absent (apt-get install chromium)"),
-]
+pytestmark = BROWSER_TEST
 
 LAST_MONTH = dt.date(2025, 10, 15)  # DAY is 2025-11-11: 上月 is October 2025
 
@@ -54,11 +48,7 @@ def test_find_an_order_open_its_buyer_export_last_months_ranking(live_server, sh
                                           viewport={"width": 1280, "height": 900})
             context.set_default_timeout(120_000)  # a loaded CI box; no timing is asserted
             page = context.new_page()
-            page.goto(f"{url}/login/")
-            page.fill("input[name=username]", "boss")
-            page.fill("input[name=password]", "pass-word-1")
-            page.click("button[type=submit]")
-            page.wait_for_url(f"{url}/")
+            login(page, url, "boss")
 
             # 1. The order by its id, from the header: the exact id opens the order itself.
             page.fill(".kefu-search input[name=q]", "2025101501")

@@ -2,26 +2,16 @@
 sees the result (request state, notification, suggested reply). Playwright on Debian's chromium."""
 
 import datetime as dt
-import os
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
 from kefu.core.services import person_create, shop_create
 from kefu.customers.models import Customer
 from kefu.orders.models import Order, OrderItem
+from tests.e2e.browser import ARGS, BROWSER_TEST, CHROMIUM, login
 
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is absent (apt-get install chromium)"),
-]
+pytestmark = BROWSER_TEST
 
 
 @pytest.fixture
@@ -38,15 +28,6 @@ def shop_with_order(transactional_db):
     return shop
 
 
-def _login(page, base, username, lands="/"):
-    page.context.clear_cookies()
-    page.goto(f"{base}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "pass-word-1")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}{lands}")
-
-
 def test_cancel_goes_through_the_warehouse_and_back(live_server, shop_with_order):
     from playwright.sync_api import sync_playwright
 
@@ -56,7 +37,7 @@ def test_cancel_goes_through_the_warehouse_and_back(live_server, shop_with_order
         try:
             page = browser.new_context(locale="zh-CN").new_page()
             # The agent asks for the cancellation on the order page.
-            _login(page, base, "kf")
+            login(page, base, "kf")
             page.goto(f"{base}/orders/E2E1/")
             page.select_option("#request-form select[name=kind]", "cancel")
             page.fill("#request-form input[name=reason]", "买家拍错了")
@@ -67,7 +48,7 @@ def test_cancel_goes_through_the_warehouse_and_back(live_server, shop_with_order
             assert "[未发货] 撤单 买家拍错了 —小美" in page.locator("#remark-list").inner_text()
 
             # The warehouse finds the slip and stops the parcel; the clerk lands on the warehouse tasks.
-            _login(page, base, "wh", lands="/orders/warehouse/")
+            login(page, base, "wh", lands="/orders/warehouse/")
             task = page.locator("#open-tasks tr[data-kind=find_slip]")
             assert "E2E1" in task.inner_text() and "小美" in task.inner_text()
             task.locator("select[name=outcome]").select_option("stopped")
@@ -76,7 +57,7 @@ def test_cancel_goes_through_the_warehouse_and_back(live_server, shop_with_order
             assert page.locator("#open-tasks tr[data-kind]").count() == 0
 
             # The agent sees the result: a notification and the request done, with a reply to send.
-            _login(page, base, "kf")
+            login(page, base, "kf")
             assert page.locator("#unread-count").inner_text() == "1"
             page.goto(f"{base}/orders/E2E1/")
             row = page.locator("#requests tr[data-state]").first

@@ -2,21 +2,15 @@
 and the commission statements of March show, with the agent's own statement (Playwright, chromium)."""
 
 import datetime as dt
-import os
 
 import pytest
 
 from kefu.core.services import person_create, shop_create
 from kefu.people.pay import commission_plan_set
-from tests.e2e.test_dashboard_browser import ARGS, CHROMIUM
+from tests.e2e.browser import ARGS, BROWSER_TEST, CHROMIUM, login
 from tests.people.test_pay import sell
 
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is absent (apt-get install chromium)"),
-]
+pytestmark = BROWSER_TEST
 
 
 @pytest.fixture
@@ -33,15 +27,6 @@ def people_shop(transactional_db):
     return shop
 
 
-def _login(page, url, username):
-    page.context.clear_cookies()
-    page.goto(f"{url}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "pass-word-1")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{url}/")
-
-
 def test_close_and_lock_a_month_then_read_the_statements(live_server, people_shop):
     from playwright.sync_api import sync_playwright
 
@@ -53,14 +38,14 @@ def test_close_and_lock_a_month_then_read_the_statements(live_server, people_sho
             context.set_default_timeout(120_000)  # a loaded CI box; no timing is asserted
             page = context.new_page()
             page.on("dialog", lambda d: d.accept())
-            _login(page, url, "zhou")
+            login(page, url, "zhou")
             page.goto(f"{url}/people/points/?month=2026-03")
             page.get_by_role("button", name="结算本月").click()
             page.wait_for_load_state()
             assert "已结算" in page.locator(".card-actions .badge").first.inner_text()
             assert page.get_by_role("button", name="锁定").count() == 0  # supervisors do not lock
 
-            _login(page, url, "chen")
+            login(page, url, "chen")
             page.goto(f"{url}/people/points/?month=2026-03")
             page.get_by_role("button", name="锁定").click()
             page.wait_for_load_state()
@@ -70,7 +55,7 @@ def test_close_and_lock_a_month_then_read_the_statements(live_server, people_sho
             assert "小美" in row.inner_text() and "¥20.00" in row.inner_text()  # 1000 × 1 % + 500 × 2 %
             assert page.get_by_role("button", name="重算").count() == 0  # locked: nothing to recompute
 
-            _login(page, url, "xiaomei")
+            login(page, url, "xiaomei")
             page.goto(f"{url}/people/pay/?month=2026-03")
             assert "o1" in page.locator("#lines").inner_text()
             assert "¥20.00" in page.locator("body").inner_text()
@@ -95,7 +80,7 @@ def test_points_page_fits_1280_px_in_english(live_server, people_shop):
             context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
             context.set_default_timeout(120_000)
             page = context.new_page()
-            _login(page, url, "zhou")
+            login(page, url, "zhou")
             page.evaluate("""() => { const f = document.createElement('form'); f.method = 'post';
                 f.action = '/i18n/setlang/'; f.innerHTML = '<input name="language" value="en"><input name="next" value="/people/points/">'
                 + '<input name="csrfmiddlewaretoken" value="' + document.cookie.match(/csrftoken=([^;]+)/)[1] + '">';

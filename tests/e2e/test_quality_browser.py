@@ -1,25 +1,15 @@
 """Browser test of a review (Playwright on Debian's chromium): the supervisor picks the sampled
 reception from the queue, scores it beside the chat and submits; the agent reads it and appeals."""
 
-import os
-from pathlib import Path
 
 import pytest
 
 from kefu.core.services import person_create, shop_create
 from kefu.quality.models import QaReview, QaSample
+from tests.e2e.browser import ARGS, BROWSER_TEST, CHROMIUM, login
 from tests.quality.conftest import chat
 
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is absent (apt-get install chromium)"),
-]
+pytestmark = BROWSER_TEST
 
 
 @pytest.fixture
@@ -36,14 +26,6 @@ def sampled(transactional_db):
     QaSample.objects.create(shop=shop, agent=agent, customer=rec.customer, day=rec.day, reviewer=sup,
                             round_day=rec.day, reasons="")
     return shop
-
-
-def login(page, url, username):
-    page.goto(f"{url}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "pass-word-1")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{url}/")
 
 
 def test_review_then_appeal(live_server, sampled):

@@ -1,26 +1,13 @@
 """One browser test: a bad review from its import to its revision (Playwright on Debian's chromium)."""
 
-import os
-from pathlib import Path
 
 import pytest
 
 from kefu.complaints.models import ReviewTask
 from kefu.core.services import person_create, shop_create
+from tests.e2e.browser import ARGS, BROWSER_TEST, CHROMIUM, logged_in
 
-from .test_dashboard_browser import logged_in
-
-# Playwright's sync API runs an event loop in this thread; Django's ORM calls from the test are safe.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is absent (apt-get install chromium)"),
-]
+pytestmark = BROWSER_TEST
 
 CSV = ("review_id,order_id,buyer_id,rating,text,created_at\n"
        "E1,T1,买家甲,1,质量太差了，假货！骗子！,2026-11-01 10:00\n"

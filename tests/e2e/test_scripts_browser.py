@@ -1,26 +1,16 @@
 """Browser test of the script picker: search in Chinese, click a script, its filled text lands in the
 reply box (#reply-text) and its use is counted. Runs on the /scripts/ page's own reply box."""
 
-import os
-from pathlib import Path
 
 import pytest
 
 from kefu.core.services import person_create, shop_create
 from kefu.replies.models import Script
 from kefu.replies.services import opening_line_set, scripts_install_defaults
+from tests.e2e.browser import ARGS, BROWSER_TEST, CHROMIUM, login
 from tests.replies.conftest import conversation  # noqa: F401  (fixture)
 
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is absent (apt-get install chromium)"),
-]
+pytestmark = BROWSER_TEST
 
 
 @pytest.fixture
@@ -39,11 +29,7 @@ def test_pick_a_script_into_the_reply_box(live_server, shop_with_scripts):
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
             page = browser.new_context(locale="zh-CN").new_page()
-            page.goto(f"{live_server.url}/login/")
-            page.fill("input[name=username]", "xm")
-            page.fill("input[name=password]", "pass-word-1")
-            page.click("button[type=submit]")
-            page.wait_for_url(f"{live_server.url}/")
+            login(page, live_server.url, "xm")
             page.goto(f"{live_server.url}/scripts/")
             picker = page.locator("#try-picker .script-picker")
             picker.locator(".script-item").first.wait_for()
@@ -78,11 +64,7 @@ def test_pick_a_script_on_the_conversation_page(transactional_db, live_server, s
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
             page = browser.new_context(locale="zh-CN").new_page()
-            page.goto(f"{live_server.url}/login/")
-            page.fill("input[name=username]", "xiaomei")
-            page.fill("input[name=password]", "pass-word-1")
-            page.click("button[type=submit]")
-            page.wait_for_url(f"{live_server.url}/")
+            login(page, live_server.url, "xiaomei")
             page.goto(f"{live_server.url}/conversations/{conversation.id}/")
             if page.locator("#reply-text").count() == 0 or page.locator(".script-picker").count() == 0:
                 pytest.skip("the conversation page has no reply box with the picker in this build")

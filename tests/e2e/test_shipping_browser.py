@@ -1,8 +1,6 @@
 """Browser test: an agent resolves a late order from the shipping-audit list (htmx, no reload)."""
 
 import datetime as dt
-import os
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -11,18 +9,10 @@ from kefu.core.services import person_create, shop_create
 from kefu.customers.models import Customer
 from kefu.shipping.models import ShippingIssue
 from kefu.shipping.services import shipping_audit_run
+from tests.e2e.browser import ARGS, BROWSER_TEST, CHROMIUM, login
 from tests.shipping.conftest import order
 
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is absent (apt-get install chromium)"),
-]
+pytestmark = BROWSER_TEST
 
 
 @pytest.fixture
@@ -44,11 +34,7 @@ def test_resolve_a_late_order_from_the_list(live_server, late_issue):
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
             page = browser.new_context(locale="zh-CN").new_page()
-            page.goto(f"{live_server.url}/login/")
-            page.fill("input[name=username]", "xm")
-            page.fill("input[name=password]", "pass-word-1")
-            page.click("button[type=submit]")
-            page.wait_for_url(f"{live_server.url}/")
+            login(page, live_server.url, "xm")
             page.click("nav >> text=发货")
             page.wait_for_url(f"{live_server.url}/shipping/")
             row = page.locator(f"#issue-{late_issue.pk}")
