@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ReviewState(models.TextChoices):
@@ -16,7 +17,7 @@ VISIBLE_STATES = (ReviewState.SUBMITTED, ReviewState.ACKNOWLEDGED, ReviewState.A
 
 class ReviewAction(models.TextChoices):
     CREATED = "created", _("开始质检")
-    SUBMITTED = "submitted", _("提交")
+    SUBMITTED = "submitted", pgettext_lazy("quality review history", "提交")  # "Submit" is the button
     ACKNOWLEDGED = "acknowledged", _("客服确认")
     APPEALED = "appealed", _("申诉")
     DECIDED = "decided", _("裁定")

@@ -8,6 +8,7 @@ then shows what changed since the signature instead of silently changing the sig
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kefu.core.models import Agent, Shop
 
@@ -39,7 +40,7 @@ class DeptReport(models.Model):
     """The customer-service department's report to the general manager for a day, week or month."""
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+")
-    period = models.CharField(_("周期"), max_length=10, choices=Period.choices)
+    period = models.CharField(pgettext_lazy("report", "周期"), max_length=10, choices=Period.choices)
     start = models.DateField(_("开始"))
     end = models.DateField(_("结束"))
     data = models.JSONField(default=dict)  # the figures, computed by kefu.reports.dept
