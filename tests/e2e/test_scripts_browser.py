@@ -5,6 +5,7 @@ reply box (#reply-text) and its use is counted. Runs on the /scripts/ page's own
 import pytest
 
 from kefu.core.services import person_create, shop_create
+from kefu.crm.services import grade_rules_ensure
 from kefu.replies.models import Script
 from kefu.replies.services import opening_line_set, scripts_install_defaults
 from tests.e2e.browser import ARGS, BROWSER_TEST, CHROMIUM, login
@@ -60,6 +61,10 @@ def test_pick_a_script_on_the_conversation_page(transactional_db, live_server, s
     """On the conversation page the picker fills the order card's number and the buyer's nick."""
     from playwright.sync_api import sync_playwright
 
+    # The shop's grade table is written on its first read. Written here, the page's parallel requests
+    # only read: the live server's in-memory database answers a write beside another request's read
+    # with "table is locked" (503) at once, where a file database would wait.
+    grade_rules_ensure(shop)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
