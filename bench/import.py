@@ -80,7 +80,7 @@ def _child(args, queue):
 
 def _passes_child(args, queue):
     """Both passes over the file without the writes, in this (forked) process: peak memory growth."""
-    from kefu.importers.services import _check
+    from kefu.importers.checking import check
 
     try:
         Path("/proc/self/clear_refs").write_text("5")
@@ -88,7 +88,7 @@ def _passes_child(args, queue):
         pass
     start_kb = _status_kb("VmRSS")
     t = time.perf_counter()
-    checked = _check(kind="orders", fmt=args["fmt"], path=Path(args["path"]), options={}, tz=args["tz"])
+    checked = check(kind="orders", fmt=args["fmt"], path=Path(args["path"]), options={}, tz=args["tz"])
     rows = sum(len(b) for b in checked.spill.batches())
     checked.spill.close()
     queue.put({"rows": rows, "seconds": time.perf_counter() - t, "peak_mb": (_status_kb("VmHWM") - start_kb) / 1024})

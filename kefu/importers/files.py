@@ -72,9 +72,11 @@ def _csv_records(path: Path) -> Iterator[tuple[int, list[str]]]:
         yield from _csv_read(f)
 
 
-def _csv_read(f) -> Iterator[tuple[int, list[str]]]:
+def _csv_read(f, first_line: int = 1) -> Iterator[tuple[int, list[str]]]:
+    """(file line the record starts on, cells) of each CSV record of `f`, whose first line is the
+    file's line `first_line` (a range of the file read by another process starts further down)."""
     reader = csv.reader(f, strict=True)
-    start = 1
+    start = first_line
     while True:
         try:
             cells = next(reader)
@@ -90,7 +92,7 @@ def _csv_read(f) -> Iterator[tuple[int, list[str]]]:
                 why = "a cell longer than 128 KB (usually an unterminated quote that swallowed the lines below)"
             raise _bad_line(start, f"broken CSV: {why}; nothing was imported") from exc
         yield start, cells
-        start = reader.line_num + 1
+        start = first_line + reader.line_num
 
 
 def _xlsx_records(path: Path) -> Iterator[tuple[int, list]]:
@@ -125,25 +127,26 @@ def iter_table(path: str | Path) -> tuple[list[str], Iterator[dict]]:
     if first is None:
         raise KefuError("the file is empty", field="file")
     headers = [str(h).strip() for h in first[1]]
+    return headers, table_rows(records, headers, is_xlsx=is_xlsx)
+
+
+def table_rows(records, headers: list[str], *, is_xlsx: bool = False) -> Iterator[dict]:
+    """The data records after the header as rows (header → cell, `_line` → file line)."""
     width = len(headers)
     while width and not headers[width - 1]:
         width -= 1
-
-    def rows() -> Iterator[dict]:
-        for line, cells in records:
-            if not any(str(c).strip() for c in cells):
-                continue
-            n = len(cells)
-            while n > width and not str(cells[n - 1]).strip():
-                n -= 1
-            if n != width and not is_xlsx:
-                raise _bad_line(line, f"broken CSV: this line has {n} cell(s), the header has {width}; "
-                                      "a quote or separator is missing or extra; nothing was imported")
-            row = {h: (cells[i] if i < len(cells) else "") for i, h in enumerate(headers) if h}
-            row["_line"] = line
-            yield row
-
-    return headers, rows()
+    for line, cells in records:
+        if not any(str(c).strip() for c in cells):
+            continue
+        n = len(cells)
+        while n > width and not str(cells[n - 1]).strip():
+            n -= 1
+        if n != width and not is_xlsx:
+            raise _bad_line(line, f"broken CSV: this line has {n} cell(s), the header has {width}; "
+                                  "a quote or separator is missing or extra; nothing was imported")
+        row = {h: (cells[i] if i < len(cells) else "") for i, h in enumerate(headers) if h}
+        row["_line"] = line
+        yield row
 
 
 def read_table(path: str | Path) -> tuple[list[str], list[dict]]:

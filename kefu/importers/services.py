@@ -1,10 +1,10 @@
 """File imports: validate every row first, then write in short transactions that a re-run resumes.
 
-- Two passes, memory flat whatever the file's size: the first reads the file row by row,
-  validates each row and spills the clean rows to a temporary file, keeping only what the rules
-  need (a 64-bit hash of each id, for ids repeated in the file; the current order's lines for the
-  formats with one line per item). A bad row (or a malformed line) raises ValidationFailed before
-  anything is written. The second pass writes the spilled rows.
+- Two passes, memory flat whatever the file's size: the first (`checking.check`, on several
+  cores for a large CSV) reads the file row by row, validates each row and spills the clean rows
+  to temporary files, keeping only what the rules need (a 64-bit hash of each id, for ids repeated
+  in the file). A bad row (or a malformed line) raises ValidationFailed before anything is
+  written. The second pass writes the spilled rows.
 - Rows are written `BATCH` at a time, each batch its own transaction, so the web and the worker
   never wait long behind an import (ADR 0004 keeps the facts rebuild out of those transactions:
   the batches mark their buyers and the import drains the marks afterwards, also in short
@@ -18,12 +18,9 @@
 import hashlib
 import json
 import os
-import pickle
 import socket
-import tempfile
 import time
-from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,26 +28,20 @@ from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from kefu.conversations.services import message_clean, messages_ingest
-from kefu.core.errors import KefuError, ValidationFailed, row_number
+from kefu.conversations.services import messages_ingest
+from kefu.core.errors import KefuError
 from kefu.core.inputs import IngestResult
 from kefu.core.models import Shop
 from kefu.metrics.queue import facts_drain
 from kefu.orders.bulk import orders_load
-from kefu.orders.services import order_clean
 
-from .files import iter_table
-from .formats import group_key, map_rows
-from .formats.base import lines_regrouped
+from .checking import Checked, _repeats_message, check
 from .models import ImportRun
 
-BATCH = 1000  # rows per write transaction: well under a second at the import's pace
 # Buyers rebuilt per drain transaction after an import: 5× the worker's passes (fewer round trips;
 # a pass of 500 buyers with orders only locks them ~0.1–0.3 s on the 2-core bench box, docs/bench.md).
 DRAIN_BUYERS = 500
 RESUME_AFTER = 60  # seconds of silence after which another host's unfinished run is taken over
-DUPLICATES_SHOWN = 10
-MAX_ERRORS = 1000  # bad rows listed (all are counted)
 
 
 class ImportInterrupted(KefuError):
@@ -111,15 +102,6 @@ def _owner_gone(run: ImportRun, now) -> bool:
     return (now - run.updated_at).total_seconds() > RESUME_AFTER
 
 
-def _repeats_message(kind: str, repeated: dict[str, list[int]]) -> str:
-    key = "message_id" if kind == "messages" else "order_id"
-    keep = "the first line is kept (a stored message never changes)" if kind == "messages" else \
-        "the last line is kept (a later row updates the order)"
-    shown = "; ".join(f"{k} (lines {', '.join(map(str, v))})" for k, v in list(repeated.items())[:DUPLICATES_SHOWN])
-    more = len(repeated) - DUPLICATES_SHOWN
-    return f"{len(repeated)} {key}(s) repeated in the file, {keep}: {shown}" + (f"; and {more} more" if more > 0 else "")
-
-
 def duplicate_ids(kind: str, rows: list[dict]) -> list[str]:
     """Warnings naming ids repeated in one file and which line counts.
 
@@ -138,115 +120,6 @@ def duplicate_ids(kind: str, rows: list[dict]) -> list[str]:
     return [_repeats_message(kind, repeated)] if repeated else []
 
 
-def _repeated_hashes(hashes: array) -> set[int]:
-    """Hashes that occur more than once, looked for in 8 slices (memory: an eighth of a set of all)."""
-    out: set[int] = set()
-    for part in range(8):
-        seen: set[int] = set()
-        for h in hashes:
-            if h & 7 == part:
-                if h in seen:
-                    out.add(h)
-                else:
-                    seen.add(h)
-    return out
-
-
-class _Spill:
-    """Clean rows on disk, BATCH to a record, between the validating pass and the writing one."""
-
-    def __init__(self):
-        self.file = tempfile.TemporaryFile(prefix="kefu-import-")
-        self.batch: list[tuple[int, dict]] = []
-        self.rows = 0
-
-    def add(self, line: int, row: dict) -> None:
-        self.batch.append((line, row))
-        self.rows += 1
-        if len(self.batch) == BATCH:
-            self.flush()
-
-    def flush(self) -> None:
-        if self.batch:
-            pickle.dump(self.batch, self.file, protocol=pickle.HIGHEST_PROTOCOL)
-            self.batch = []
-
-    def batches(self) -> Iterator[list[tuple[int, dict]]]:
-        self.flush()
-        self.file.seek(0)
-        while True:
-            try:
-                yield pickle.load(self.file)
-            except EOFError:
-                return
-
-    def close(self) -> None:
-        self.file.close()
-
-
-@dataclass
-class _Checked:
-    spill: _Spill
-    warnings: list[str]
-    regroup: bool = False
-
-
-def _check(*, kind: str, fmt: str, path: Path, options: dict, tz, regroup: bool = False) -> _Checked:
-    """The validating pass: every row read, cleaned and spilled; ValidationFailed lists the bad ones
-    (the first MAX_ERRORS) with their file lines. For a format with one line per item whose order
-    lines are not next to each other, the file is read again grouped in memory."""
-    headers, raw = iter_table(path)
-    gkey = group_key(kind, fmt, headers)
-    if regroup:
-        raw = iter(lines_regrouped(raw, gkey))
-    rows, notes = map_rows(kind, fmt, headers, raw, again=lambda: iter_table(path)[1], **options)
-    clean_one = message_clean if kind == "messages" else order_clean
-    caught = (KefuError,) if kind == "messages" else (KefuError, TypeError, ValueError)
-    key = "message_id" if kind == "messages" else "order_id"
-    spill, hashes = _Spill(), array("q")
-    errors, bad = [], 0
-    try:
-        for n, r in enumerate(rows):
-            line = row_number(r, n + 2)
-            oid = str(r.get(key) or "").strip()
-            if oid:
-                hashes.append(hash(oid))
-            try:
-                clean = clean_one(r, tz=tz)
-            except caught as exc:
-                bad += 1
-                if len(errors) < MAX_ERRORS:
-                    errors.append({"row": line, "field": getattr(exc, "field", "items"),
-                                   "message": getattr(exc, "message", str(exc))})
-                continue
-            if not bad:
-                spill.add(line, clean)
-        if bad:
-            raise ValidationFailed(errors, total=bad)
-        repeated_hashes = _repeated_hashes(hashes)
-        del hashes
-        warnings = list(notes)
-        if repeated_hashes:  # which ids, on which lines (a hash may collide: ids are compared)
-            lines: dict[str, list[int]] = {}
-            for batch in spill.batches():
-                for line, c in batch:
-                    if hash(c[key]) in repeated_hashes:
-                        lines.setdefault(c[key], []).append(line)
-            repeated = {k: v for k, v in lines.items() if len(v) > 1}
-            if repeated and gkey and not regroup:
-                spill.close()
-                return _check(kind=kind, fmt=fmt, path=path, options=options, tz=tz, regroup=True)
-            if repeated:
-                warnings.append(_repeats_message(kind, repeated))
-        if regroup:
-            warnings.append(f"reading: the lines of some orders are not next to each other (by {gkey}); "
-                            "the file was grouped in memory")
-        return _Checked(spill=spill, warnings=warnings, regroup=regroup)
-    except BaseException:
-        spill.close()
-        raise
-
-
 def file_import(
     *, shop: Shop, kind: str, path: str | Path, fmt: str = "generic",
     progress: Callable[[int, int], None] | None = None, options: dict | None = None,
@@ -260,7 +133,7 @@ def file_import(
     started = time.monotonic()
     options = {k: v for k, v in (options or {}).items() if v is not None}
     path = Path(path)
-    checked = _check(kind=kind, fmt=fmt, path=path, options=options, tz=shop.tz)
+    checked = check(kind=kind, fmt=fmt, path=path, options=options, tz=shop.tz)
     try:
         return _write(shop=shop, kind=kind, fmt=fmt, path=path, options=options, checked=checked,
                       progress=progress, started=started)
@@ -268,7 +141,7 @@ def file_import(
         checked.spill.close()
 
 
-def _write(*, shop, kind, fmt, path, options, checked: _Checked, progress, started) -> FileImport:
+def _write(*, shop, kind, fmt, path, options, checked: Checked, progress, started) -> FileImport:
     """The writing pass: the spilled rows, BATCH to a transaction, the run moved in each."""
     sha = file_sha256(path)
     warnings, total_rows = checked.warnings, checked.spill.rows

@@ -63,14 +63,16 @@ def _unfit(fmt: str, missing: list[str], headers: list[str]) -> KefuError:
 
 
 def map_rows(kind: str, fmt: str, headers: list[str], rows: Iterable[dict], *,
-             again: Callable[[], Iterable[dict]] | None = None, **options) -> tuple[Iterator[dict], list[str]]:
+             again: Callable[[], Iterable[dict]] | None = None, prepared: dict | None = None,
+             **options) -> tuple[Iterator[dict], list[str]]:
     """Rows in the generic shape for `kind` (messages|orders), as the file's rows are read, plus
     notes for the user (complete once the rows are all read).
 
     A format that decides something from the whole file first (taobao's amounts=auto) reads
     `again()` — the file's rows once more — or `rows` when it is a list.
     `fmt="auto"` picks the order format whose required columns are all present and which knows
-    the most of the file's columns. Options: `amounts=auto|net|gross` (taobao).
+    the most of the file's columns. Options: `amounts=auto|net|gross` (taobao). `prepared`: the
+    options a format's whole-file pass decided (`map_prepare`), given to a reader of part of the file.
     """
     options = {k: v for k, v in options.items() if v is not None}
     if kind == "orders" and fmt == "auto":
@@ -104,8 +106,32 @@ def map_rows(kind: str, fmt: str, headers: list[str], rows: Iterable[dict], *,
         ignored = f.ignored(headers)
         if ignored:
             notes.append(f"ignored column(s): {', '.join(ignored)}")
-        if f.prepare:
+        if prepared is not None:
+            options = prepared
+        elif f.prepare:
             options = f.prepare(headers, again() if again else rows, **options)
         return f.convert(headers, rows, notes, **options), notes
+    raise _unknown(kind, fmt)
+
+
+def map_format(kind: str, fmt: str, headers: list[str]) -> str:
+    """The format `fmt` stands for with these headers ('auto' resolved; '' when none fits)."""
+    if kind == "orders" and fmt == "auto":
+        best = next((g for g in formats_guess(headers) if not g[2]), None)
+        return best[0] if best else ""
+    return fmt
+
+
+def map_prepare(kind: str, fmt: str, headers: list[str], again: Callable[[], Iterable[dict]], **options) -> dict:
+    """The options the format decides from the whole file (read through `again()`), for map_rows'
+    `prepared`: what map_rows would decide itself, so readers of parts of the file agree."""
+    options = {k: v for k, v in options.items() if v is not None}
+    f = ORDER_FORMATS.get(map_format(kind, fmt, headers)) if kind == "orders" else None
+    if f is None or not f.prepare or f.missing(headers) or any(k not in f.options for k in options):
+        return options  # map_rows refuses the unfit ones itself
+    return f.prepare(headers, again(), **options)
+
+
+def _unknown(kind: str, fmt: str) -> KefuError:
     known = "generic" if kind == "messages" else ", ".join(FORMAT_NAMES) + ", auto"
-    raise KefuError(f"unknown format {fmt!r} for {kind} (known: {known})", field="format")
+    return KefuError(f"unknown format {fmt!r} for {kind} (known: {known})", field="format")
