@@ -22,7 +22,7 @@ import pytest
 from django.core.management import call_command
 
 from kefu.core.services import shop_create
-from kefu.importers import services
+from kefu.importers import checking
 from kefu.importers.models import ImportRun
 from kefu.metrics.audit import rollup_differences
 from kefu.metrics.queue import facts_drain
@@ -48,7 +48,7 @@ def counts_of(out: str) -> tuple[int, int, int]:
 def test_two_cli_imports_of_one_file_at_once_postgresql(settings, tmp_path, monkeypatch):
     require_postgresql()
     settings.KEFU_FACTS_INLINE = False
-    monkeypatch.setattr(services, "BATCH", 100)  # many short transactions, interleaving
+    monkeypatch.setattr(checking, "BATCH", 100)  # many short transactions, interleaving
     shop = shop_create(code="imp2", name="并发导入店")
     path = write_csv(tmp_path / "o.csv", ORD_HEAD, orders_rows(1500))
 

@@ -17,7 +17,7 @@ from django.db import connection
 
 from kefu.core.services import shop_create
 from kefu.customers.models import Customer
-from kefu.importers import services
+from kefu.importers import checking, services
 from kefu.metrics.audit import rollup_differences
 from kefu.orders.models import Order
 from kefu.orders.services import ORDER_COLUMNS, orders_upsert
@@ -90,7 +90,7 @@ def counts(got) -> tuple:
 
 
 def test_both_databases_store_what_the_files_say(shop, tmp_path, monkeypatch):
-    monkeypatch.setattr(services, "BATCH", 100)  # several write transactions
+    monkeypatch.setattr(checking, "BATCH", 100)  # several write transactions
     one, two = first_file(tmp_path / "one.csv"), second_file(tmp_path / "two.csv")
     got = services.file_import(shop=shop, kind="orders", path=one)
     assert counts(got) == (260, 1, 0)  # T0005 twice, in two batches: created, then its title updated
@@ -109,7 +109,7 @@ def test_copy_and_batched_upsert_agree(shop, tmp_path, monkeypatch):
     from kefu.followups.models import FollowUp
     from kefu.followups.services import followup_create
 
-    monkeypatch.setattr(services, "BATCH", 100)
+    monkeypatch.setattr(checking, "BATCH", 100)
     one, two = first_file(tmp_path / "one.csv"), second_file(tmp_path / "two.csv")
     other = shop_create(code="s9", name="对照店")
     marked = {}
@@ -178,7 +178,7 @@ def test_bad_rows_are_all_counted_and_the_first_thousand_listed(shop, tmp_path):
                                                        "paid_amount", "refund_amount", "title", "tracking_no"], rows)
     with pytest.raises(ValidationFailed) as exc:
         services.file_import(shop=shop, kind="orders", path=path)
-    assert exc.value.total == 2600 and len(exc.value.errors) == services.MAX_ERRORS
+    assert exc.value.total == 2600 and len(exc.value.errors) == checking.MAX_ERRORS
     assert exc.value.errors[:2] == [{"row": 2, "field": "created_at", "message": exc.value.errors[0]["message"]},
                                     {"row": 3, "field": "created_at", "message": "required"}]
     assert not Order.objects.exists()

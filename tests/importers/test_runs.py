@@ -10,7 +10,7 @@ from django.core.management.base import CommandError
 from django.db import OperationalError
 
 from kefu.conversations.models import Message
-from kefu.importers import services
+from kefu.importers import checking, services
 from kefu.importers.models import ImportRun
 from kefu.metrics.audit import rollup_differences
 from kefu.orders.models import Order
@@ -26,7 +26,7 @@ def orders_file(path, n, start=0):
 
 
 def test_batches_are_short_transactions_and_the_run_is_recorded(shop, tmp_path, monkeypatch):
-    monkeypatch.setattr(services, "BATCH", 7)
+    monkeypatch.setattr(checking, "BATCH", 7)
     seen = []
     got = services.file_import(shop=shop, kind="orders", path=orders_file(tmp_path / "o.csv", 30),
                                progress=lambda done, total: seen.append((done, total)))
@@ -42,7 +42,7 @@ def test_batches_are_short_transactions_and_the_run_is_recorded(shop, tmp_path, 
 def test_an_interrupted_import_is_finished_by_running_it_again(shop, tmp_path, monkeypatch):
     """The database fails on the third batch: two batches stay written and recorded; the same
     command again writes the rest, and the summary counts the whole file once."""
-    monkeypatch.setattr(services, "BATCH", 10)
+    monkeypatch.setattr(checking, "BATCH", 10)
     path = orders_file(tmp_path / "o.csv", 45)
     real, calls = services.orders_load, []
 
