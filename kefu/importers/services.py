@@ -28,7 +28,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from kefu.conversations.services import messages_ingest
+from kefu.conversations.bulk import messages_load
 from kefu.core.errors import KefuError
 from kefu.core.inputs import IngestResult
 from kefu.core.models import Shop
@@ -147,7 +147,7 @@ def _write(*, shop, kind, fmt, path, options, checked: Checked, progress, starte
     warnings, total_rows = checked.warnings, checked.spill.rows
     validated = time.monotonic()
     if kind == "messages":
-        ingest = messages_ingest  # imported history: no routing, no events
+        ingest = messages_load  # imported history: no routing, no events; COPY on PostgreSQL
     else:
         ingest = orders_load  # history: no order.created/updated events; COPY on PostgreSQL
     opts = json.dumps(options, sort_keys=True)

@@ -16,10 +16,10 @@ from django.utils import timezone
 
 from kefu.core.inputs import IngestResult
 from kefu.core.models import Shop
+from kefu.customers.bulk import customers_from_stage, marks_inserted
 from kefu.customers.models import Customer
 from kefu.followups.services import followups_close_for_orders
 from kefu.metrics.models import DirtyBuyer
-from kefu.metrics.queue import buyers_rebuild_now, drain_kick, inline
 
 from .models import Order
 from .services import ORDER_COLUMNS, _items_replace, orders_upsert
@@ -45,7 +45,6 @@ def orders_load(*, shop: Shop, rows: list[dict]) -> IngestResult:
     table, customers, marks = (qn(m._meta.db_table) for m in (Order, Customer, DirtyBuyer))
     cols = [qn(_column(f)) for f in ORDER_COLUMNS]
     compared = [qn("customer_id"), *cols]
-    new_customer = _new_customer_columns()
     with transaction.atomic():
         now = timezone.now()
         with connection.cursor() as cur:
@@ -56,21 +55,7 @@ def orders_load(*, shop: Shop, rows: list[dict]) -> IngestResult:
                                  f"{', '.join(cols)}) FROM STDIN") as copy:
                 for oid, r in by_id.items():
                     copy.write_row((oid, r["buyer_id"], nicks[r["buyer_id"]], *[r[f] for f in ORDER_COLUMNS]))
-            # The buyers (customers_resolve's rule, set-based): those met for the first time created
-            # in key order (no deadlock between two loads); each order gets its buyer's record, or the
-            # record an alias was merged into. ON CONFLICT waits for a concurrent load's commit, and
-            # the UPDATE's snapshot is taken after it, so a buyer that load created is found.
-            cur.execute(
-                f"""INSERT INTO {customers} ({qn('shop_id')}, {qn('buyer_id')}, {qn('nick')},
-                                             {', '.join(qn(c) for c in new_customer)})
-                    SELECT %s, {qn('buyer_id')}, {qn('nick')}, {', '.join(['%s'] * len(new_customer))}
-                    FROM (SELECT DISTINCT {qn('buyer_id')}, {qn('nick')} FROM {STAGE}) b ORDER BY {qn('buyer_id')}
-                    ON CONFLICT ({qn('shop_id')}, {qn('buyer_id')}) DO NOTHING""",
-                [shop.id, *(now if v is _NOW else v for v in new_customer.values())])
-            cur.execute(
-                f"""UPDATE {STAGE} s SET {qn('customer_id')} = COALESCE(c.{qn('merged_into_id')}, c.{qn('id')})
-                    FROM {customers} c WHERE c.{qn('shop_id')} = %s AND c.{qn('buyer_id')} = s.{qn('buyer_id')}""",
-                [shop.id])
+            customers_from_stage(cur, shop=shop, stage=STAGE, now=now)
             # One statement: the stored customer of each order first (its buyer's figures move too
             # when an order changes hands), then the upsert in key order (no deadlock between two
             # loads), changing only rows that differ (xmax = 0 on the rows it inserted), and a mark
@@ -119,7 +104,7 @@ def orders_load(*, shop: Shop, rows: list[dict]) -> IngestResult:
             _items_replace(shop, with_items)
         if touched:
             result.customer_ids = touched
-            _marked(shop=shop, customer_ids=touched)
+            marks_inserted(shop=shop, customer_ids=touched)
             # the 催付 tasks, leads and late-shipping rows these orders settle (orders_upsert's rules)
             ids = [oid for oid in settle if oid in changed]
             if ids:
@@ -146,28 +131,3 @@ def _with_open_tasks(shop: Shop) -> list[str]:
         .filter(Exists(active.filter(order=OuterRef("pk"))) | Exists(active.filter(customer=OuterRef("customer_id")))
                 | Exists(ShippingIssue.objects.filter(order=OuterRef("pk"), state=IssueState.OPEN)))
         .values_list("order_id", flat=True))
-
-
-_NOW = object()  # stands for the transaction's time in _new_customer_columns
-
-
-def _new_customer_columns() -> dict:
-    """column → value of a new buyer's other columns: the model's defaults (auto_now_add: now)."""
-    out = {}
-    for f in Customer._meta.concrete_fields:
-        if f.primary_key or f.attname in ("shop_id", "buyer_id", "nick"):
-            continue
-        if getattr(f, "auto_now_add", False) or getattr(f, "auto_now", False):
-            out[f.column] = _NOW
-        else:
-            out[f.column] = f.get_db_prep_save(f.get_default(), connection)
-    return out
-
-
-def _marked(*, shop: Shop, customer_ids) -> None:
-    """After the marks of these buyers were inserted with the orders: what buyers_mark does next
-    (tests rebuild them now, in this transaction; otherwise a drain is queued after the commit)."""
-    if inline():
-        buyers_rebuild_now(shop=shop, customer_ids=customer_ids)
-    else:
-        transaction.on_commit(drain_kick)

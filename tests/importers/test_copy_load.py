@@ -124,7 +124,7 @@ def test_copy_and_batched_upsert_agree(shop, tmp_path, monkeypatch):
     from kefu.orders import bulk
     from kefu.orders import services as order_services
 
-    monkeypatch.setattr(bulk, "_marked", recording(bulk._marked))  # after the marks it inserted
+    monkeypatch.setattr(bulk, "marks_inserted", recording(bulk.marks_inserted))  # after the marks it inserted
     monkeypatch.setattr(order_services, "buyers_mark", recording(order_services.buyers_mark))
     results = {}
     for s, load in ((shop, services.orders_load),
