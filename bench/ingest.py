@@ -21,6 +21,7 @@ import http.client
 import json
 import multiprocessing as mp
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -141,6 +142,9 @@ def main() -> None:
                                                               "the API rate measured)")
     ap.add_argument("--sustained-seconds", type=float, default=30)
     ap.add_argument("--single-seconds", type=float, default=10)
+    ap.add_argument("--server", choices=["asgi", "wsgi"], default="asgi",
+                    help="asgi: kefu start's web command (gunicorn + uvicorn workers on kefu.asgi, the default); "
+                         "wsgi: gunicorn sync workers on kefu.wsgi")
     a = ap.parse_args()
 
     with database(a.db) as env:
@@ -154,10 +158,20 @@ def main() -> None:
         from kefu.demo.generator import rows
         from kefu.metrics.audit import rollup_differences
         from kefu.metrics.queue import facts_drain, facts_lag
+        from kefu.metrics.tasks import facts_drain_task
+
+        def drain_tasks() -> int:
+            from django_tasks_db.models import DBTaskResult
+
+            n = DBTaskResult.objects.filter(task_path=facts_drain_task.module_path).count()
+            connections.close_all()
+            return n
 
         print(machine())
-        print(f"database: {db_version()}; gunicorn workers {a.workers}, 1 task worker; {a.clients} client processes; "
-              "loopback")
+        server_kind = ("gunicorn + uvicorn workers on kefu.asgi (kefu start)" if a.server == "asgi"
+                       else "gunicorn sync workers on kefu.wsgi")
+        print(f"database: {db_version()}; server: {server_kind}, {a.workers} workers; 1 task worker (kefu worker); "
+              f"{a.clients} client processes; loopback")
         t = time.perf_counter()
         gen = [r for kind, r in rows(a.messages * 3 // 2, id_prefix="b") if kind == "message"]
         msgs, extra = gen[: a.messages], gen[a.messages :]
@@ -181,11 +195,16 @@ def main() -> None:
         port = free_port()
         server_env = {**os.environ, **env, "DJANGO_SETTINGS_MODULE": "bench.settings",
                       "PYTHONPATH": str(ROOT), "KEFU_LOG_LEVEL": "ERROR"}
-        server = subprocess.Popen(
-            [PYTHON, "-m", "gunicorn", "kefu.wsgi:application", "--bind", f"127.0.0.1:{port}",
-             "--workers", str(a.workers), "--log-level", "warning"], env=server_env, cwd=str(ROOT),
-        )
-        worker = subprocess.Popen([PYTHON, "-m", "kefu.cli", "db_worker", "--interval", "1", "--no-reload", "--verbosity", "0"],
+        if a.server == "asgi":
+            from kefu.core.management.commands.start import web_command
+
+            cmd = web_command(bind=f"127.0.0.1:{port}", workers=a.workers)
+        else:
+            cmd = [PYTHON, "-m", "gunicorn", "kefu.wsgi:application", "--bind", f"127.0.0.1:{port}",
+                   "--workers", str(a.workers)]
+        server = subprocess.Popen([*cmd, "--log-level", "warning"], env=server_env, cwd=str(ROOT),
+                                  stdout=subprocess.DEVNULL)
+        worker = subprocess.Popen([PYTHON, "-m", "kefu.cli", "worker", "--interval", "1", "--no-reload", "--verbosity", "0"],
                                   env=server_env, cwd=str(ROOT), stdout=subprocess.DEVNULL)
         sampler = LagSampler(api_shop)
         try:
@@ -237,12 +256,27 @@ def main() -> None:
 
             singles = [json.dumps(m, ensure_ascii=False).encode()
                        for kind, m in rows(20000, seed=99, id_prefix="s") if kind == "message"]
+            paused_singles = [json.dumps(m, ensure_ascii=False).encode()
+                              for kind, m in rows(20000, seed=98, id_prefix="p") if kind == "message"]
             ping_wall, _, ping_n, _ = load(port, token, "GET", "/bench/ping", [b""] * 10**6, 1, a.clients,
                                            a.single_seconds)
+            # The same stream with the task worker stopped (SIGSTOP): what the request costs alone.
+            worker.send_signal(signal.SIGSTOP)
+            try:
+                paused_wall, paused_lat, paused_n, _ = load(port, token, "POST", "/api/v1/messages", paused_singles, 1,
+                                                            a.clients, a.single_seconds)
+            finally:
+                worker.send_signal(signal.SIGCONT)
+            t0 = time.perf_counter()
+            while facts_lag(shop=api_shop) > 0 and time.perf_counter() - t0 < 600:
+                time.sleep(0.1)
+            connections.close_all()
             sampler.take()
+            tasks_before = drain_tasks()
             one_wall, one_lat, one_n, one_err = load(port, token, "POST", "/api/v1/messages", singles, 1, a.clients,
                                                      a.single_seconds)
             single_lag = sampler.take()
+            single_tasks = drain_tasks() - tasks_before
             t0 = time.perf_counter()
             while facts_lag(shop=api_shop) > 0 and time.perf_counter() - t0 < 600:
                 time.sleep(0.1)
@@ -278,7 +312,11 @@ def main() -> None:
               f"(p50 {median(one_lat) * 1000:.1f} ms, p99 {pct(one_lat, 99) * 1000:.1f} ms; {one_err} errors)")
         print(f"ratio     single / trivial = {one_rate / ping_rate:.2f}   (aim ≥ 0.50); lag meanwhile p50 "
               f"{median(single_lag):.1f} s, p99 {pct(single_lag, 99):.1f} s; caught up {single_catch_up:.1f} s after the "
-              "last message")
+              f"last message; {single_tasks} drain tasks queued for {one_n} messages")
+        paused_rate = paused_n / paused_wall
+        print(f"paused    the same with the task worker stopped:          {paused_rate:,.0f} requests/s "
+              f"(p50 {median(paused_lat) * 1000:.1f} ms, p99 {pct(paused_lat, 99) * 1000:.1f} ms) = "
+              f"{paused_rate / ping_rate:.2f} of trivial: the request alone")
         batched, p99 = median(ratios), pct(api_lat, 99) * 1000
         single, lag99 = one_rate / ping_rate, pct(sustained_lag, 99)
 

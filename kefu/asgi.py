@@ -6,5 +6,5 @@ import os
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kefu.settings")
-os.environ.setdefault("KEFU_DB_POOL", "1")  # PostgreSQL: a connection pool per process (see settings)
+os.environ.setdefault("KEFU_DB_POOL", "1")  # a connection pool per process, both databases (see settings)
 application = get_asgi_application()

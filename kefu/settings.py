@@ -143,6 +143,9 @@ def _database():
             "timeout": wait,
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
+        if os.environ.get("KEFU_DB_POOL") == "1":
+            # Under ASGI (kefu/asgi.py): reuse the process's closed connections (kefu/core/sqlite3).
+            db["OPTIONS"]["pool"] = int(os.environ.get("KEFU_DB_POOL_MAX", "10"))
     elif db["ENGINE"].endswith("postgresql"):
         options = db.setdefault("OPTIONS", {})
         options["options"] = f"{options.get('options', '')} -c lock_timeout={int(wait * 1000)}".strip()

@@ -21,17 +21,32 @@ def value_from_db(field, value):
 
 def model_columns(model) -> str:
     """`"table"."col", …` of every concrete field of `model`, the select list `model_from_row` reads."""
+    return _columns(model, connection.vendor)
+
+
+@cache
+def _columns(model, vendor: str) -> str:
     qn = connection.ops.quote_name
     return ", ".join(f"{qn(model._meta.db_table)}.{qn(f.column)}" for f in model._meta.concrete_fields)
+
+
+@cache
+def _reader(model, vendor: str) -> tuple[list[str], list]:
+    fields = model._meta.concrete_fields
+    return [f.attname for f in fields], [_converters(f, vendor) for f in fields]
 
 
 def model_from_row(model, values) -> object:
     """An instance from the values of `model_columns(model)`, converted as the ORM converts them:
     for hot paths that run a fixed hand-written statement instead of compiling a queryset on every
     request (the compilation costs more than the database's work)."""
-    fields = model._meta.concrete_fields
-    return model.from_db(connection.alias, [f.attname for f in fields],
-                         [value_from_db(f, v) for f, v in zip(fields, values, strict=True)])
+    attnames, converters = _reader(model, connection.vendor)
+    out = []
+    for (fns, col), value in zip(converters, values, strict=True):
+        for fn in fns:
+            value = fn(value, col, connection)
+        out.append(value)
+    return model.from_db(connection.alias, attnames, out)
 
 
 def bulk_update_rows(model, objs: list, fields: list[str]) -> None:

@@ -37,7 +37,7 @@ def _stale_minute(shop: Shop, now: dt.datetime) -> str | None:
 def _enqueue_drain(shop: Shop) -> None:
     from .queue import drain_kick
 
-    drain_kick()
+    drain_kick(force=True)  # a running drain's promise is not trusted here: it may have died
 
 
 JOBS = [

@@ -195,3 +195,12 @@ class DirtyBuyer(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["shop", "id"])]
+
+
+class DrainLease(models.Model):
+    """A running drain task's promise (ADR 0004): it will look for new marks once more after `until`
+    before it ends. An ingest that commits before `until` (less a margin for clocks) needs not
+    check that a drain is queued; one row, renewed by each running drain task."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True)
+    until = models.DateTimeField()

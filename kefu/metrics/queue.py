@@ -1,10 +1,13 @@
 """The deferred rebuild of buyers (ADR 0004): ingestion marks, the worker drains.
 
 An ingest writes its messages or orders and one `DirtyBuyer` row per buyer it touched, in one
-transaction, and answers. After the commit it makes sure a drain task is queued. The task worker
-drains: each pass is one short transaction that takes the oldest marks, locks their buyers
-(skipping buyers another transaction holds), rebuilds them (`kefu.metrics.rebuild`) and deletes
-exactly the marks it saw after locking them. So:
+transaction, and answers. After the commit it makes sure a drain will see its marks: a running
+drain task's promise to look again (`DrainLease`, remembered by the process, so a stream of
+ingests runs no statement for it), or a drain task queued and not yet started, or else it queues
+one. The task worker drains: each pass is one short transaction that takes the oldest marks, locks
+their buyers (skipping buyers another transaction holds), rebuilds them (`kefu.metrics.rebuild`)
+and deletes exactly the marks it saw after locking them; then the task lingers, looking for new
+marks, until its promise runs out. So:
 
 - nothing is lost: a mark is deleted only by a pass that read the buyer's rows after the mark's
   transaction committed (marks are read after the buyer lock, rows after the marks);
@@ -17,18 +20,20 @@ exactly the marks it saw after locking them. So:
 Reports say how fresh they are: `facts_lag` is the age of the shop's oldest mark.
 """
 
+import datetime as dt
 import logging
 import time
 
 from django.conf import settings
-from django.db import OperationalError, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
+from django_tasks.base import TaskResultStatus
 
-from kefu.core.db import insert_new
+from kefu.core.db import insert_new, value_from_db
 from kefu.core.models import Shop
 from kefu.customers.services import customers_lock_rows
 
-from .models import DirtyBuyer
+from .models import DirtyBuyer, DrainLease
 from .rebuild import buyers_rebuild
 
 log = logging.getLogger("kefu.metrics")
@@ -36,6 +41,11 @@ log = logging.getLogger("kefu.metrics")
 BUYERS_PER_PASS = 100  # one short transaction: SQLite's writers wait for it
 MARKS_PER_PASS = 4 * BUYERS_PER_PASS
 TASK_SECONDS = 20.0  # a drain task hands the worker back after this long (and queues its successor)
+LEASE_SECONDS = 2.0  # a running drain promises to look for new marks once more this far ahead
+LEASE_MARGIN = 0.5  # an ingest trusts a promise until this long before it runs out (clocks of hosts)
+POLL_SECONDS = 0.2  # how often a lingering drain looks for new marks
+
+_lease_until = 0.0  # the latest promise this process has read (Unix time)
 
 
 def inline() -> bool:
@@ -64,21 +74,87 @@ def buyers_rebuild_now(*, shop: Shop, customer_ids) -> None:
         _rebuild_marked(shop.id, ids[i : i + 500], wait=True)
 
 
-def drain_kick() -> None:
-    """After an ingest committed: queue a drain unless one is queued and not yet started (that one
-    starts after this commit, so it sees these marks). Costs one indexed query."""
+def drain_kick(*, force: bool = False, behind_others: bool = False) -> None:
+    """After an ingest committed: make sure a drain will see its marks. Nothing to do while a
+    running drain's promise holds (it looks for new marks once more after `until`; this process
+    remembers the promise, so a stream of ingests runs no statement here); else one fixed statement
+    reads the promise and whether a drain is queued and not yet started (that one starts after this
+    commit, so it sees these marks), and a drain is queued if neither. `force` (the scheduler's
+    check for stale marks) does not trust a promise: its drain may have died. `behind_others` (a
+    drain handing over after TASK_SECONDS) queues the successor at the default priority, after the
+    tasks already waiting, so a long stream of ingests does not starve them."""
+    global _lease_until
     from .tasks import facts_drain_task
 
-    backend = facts_drain_task.get_backend()
+    now = time.time()  # after the commit
+    if not force and now < _lease_until - LEASE_MARGIN:
+        return
+    state = _drain_state(facts_drain_task)
+    if state is not None:
+        until, waiting = state
+        _lease_until = until
+        if waiting or (not force and now < until - LEASE_MARGIN):
+            return
+    (facts_drain_task.using(priority=0) if behind_others else facts_drain_task).enqueue()
+
+
+def _drain_state(task) -> tuple[float, bool] | None:
+    """(the running drains' promise as Unix time, whether a drain task waits to start), in one
+    fixed statement; None with a task backend other than django-tasks-db."""
     try:
         from django_tasks_db.backend import DatabaseBackend
         from django_tasks_db.models import DBTaskResult
     except ImportError:  # pragma: no cover - another task backend
-        DatabaseBackend = None
-    if DatabaseBackend is not None and isinstance(backend, DatabaseBackend):
-        if DBTaskResult.objects.ready().filter(task_path=facts_drain_task.module_path).exists():
-            return
-    facts_drain_task.enqueue()
+        return None
+    if not isinstance(task.get_backend(), DatabaseBackend):
+        return None
+    # The drain task is never queued with run_after, so READY means it will start, after this commit.
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT (SELECT until FROM {DrainLease._meta.db_table} WHERE id = 1), "
+                       f"(SELECT 1 FROM {DBTaskResult._meta.db_table} WHERE status = %s AND task_path = %s LIMIT 1)",
+                       [TaskResultStatus.READY.value, task.module_path])
+        until, waiting = cursor.fetchone()
+    until = value_from_db(DrainLease._meta.get_field("until"), until)
+    return (until.timestamp() if until else 0.0), waiting is not None
+
+
+def lease_renew() -> float:
+    """Promise, committed before it returns, that this drain looks for new marks once more after
+    the returned Unix time (LEASE_SECONDS from now). The caller must keep it (facts_drain_linger)."""
+    until = time.time() + LEASE_SECONDS
+    at = dt.datetime.fromtimestamp(until, dt.UTC)
+    with transaction.atomic():
+        if not DrainLease.objects.filter(pk=1).update(until=at):
+            DrainLease.objects.get_or_create(pk=1, defaults={"until": at})
+    return until
+
+
+def facts_drain_linger(*, seconds: float = TASK_SECONDS) -> int:
+    """The worker's drain task: drain, then linger, looking for new marks every POLL_SECONDS until
+    the promise made by lease_renew runs out; new marks meanwhile are drained at once (renewing
+    the promise). So a stream of ingests keeps one task busy instead of queueing one each, and
+    runs no drain check per request. Ends after the promised look finds nothing; after `seconds`
+    it stops renewing, keeps its last promise, and queues a successor for what is left.
+    Returns the buyers rebuilt."""
+    started = time.monotonic()
+    done = 0
+    until = 0.0
+    while True:
+        if time.monotonic() - started < seconds:
+            until = lease_renew()
+        rebuilt = facts_drain(seconds=LEASE_SECONDS / 2)
+        done += rebuilt
+        if not rebuilt and facts_pending():  # only buyers whose rebuild fails, or held by another drain
+            time.sleep(POLL_SECONDS)
+        while time.time() < until and not facts_pending():
+            time.sleep(POLL_SECONDS)
+        if time.time() < until:
+            continue  # new marks while the promise holds
+        if not facts_pending():  # the promised look: it started after `until`
+            return done
+        if time.monotonic() - started >= seconds:
+            drain_kick(force=True, behind_others=True)  # hand the worker over; a successor takes the rest
+            return done
 
 
 def _rebuild_marked(shop_id: int, ids: list[int], *, wait: bool) -> int:

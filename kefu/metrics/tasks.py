@@ -12,14 +12,11 @@ log = logging.getLogger("kefu.metrics")
 
 @task(priority=50)
 def facts_drain_task() -> int:
-    """Rebuild marked buyers (ADR 0004) until none is left; after TASK_SECONDS hand the worker back
-    to other tasks and queue the rest."""
-    from .queue import TASK_SECONDS, drain_kick, facts_drain, facts_pending
+    """Rebuild marked buyers (ADR 0004) until none is left, lingering a moment for new ones; after
+    TASK_SECONDS hand the worker back to other tasks and queue the rest."""
+    from .queue import facts_drain_linger
 
-    done = facts_drain(seconds=TASK_SECONDS)
-    if facts_pending():
-        drain_kick()
-    return done
+    return facts_drain_linger()
 
 
 @task()

@@ -32,8 +32,11 @@ TZ = "Asia/Shanghai"
 
 
 @pytest.fixture(autouse=True)
-def _deferred(settings):
+def _deferred(settings, monkeypatch):
     settings.KEFU_FACTS_INLINE = False
+    monkeypatch.setattr(queue, "_lease_until", 0.0)  # the process's memory of a drain's promise
+    monkeypatch.setattr(queue, "LEASE_SECONDS", 0.3)  # a drain task lingers this long (not 2 s) here
+    monkeypatch.setattr(queue, "POLL_SECONDS", 0.02)
 
 
 def at(day: int, h: int, m: int = 0, s: int = 0) -> dt.datetime:
@@ -100,6 +103,77 @@ def test_drain_kick_queues_one_task_while_one_waits(shop):
     waiting.update(status="RUNNING")  # a started drain may have read the marks already: queue another
     queue.drain_kick()
     assert DBTaskResult.objects.ready().filter(task_path=facts_drain_task.module_path).count() == 1
+
+
+def _drain_tasks():
+    from django_tasks_db.models import DBTaskResult
+
+    from kefu.metrics.tasks import facts_drain_task
+
+    return DBTaskResult.objects.filter(task_path=facts_drain_task.module_path)
+
+
+@pytest.mark.django_db
+def test_a_drains_promise_spares_the_check_and_a_broken_one_is_not_trusted(shop, monkeypatch):
+    monkeypatch.setattr(queue, "LEASE_SECONDS", 60)
+    queue.lease_renew()  # a running drain promises to look for new marks after `until`
+    queue.drain_kick()
+    queue.drain_kick()
+    assert not _drain_tasks().exists()  # it will see these marks: no task queued
+    queue.drain_kick(force=True)  # the scheduler's stale check trusts no promise (its drain may be dead)
+    assert _drain_tasks().count() == 1
+    _drain_tasks().delete()
+    monkeypatch.setattr(queue, "_lease_until", 0.0)
+    from kefu.metrics.models import DrainLease
+
+    DrainLease.objects.update(until=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=queue.LEASE_MARGIN / 2))
+    queue.drain_kick()  # a promise about to run out (within the margin for clocks) is not trusted
+    assert _drain_tasks().count() == 1
+
+
+@pytest.mark.django_db
+def test_a_lingering_drain_takes_the_marks_that_arrive_meanwhile(shop, monkeypatch):
+    """A stream of ingests while a drain task runs queues no further task: the task looks for new
+    marks until its promise runs out, and drains them."""
+    send_messages(shop, [msg("m0", "buyer", "客服A", at(0, 10), buyer="b0")])
+    sent = []
+
+    class Clock:  # the queue's time, advanced by its sleeps: no real waiting, no timing in the test
+        now = time.time()
+
+        def time(self):
+            return self.now
+
+        def monotonic(self):
+            return self.now
+
+        def sleep(self, s):  # while the task lingers, more messages come, each kicking the drain
+            if len(sent) < 5:
+                n = len(sent) + 1
+                send_messages(shop, [msg(f"m{n}", "buyer", "客服A", at(0, 10, n), buyer=f"b{n}")])
+                queue.drain_kick()
+                sent.append(n)
+            self.now += s
+
+    monkeypatch.setattr(queue, "LEASE_SECONDS", 2.0)
+    monkeypatch.setattr(queue, "POLL_SECONDS", 0.2)
+    monkeypatch.setattr(queue, "time", Clock())
+    from kefu.metrics.tasks import facts_drain_task
+
+    assert facts_drain_task.call() == 6  # b0, then b1 … b5 as they came
+    assert len(sent) == 5 and not DirtyBuyer.objects.exists()
+    assert not _drain_tasks().exists()  # no task queued for them
+    assert Reception.objects.filter(shop=shop).count() == 6
+
+
+@pytest.mark.django_db
+def test_a_drain_past_its_time_hands_over_to_a_successor(shop, monkeypatch):
+    send_messages(shop, [msg("m0", "buyer", "客服A", at(0, 10))])
+    monkeypatch.setattr(queue, "facts_drain", lambda **kw: 0)  # as if every buyer were held elsewhere
+    assert queue.facts_drain_linger(seconds=0) == 0
+    successor = _drain_tasks().get(status="READY")  # the rest is queued, not dropped …
+    assert successor.priority == 0  # … behind the tasks already waiting
+    assert DirtyBuyer.objects.exists()
 
 
 @pytest.mark.django_db
@@ -229,10 +303,11 @@ def _kinds(ctx) -> list[str]:
 
 
 @pytest.mark.django_db
-def test_message_post_costs_a_fixed_handful_of_queries(shop, django_capture_on_commit_callbacks):
+def test_message_post_costs_a_fixed_handful_of_queries(shop, django_capture_on_commit_callbacks, monkeypatch):
     """The ingest request's statements, pinned: one message and a batch of 100 cost the same few,
     whatever the buyers' history (facts, roll-ups and conversations are the worker's)."""
     from django.test import Client
+    from django_tasks_db.models import DBTaskResult
 
     api = Client(HTTP_AUTHORIZATION=f"Bearer {token_create(shop=shop, name='t')[1]}")
 
@@ -270,6 +345,20 @@ def test_message_post_costs_a_fixed_handful_of_queries(shop, django_capture_on_c
     out, sql = post({"messages": [body(400 + i, f"new{i % 30}", f"新客服{i % 3}") for i in range(100)]})
     assert out["created"] == 100
     assert len(sql) <= len(lean) + 8, sql
+
+    # While a drain task runs (its promise read once), a stream of single messages costs no
+    # statement after the commit and queues no further drain task.
+    from kefu.metrics.tasks import facts_drain_task
+
+    monkeypatch.setattr(queue, "LEASE_SECONDS", 60)
+    queue.lease_renew()
+    tasks = DBTaskResult.objects.filter(task_path=facts_drain_task.module_path).count()
+    out, sql = post(body(500, "b0"))
+    assert sql == lean, sql  # this process learns of the promise …
+    for i in range(20):
+        out, sql = post(body(501 + i, f"b{i % 3}"))
+        assert out["created"] == 1 and sql == lean[:-1], sql  # … and trusts it
+    assert DBTaskResult.objects.filter(task_path=facts_drain_task.module_path).count() == tasks
 
 
 # --- PostgreSQL: concurrent workers and ingests ---------------------------------------------------
