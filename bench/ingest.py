@@ -2,18 +2,22 @@
 the single-message endpoint vs a trivial view, and how far the figures lag behind (ADR 0004).
 
     .venv/bin/python bench/ingest.py --db sqlite|postgres [--messages 30000] [--clients 4] [--cycles 10]
+                                     [--server asgi|wsgi]
 
-Starts gunicorn (kefu.wsgi, settings bench.settings) and the task worker (`kefu db_worker`, as
-`kefu start` runs it) over a fresh database. In each of --cycles cycles it bulk-inserts one slice
-of the messages in 100-row transactions in this process (the baseline: Message.objects.bulk_create,
-buyers and agents resolved beforehand) and then POSTs the next slice in batches of 100 to
-/api/v1/messages from --clients client processes; the ratio of the two rates is taken per cycle
-(the machine's load moves both alike) and the median printed. Meanwhile the worker rebuilds the
-buyers' facts and a sampler reads the lag (age of the oldest change not yet in the figures).
-Then an open-loop phase sends batches at a fixed rate (--rate, default half the API rate) and
-prints the lag's p50/p99; then the single-message POST against GET /bench/ping (same server,
-same clients). At the end the queue is drained and the roll-up is checked against a recompute
-from raw rows.
+Starts the web server (`--server asgi`, the default: `kefu start`'s command, gunicorn with uvicorn
+workers on kefu.asgi; `wsgi`: gunicorn sync workers on kefu.wsgi; settings bench.settings) and the
+task worker (`kefu worker`, as `kefu start` runs it) over a fresh database. In each of --cycles
+cycles it bulk-inserts one slice of the messages in 100-row transactions in this process (the
+baseline: Message.objects.bulk_create, buyers and agents resolved beforehand) and then POSTs the
+next slice in batches of 100 to /api/v1/messages from --clients client processes; the ratio of the
+two rates is taken per cycle (the machine's load moves both alike) and the median printed.
+Meanwhile the worker rebuilds the buyers' facts and a sampler reads the lag (age of the oldest
+change not yet in the figures). Then batches again with the worker stopped (SIGSTOP): the
+request's own latency without the drain. Then an open-loop phase sends batches at a fixed rate
+(--rate, default half the API rate) and prints the lag's p50/p99; then the single-message POST
+against GET /bench/ping (same server, same clients), once with the worker stopped and once
+running (with the number of drain tasks it queued). At the end the queue is drained and the
+roll-up is checked against a recompute from raw rows.
 """
 
 import argparse
@@ -240,6 +244,21 @@ def main() -> None:
             connections.close_all()
             api_rate = api_n / api_s
 
+            # Batches with the task worker stopped (SIGSTOP): the request's own latency, no drain.
+            paused_bodies = [json.dumps({"messages": [{**m, "message_id": "q" + m["message_id"]}
+                                                      for m in msgs[i : i + BATCH]]}, ensure_ascii=False).encode()
+                             for i in range(0, min(len(msgs), a.messages // 5), BATCH)]
+            worker.send_signal(signal.SIGSTOP)
+            try:
+                pb_wall, pb_lat, pb_sent, _ = load(port, token, "POST", "/api/v1/messages", paused_bodies, BATCH,
+                                                   a.clients, 600)
+            finally:
+                worker.send_signal(signal.SIGCONT)
+            t0 = time.perf_counter()
+            while facts_lag(shop=api_shop) > 0 and time.perf_counter() - t0 < 600:
+                time.sleep(0.1)
+            connections.close_all()
+
             # Open loop at a fixed rate: the lag the worker keeps.
             rate = a.rate or api_rate / 2
             extra_bodies = [json.dumps({"messages": extra[i : i + BATCH]}, ensure_ascii=False).encode()
@@ -299,6 +318,9 @@ def main() -> None:
               f"{api_n} sent, {errors} errors)")
         print(f"ratio     API / baseline = {median(ratios):.2f} median of {len(ratios)} interleaved cycles "
               f"(min {min(ratios):.2f}, max {max(ratios):.2f})   (aim ≥ 0.50; p99 aim < 50 ms)")
+        print(f"paused    the same batches with the task worker stopped: {pb_sent / pb_wall:,.0f} messages/s "
+              f"(p50 {median(pb_lat) * 1000:.1f} ms, p99 {pct(pb_lat, 99) * 1000:.1f} ms per batch; {pb_sent} sent): "
+              "the request alone")
         print(f"lag       while bursting: p50 {median(burst_lag):.1f} s, p99 {pct(burst_lag, 99):.1f} s, "
               f"max {max(burst_lag, default=0):.1f} s; caught up {catch_up:.1f} s after the last batch")
         print(f"sustained open loop at {rate:,.0f} messages/s for {a.sustained_seconds:.0f} s: "
