@@ -5,6 +5,7 @@ from types import SimpleNamespace
 from kefu.core.db import bulk_update_rows
 from kefu.core.models import Shop
 from kefu.metrics import facts as F
+from kefu.metrics import rows as R
 
 from .models import Conversation
 
@@ -19,11 +20,10 @@ def conversations_rebuild(shop: Shop, ids: list[int], msgs: dict[int, list[F.Msg
     """Group each buyer's messages by the shop's idle gap; a conversation keeps its row (and its
     routing state) as long as its first message stays first. The buyers must be locked."""
     gap = shop.conversation_gap_minutes * 60
+    where, params = R.any_in(R.qn("customer_id"), ids)
     existing = {
         row[1]: SimpleNamespace(id=row[0], pk=row[0], **dict(zip(FIELDS, row[2:], strict=True)))
-        for row in Conversation.objects.filter(shop=shop, customer_id__in=ids).values_list(
-            "id", "first_message_id", *FIELDS
-        )
+        for row in R.rows_select(Conversation, ("id", "first_message_id", *FIELDS), where, params)
     }
     keep, create, update = set(), [], []
     for cid in ids:
@@ -43,7 +43,7 @@ def conversations_rebuild(shop: Shop, ids: list[int], msgs: dict[int, list[F.Msg
             )
             conv = existing.get(g[0].id)
             if conv is None:
-                create.append(Conversation(shop=shop, customer_id=cid, first_message_id=g[0].id, **values))
+                create.append((shop.id, cid, g[0].id, *values.values()))
                 continue
             keep.add(conv.id)
             if any(getattr(conv, k) != v for k, v in values.items()):
@@ -51,11 +51,10 @@ def conversations_rebuild(shop: Shop, ids: list[int], msgs: dict[int, list[F.Msg
                     setattr(conv, k, v)
                 update.append(conv)
     stale = [c.id for c in existing.values() if c.id not in keep]
-    if stale:
+    if stale:  # through the ORM: its flags, events and notes go with it, clocks and cases let go
         Conversation.objects.filter(id__in=stale).delete()
     if update:
         bulk_update_rows(
             Conversation, update, ["agent", "started_at", "ended_at", "message_count", "buyer_message_count", "waiting"]
         )
-    if create:
-        Conversation.objects.bulk_create(create, batch_size=1000)
+    R.rows_insert(Conversation, ("shop_id", "customer_id", "first_message_id", *FIELDS), create)

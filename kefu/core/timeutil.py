@@ -117,8 +117,15 @@ class ServiceHours:
                 e = None if end in ("24:00", "24:00:00") else dt.time.fromisoformat(end)
                 parsed.append((s, e))
             self.weekly[int(key)] = parsed
+        self._days: dict[dt.date, list] = {}  # intervals_on, remembered: a rebuild asks for the same days often
 
     def intervals_on(self, day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
+        got = self._days.get(day)
+        if got is None:
+            got = self._days[day] = self._intervals_on(day)
+        return got
+
+    def _intervals_on(self, day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
         if day in self.holidays:
             return []
         if self.always:

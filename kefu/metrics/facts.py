@@ -55,6 +55,7 @@ class Msg:
     agent_id: int | None
     order_ref: str = ""
     message_id: str = ""  # the sender's id: breaks ties at one instant whatever the arrival order
+    text: str = ""  # read only for the steps that look at it (quality flags); no fact depends on it
 
 
 @dataclass(frozen=True)

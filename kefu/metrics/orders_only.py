@@ -26,6 +26,7 @@ from kefu.core.models import Shop
 from kefu.orders.models import Order
 
 from . import facts as F
+from . import rows as R
 from .models import OrderCredit, Reception, Turn
 
 # Steps that do nothing for a buyer with no message and no conversation; facts_step is done here.
@@ -38,14 +39,6 @@ def enabled() -> bool:
     from .rebuild import REBUILD_STEPS
 
     return DONE_HERE in REBUILD_STEPS and set(REBUILD_STEPS) <= NOTHING_TO_DO | {DONE_HERE}
-
-
-def _any(column: str, ids) -> tuple[str, list]:
-    """`column IN ids` as one array parameter on PostgreSQL (no thousand placeholders to build,
-    send and parse), a plain IN list on SQLite."""
-    if connection.vendor == "postgresql":
-        return f"{column} = ANY(%s::bigint[])", [list(ids)]  # typed: an untyped list may go numeric (no index)
-    return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
 
 
 def _table(model) -> str:
@@ -62,7 +55,7 @@ def orders_only_rebuild(*, shop: Shop, ids: list[int], spam: set[int], messages:
         return ids
     qn = connection.ops.quote_name
     cid = qn("customer_id")
-    where, params = _any(cid, maybe)
+    where, params = R.any_in(cid, maybe)
     with connection.cursor() as cur:
         cur.execute(f"SELECT {cid} FROM {_table(Conversation)} WHERE {where} "
                     f"UNION SELECT {cid} FROM {_table(Reception)} WHERE {where} "
@@ -75,7 +68,7 @@ def orders_only_rebuild(*, shop: Shop, ids: list[int], spam: set[int], messages:
         plain = [i for i in maybe if i not in others]
         if not plain:
             return ids
-        where, params = _any(cid, plain)
+        where, params = R.any_in(cid, plain)
         orders: dict[int, list[F.Ord]] = {}
         cur.execute(f"SELECT {qn('id')}, {cid}, {qn('created_at')}, {qn('paid_at')}, {qn('closed_at')}, "
                     f"{qn('refunded_at')}, {qn('paid_amount')}, {qn('refund_amount')} FROM {_table(Order)} "
@@ -97,7 +90,7 @@ def orders_only_rebuild(*, shop: Shop, ids: list[int], spam: set[int], messages:
         gone = [(pk, val) for oid, (pk, val) in old.items() if new.get(oid) != val]
         added = [val for oid, val in new.items() if oid not in old or old[oid][1] != val]
         if gone:
-            where_gone, p = _any(qn("id"), [pk for pk, _ in gone])
+            where_gone, p = R.any_in(qn("id"), [pk for pk, _ in gone])
             cur.execute(f"DELETE FROM {_table(OrderCredit)} WHERE {where_gone}", p)
         if added:
             _insert_credits(cur, shop, added)

@@ -18,12 +18,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cache
 
+from django.db import connection
 from django.utils.module_loading import import_string
 
 from kefu.conversations.models import Message
 from kefu.core.models import Shop
 
 from . import facts as F
+from . import rows as R
 from .orders_only import orders_only_rebuild
 
 # The per-buyer steps, in order (dotted paths; see the module docstring).
@@ -50,12 +52,22 @@ class BuyerBatch:
     settings: F.Settings | None = None
 
 
-def load_messages(shop: Shop, ids: list[int]) -> dict[int, list[F.Msg]]:
+MSG_FIELDS = ("id", "customer_id", "sent_at", "sender", "agent_id", "order_ref", "message_id")
+
+
+def load_messages(shop: Shop, ids: list[int], *, text: bool = False, since=None) -> dict[int, list[F.Msg]]:
+    """Every message of these buyers (sent at or after `since`), unsorted; with their text when
+    asked (the rebuild reads it once for the flags step)."""
     msgs: dict[int, list[F.Msg]] = defaultdict(list)
-    for mid, cid, sent_at, sender, agent_id, order_ref, ext_id in Message.objects.filter(
-        shop=shop, customer_id__in=ids
-    ).values_list("id", "customer_id", "sent_at", "sender", "agent_id", "order_ref", "message_id"):
-        msgs[cid].append(F.Msg(mid, sent_at, sender, agent_id, order_ref, ext_id))
+    where, params = R.any_in(R.qn("customer_id"), ids)
+    where = f"{R.qn('shop_id')} = %s AND {where}"
+    params = [shop.id, *params]
+    if since is not None:
+        where += f" AND {R.qn('sent_at')} >= %s"
+        params.append(since if connection.vendor == "postgresql" else connection.ops.adapt_datetimefield_value(since))
+    fields = (*MSG_FIELDS, "text") if text else MSG_FIELDS
+    for mid, cid, *rest in R.rows_select(Message, fields, where, params):
+        msgs[cid].append(F.Msg(mid, *rest))
     return msgs
 
 
@@ -64,7 +76,7 @@ def buyers_rebuild(*, shop: Shop, ids: list[int], spam: set[int], settings: F.Se
     if not ids:
         return
     settings = settings or F.Settings.for_shop(shop)
-    messages = load_messages(shop, ids)
+    messages = load_messages(shop, ids, text=True)
     ids = orders_only_rebuild(shop=shop, ids=ids, spam=spam, messages=messages, settings=settings)
     if not ids:
         return

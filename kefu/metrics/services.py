@@ -2,6 +2,7 @@
 
 from collections import defaultdict, namedtuple
 from collections.abc import Iterable
+from types import SimpleNamespace
 
 from django.db import transaction
 
@@ -12,6 +13,7 @@ from kefu.customers.services import customers_lock
 from kefu.orders.models import Order
 
 from . import facts as F
+from . import rows as R
 from .models import ZERO, AgentDay, AgentMonth, GroupMonth, OrderCredit, Reception, ShopPeriod, Turn
 
 CHUNK = 500
@@ -38,60 +40,53 @@ def facts_rebuild(*, shop: Shop, customer_ids: Iterable[int]) -> None:
 
 def facts_step(batch) -> None:
     """The metric facts of a BuyerBatch (kefu.metrics.rebuild): receptions, turns and order
-    credits recomputed from the buyers' raw rows; the roll-ups moved by the difference."""
+    credits recomputed from the buyers' raw rows; the roll-ups moved by the difference. Facts are
+    plain tuples read and written set-based (kefu.metrics.rows), never model instances."""
     shop, ids, s, spam, msgs = batch.shop, batch.ids, batch.settings, batch.spam, batch.messages
     orders: dict[int, list[F.Ord]] = defaultdict(list)
-    for row in Order.objects.filter(shop=shop, customer_id__in=ids).values_list(
-        "id", "customer_id", "created_at", "paid_at", "closed_at", "refunded_at", "paid_amount", "refund_amount"
-    ):
-        oid, cid, *rest = row
+    where, params = R.any_in(R.qn("customer_id"), ids)
+    for oid, cid, *rest in R.rows_select(Order, ORDER_FIELDS, f"{R.qn('shop_id')} = %s AND {where}",
+                                         [shop.id, *params]):
         orders[cid].append(F.Ord(oid, *rest))
 
     old_r = _load(Reception, ids)
     old_t = _load(Turn, ids)
     old_c = _load(OrderCredit, ids)
 
+    RR, TR, CR = _ROWS[Reception], _ROWS[Turn], _ROWS[OrderCredit]
     new_r, new_t, new_c = [], [], []
     for cid in ids:
         if cid in spam:
             continue
         bf = F.buyer_facts(msgs.get(cid, []), orders.get(cid, []), s)
         new_r += [
-            Reception(
-                shop=shop, customer_id=cid, agent_id=r.agent_id, day=r.day, first_buyer_at=r.first_buyer_at,
-                replied=r.replied, first_response_seconds=r.first_response_seconds,
-                first_response_business_seconds=r.first_response_business_seconds,
-                is_inquiry=r.is_inquiry, paid_same_day=r.paid_same_day,
-                paid_next_day=r.paid_next_day, paid_final=r.paid_final,
-            )
+            RR(None, r.agent_id, cid, r.day, r.first_buyer_at, r.replied, r.first_response_seconds,
+               r.first_response_business_seconds, r.is_inquiry, r.paid_same_day, r.paid_next_day, r.paid_final)
             for r in bf.receptions
         ]
         new_t += [
-            Turn(
-                shop=shop, customer_id=cid, agent_id=t.agent_id, started_at=t.started_at,
-                start_day=t.start_day, replied_at=t.replied_at, reply_day=t.reply_day,
-                seconds=t.seconds, business_seconds=t.business_seconds,
-            )
+            TR(None, t.agent_id, cid, t.started_at, t.start_day, t.replied_at, t.reply_day, t.seconds,
+               t.business_seconds)
             for t in bf.turns
         ]
         new_c += [
-            OrderCredit(
-                shop=shop, customer_id=cid, order_id=c.order_id, agent_id=c.agent_id, pay_day=c.pay_day,
-                created_day=c.created_day, paid_amount=c.paid_amount, refund_amount=c.refund_amount,
-                taken_back=c.taken_back,
-            )
+            CR(None, c.agent_id, c.order_id, cid, c.pay_day, c.created_day, c.paid_amount, c.refund_amount,
+               c.taken_back)
             for c in bf.credits
         ]
 
     # Write only the facts that changed; unchanged facts add the same to both sides of the delta.
-    gone_r, added_r = _sync(Reception, old_r, new_r)
-    gone_t, added_t = _sync(Turn, old_t, new_t)
-    gone_c, added_c = _sync(OrderCredit, old_c, new_c)
+    gone_r, added_r = _sync(shop, Reception, old_r, new_r)
+    gone_t, added_t = _sync(shop, Turn, old_t, new_t)
+    gone_c, added_c = _sync(shop, OrderCredit, old_c, new_c)
     before = F.contributions(gone_r, gone_t, gone_c, s.slow_seconds, s.tz)
     after = F.contributions(added_r, added_t, added_c, s.slow_seconds, s.tz)
 
     _apply_delta(shop, before, after, _paying(old_c), _paying(new_c), _silent(gone_c, added_c))
 
+
+ORDER_FIELDS = ("id", "customer_id", "created_at", "paid_at", "closed_at", "refunded_at", "paid_amount",
+                "refund_amount")
 
 # (identity fields, value fields) of each fact: a fact is rewritten only when its values change.
 FACT_FIELDS = {
@@ -105,6 +100,7 @@ FACT_FIELDS = {
 }
 
 
+# A fact as a light tuple: (id, agent_id, identity and value fields in FACT_FIELDS' order).
 _ROWS = {
     model: namedtuple(model.__name__ + "Row", dict.fromkeys(("id", "agent_id", *key, *val)))
     for model, (key, val) in FACT_FIELDS.items()
@@ -114,10 +110,11 @@ _ROWS = {
 def _load(model, customer_ids: list[int]) -> list:
     """Stored facts of these buyers as light tuples (model instances cost more than the query)."""
     row = _ROWS[model]
-    return [row(*v) for v in model.objects.filter(customer_id__in=customer_ids).values_list(*row._fields)]
+    where, params = R.any_in(R.qn("customer_id"), customer_ids)
+    return [row._make(v) for v in R.rows_select(model, row._fields, where, params)]
 
 
-def _sync(model, old: list, new: list) -> tuple[list, list]:
+def _sync(shop: Shop, model, old: list, new: list) -> tuple[list, list]:
     """Delete old facts that vanished or changed, insert new ones that are new or changed."""
     key_f, val_f = FACT_FIELDS[model]
     old_by = {}
@@ -133,11 +130,9 @@ def _sync(model, old: list, new: list) -> tuple[list, list]:
     gone = [o for key, (o, val) in old_by.items() if new_vals.get(key) != val]
     if len(old_by) != len(old):  # identity clash (should not happen): rewrite everything
         gone, added = old, new
-    if gone:
-        for i in range(0, len(gone), 500):
-            model.objects.filter(id__in=[o.id for o in gone[i : i + 500]]).delete()
-    if added:
-        model.objects.bulk_create(added, batch_size=1000)
+    R.rows_delete(model, [o.id for o in gone])
+    fields = _ROWS[model]._fields[1:]
+    R.rows_insert(model, ("shop_id", *fields), [(shop.id, *n[1:]) for n in added])
     return gone, added
 
 
@@ -225,35 +220,41 @@ def _by_month(agg: dict) -> dict:
 
 def _move(model, period: str, shop: Shop, before: dict, after: dict, scalars, hists) -> dict:
     """Move the roll-up rows of these keys by after − before; returns {key: (row, histogram change)}
-    for the rows whose histograms moved."""
+    for the rows whose histograms moved (row: a namespace with the row's fields as moved)."""
     keys = sorted(set(before) | set(after))
     if not keys:
         return {}
-    agents = {k[0] for k in keys}
-    periods = {k[1] for k in keys}
-    extra = {}
-    if model is AgentMonth:  # a new month row rolls into the agent's present group
-        group_of = dict(Agent.objects.filter(id__in=agents).values_list("id", "group"))
-        extra = {a: {"rolled_group": group_of.get(a, "")} for a in agents}
-    model.objects.bulk_create(
-        [model(shop=shop, agent_id=a, **{period: p}, **extra.get(a, {})) for a, p in keys],
-        ignore_conflicts=True, batch_size=1000,
-    )
-    rows = {
-        (r.agent_id, getattr(r, period)): r
-        for r in model.objects.select_for_update()
-        .filter(agent_id__in=agents, **{f"{period}__in": periods})
-        .order_by("agent_id", period)
-    }
+    agents = sorted({k[0] for k in keys})
+    periods = sorted({k[1] for k in keys})
+    medians = list(F.MEDIANS) if model is AgentMonth else []
+    extra = ("rolled_group",) if model is AgentMonth else ()
+    fields = ("id", "agent_id", period, *extra, *scalars, *hists, *medians)
+    where_a, pa = R.any_in(R.qn("agent_id"), agents)
+    where = f"{R.qn('shop_id')} = %s AND {where_a} AND {R.qn(period)} IN ({', '.join(['%s'] * len(periods))})"
+    params = [shop.id, *pa, *periods]
+    present = {(a, p) for a, p in R.rows_select(model, ("agent_id", period), where, params)}
+    missing = [k for k in keys if k not in present]
+    if missing:
+        if model is AgentMonth:  # a new month row rolls into the agent's present group
+            group_of = dict(Agent.objects.filter(id__in={a for a, _ in missing}).values_list("id", "group"))
+            R.rows_insert(model, ("shop_id", "agent_id", period, "rolled_group"),
+                          [(shop.id, a, p, group_of.get(a, "")) for a, p in missing], ignore_conflicts=True)
+        else:
+            R.rows_insert(model, ("shop_id", "agent_id", period), [(shop.id, a, p) for a, p in missing],
+                          ignore_conflicts=True)
+    rows = {(r[1], r[2]): r for r in R.rows_select(model, fields, where, params,
+                                                    order=f"{R.qn('agent_id')}, {R.qn(period)}", lock=True)}
     changed, moved = [], {}
+    n_head = 3 + len(extra)
     for key in keys:
         b, a = before.get(key), after.get(key)
-        row = rows[key]
+        got = rows[key]
+        values = dict(zip(fields[n_head:], got[n_head:], strict=True))
         dirty = False
         for f in scalars:
             diff = (a.get(f, 0) if a else 0) - (b.get(f, 0) if b else 0)
             if diff:
-                setattr(row, f, getattr(row, f) + diff)
+                values[f] += diff
                 dirty = True
         change = {}
         for h in hists:
@@ -261,20 +262,18 @@ def _move(model, period: str, shop: Shop, before: dict, after: dict, scalars, hi
             if not delta:
                 continue
             change[h] = delta
-            hist = dict(getattr(row, h))
+            hist = dict(values[h])
             F.hist_add(hist, delta)
-            setattr(row, h, hist)
+            values[h] = hist
             dirty = True
         if change:
-            moved[key] = (row, change)
             if model is AgentMonth:
                 for name, h in F.MEDIANS.items():
-                    setattr(row, name, F.median_from_hist(getattr(row, h)))
+                    values[name] = F.median_from_hist(values[h])
+            moved[key] = (SimpleNamespace(rolled_group=got[3] if extra else None), change)
         if dirty:
-            changed.append(row)
-    if changed:
-        medians = list(F.MEDIANS) if model is AgentMonth else []
-        bulk_update_rows(model, changed, [*scalars, *hists, *medians])
+            changed.append((got[0], *(values[f] for f in fields[n_head:])))
+    R.rows_update(model, fields[n_head:], changed)
     return moved
 
 

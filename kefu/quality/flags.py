@@ -11,12 +11,15 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db import connection
 from django.utils import timezone
 
 from kefu.complaints.sentiment import analyse
-from kefu.conversations.models import Conversation, Message
+from kefu.conversations.models import Conversation
 from kefu.core.models import Shop
 from kefu.core.timeutil import ServiceHours, shop_day
+from kefu.metrics import facts as F
+from kefu.metrics import rows as R
 
 from .enums import FlagKind
 from .models import ConversationFlag, QaSettings
@@ -73,18 +76,27 @@ RUDE_EXCEPTIONS = re.compile(r"财源滚滚|滚动|打滚|滚筒|无语言")
 
 
 def banned_hits(text: str, words: list[str]) -> list[str]:
-    t = BANNED_EXCEPTIONS.sub("　", _norm(text).lower())
-    return [w for w in words if w.lower() in t]
+    return _listed(BANNED_EXCEPTIONS, _norm(text).lower(), words)
 
 
 def rude_hits(text: str, words: list[str]) -> list[str]:
-    t = RUDE_EXCEPTIONS.sub("　", _norm(text).lower())
-    return [w for w in words if w.lower() in t]
+    return _listed(RUDE_EXCEPTIONS, _norm(text).lower(), words)
+
+
+def _listed(exceptions: re.Pattern, lowered: str, words: list[str], lowered_words: list[str] | None = None) -> list[str]:
+    """The listed words in a normalised, lower-cased text once the harmless phrases are blanked."""
+    t = exceptions.sub("　", lowered)
+    if lowered_words is None:
+        lowered_words = [w.lower() for w in words]
+    return [w for w, low in zip(words, lowered_words, strict=True) if low in t]
 
 
 def promise_hits(text: str) -> list[str]:
     """What the agent promised: 'reply_time', 'compensation', 'guarantee' (in that order)."""
-    t = _norm(text)
+    return _promises(_norm(text))
+
+
+def _promises(t: str) -> list[str]:
     out = []
     if _REPLY_TIME.search(t):
         out.append("reply_time")
@@ -130,6 +142,10 @@ class FlagSpec:
     hours: ServiceHours
     tz: object
 
+    def __post_init__(self):
+        self.rude_lowered = [w.lower() for w in self.rude]
+        self.banned_lowered = [w.lower() for w in self.banned]
+
     @classmethod
     def for_shop(cls, shop: Shop) -> "FlagSpec":
         qs = qa_settings(shop)
@@ -159,13 +175,15 @@ def message_hits(m, spec: FlagSpec) -> list[Hit]:
         if angry:
             out.append(Hit(FlagKind.ANGER, f"{anger:.1f}"))
     elif m.sender == AGENT:
-        rude = rude_hits(m.text, spec.rude)
+        t = _norm(m.text)  # once for the three detectors
+        lowered = t.lower()
+        rude = _listed(RUDE_EXCEPTIONS, lowered, spec.rude, spec.rude_lowered)
         if rude:
             out.append(Hit(FlagKind.RUDE, ",".join(rude)))
-        banned = banned_hits(m.text, spec.banned)
+        banned = _listed(BANNED_EXCEPTIONS, lowered, spec.banned, spec.banned_lowered)
         if banned:
             out.append(Hit(FlagKind.BANNED, ",".join(banned)))
-        promises = promise_hits(m.text)
+        promises = _promises(t)
         if promises:
             out.append(Hit(FlagKind.PROMISE, ",".join(promises)))
         if not _inside_hours(spec.hours, spec.tz, m.sent_at):
@@ -201,73 +219,89 @@ def conversation_flags(messages: list, spec: FlagSpec) -> list[tuple[object, Hit
 
 def flags_step(batch) -> None:
     """The rebuild step (kefu.metrics.rebuild.REBUILD_STEPS, after the conversations): the QA-3 flags
-    of the locked buyers' conversations, recomputed whenever their messages change."""
-    flags_refresh(shop=batch.shop, customer_ids=[i for i in batch.ids if i not in batch.spam])
+    of the locked buyers' conversations, recomputed whenever their messages change (from the
+    messages the batch read once for every step)."""
+    flags_refresh(shop=batch.shop, customer_ids=[i for i in batch.ids if i not in batch.spam],
+                  messages=batch.messages)
 
 
-def flags_refresh(*, shop: Shop, customer_ids, since: dt.datetime | None = None, now: dt.datetime | None = None) -> int:
+FLAG_FIELDS = ("shop_id", "customer_id", "conversation_id", "message_id", "agent_id", "kind", "detail", "at", "day")
+
+
+def flags_refresh(*, shop: Shop, customer_ids, since: dt.datetime | None = None, now: dt.datetime | None = None,
+                  messages: dict | None = None) -> int:
     """Recompute the flags of these buyers' conversations (those ending at or after `since`, all when
     None) and store the difference. Idempotent. Promises made in the last 24 hours create the
-    follow-up that keeps them (a 待查问题 for the agent), once per message. Returns flags stored."""
+    follow-up that keeps them (a 待查问题 for the agent), once per message. Returns flags stored.
+
+    `messages`: every message of these buyers (buyer id → kefu.metrics.facts.Msg with its text),
+    when the caller has read them already; read here otherwise."""
+    from kefu.followups.services import PROMISED_ANSWER_MAX
+    from kefu.metrics.rebuild import load_messages
+
     ids = sorted(set(customer_ids))
     if not ids:
         return 0
     now = now or timezone.now()
     spec = FlagSpec.for_shop(shop)
-    convs = Conversation.objects.filter(shop=shop, customer_id__in=ids)
+    where, params = R.any_in(R.qn("customer_id"), ids)
+    where = f"{R.qn('shop_id')} = %s AND {where}"
+    params = [shop.id, *params]
     if since is not None:
-        convs = convs.filter(ended_at__gte=since)
-    convs = list(convs.values_list("id", "customer_id", "started_at", "ended_at"))
+        where += f" AND {R.qn('ended_at')} >= %s"
+        params.append(since if connection.vendor == "postgresql" else connection.ops.adapt_datetimefield_value(since))
+    convs = R.rows_select(Conversation, ("id", "customer_id", "started_at", "ended_at"), where, params)
     if not convs:
         return 0
-    lo = min(c[2] for c in convs)
-    msgs: dict[int, list] = {}
-    for m in (Message.objects.filter(shop=shop, customer_id__in=ids, sent_at__gte=lo)
-              .only("id", "customer_id", "agent_id", "sender", "sent_at", "text", "message_id")
-              .order_by("customer_id", "sent_at", "id")):
-        msgs.setdefault(m.customer_id, []).append(m)
+    if messages is None:
+        messages = load_messages(shop, ids, text=True, since=min(c[2] for c in convs))
+    msgs = {cid: sorted(messages.get(cid, ()), key=F.sort_key) for cid in {c[1] for c in convs}}
     wanted: dict[tuple[int, str], tuple] = {}
     for conv_id, cid, started, ended in convs:
-        in_conv = [m for m in msgs.get(cid, []) if started <= m.sent_at <= ended]
-        in_conv.sort(key=lambda m: (m.sent_at, m.sender != BUYER, m.message_id))
+        in_conv = [m for m in msgs[cid] if started <= m.sent_at <= ended]
         for m, hit in conversation_flags(in_conv, spec):
-            wanted[(m.id, hit.kind)] = (conv_id, m, hit)
-    conv_ids = [c[0] for c in convs]
-    existing = {(f.message_id, f.kind): f for f in ConversationFlag.objects.filter(conversation_id__in=conv_ids)}
-    stale = [f.pk for key, f in existing.items() if key not in wanted]
-    if stale:
-        ConversationFlag.objects.filter(pk__in=stale).delete()
+            wanted[(m.id, hit.kind)] = (conv_id, cid, m, hit)
+    conv_where, conv_params = R.any_in(R.qn("conversation_id"), [c[0] for c in convs])
+    existing = {(m, k): (pk, conv, detail) for pk, m, k, conv, detail in R.rows_select(
+        ConversationFlag, ("id", "message_id", "kind", "conversation_id", "detail"), conv_where, conv_params)}
+    R.rows_delete(ConversationFlag, [f[0] for key, f in existing.items() if key not in wanted])
     # A message may already carry the flag under a conversation id that was rebuilt: re-point it.
-    moved = ConversationFlag.objects.filter(shop=shop, message_id__in=[k[0] for k in wanted if k not in existing])
-    moved_keys = {(f.message_id, f.kind): f for f in moved}
-    create, update = [], []
-    for key, (conv_id, m, hit) in wanted.items():
-        f = existing.get(key) or moved_keys.get(key)
-        agent_id = m.agent_id
+    new_messages = sorted({k[0] for k in wanted if k not in existing})
+    moved = {}
+    if new_messages:
+        m_where, m_params = R.any_in(R.qn("message_id"), new_messages)
+        moved = {(m, k): (pk, conv, detail) for pk, m, k, conv, detail in R.rows_select(
+            ConversationFlag, ("id", "message_id", "kind", "conversation_id", "detail"),
+            f"{R.qn('shop_id')} = %s AND {m_where}", [shop.id, *m_params])}
+    create, update, promises = [], [], []
+    for key, (conv_id, cid, m, hit) in wanted.items():
+        f = existing.get(key) or moved.get(key)
+        detail = hit.detail[:200]
         if f is None:
-            create.append(ConversationFlag(shop=shop, customer_id=m.customer_id, conversation_id=conv_id, message=m,
-                                           agent_id=agent_id, kind=hit.kind, detail=hit.detail[:200], at=m.sent_at,
-                                           day=shop_day(m.sent_at, shop.tz)))
-        elif f.conversation_id != conv_id or f.detail != hit.detail[:200]:
-            f.conversation_id, f.detail = conv_id, hit.detail[:200]
-            update.append(f)
-    if update:
-        ConversationFlag.objects.bulk_update(update, ["conversation", "detail"])
-    if create:
-        ConversationFlag.objects.bulk_create(create, batch_size=500)
-        _promise_followups(shop=shop, flags=[f for f in create if f.kind == FlagKind.PROMISE], now=now)
+            create.append((shop.id, cid, conv_id, m.id, m.agent_id, hit.kind, detail, m.sent_at,
+                           shop_day(m.sent_at, shop.tz)))
+            if hit.kind == FlagKind.PROMISE and m.agent_id is not None and m.sent_at >= now - PROMISED_ANSWER_MAX:
+                promises.append(m.id)
+        elif f[1] != conv_id or f[2] != detail:
+            update.append((f[0], conv_id, detail))
+    R.rows_update(ConversationFlag, ("conversation_id", "detail"), update)
+    R.rows_insert(ConversationFlag, FLAG_FIELDS, create)
+    if promises:
+        _promise_followups(shop=shop, message_ids=promises, now=now)
     return len(wanted)
 
 
-def _promise_followups(*, shop: Shop, flags: list, now: dt.datetime) -> None:
+def _promise_followups(*, shop: Shop, message_ids: list[int], now: dt.datetime) -> None:
     """The follow-up a fresh promise should create: 待查问题 for the promising agent, due when promised
-    (at most 24 h). Promises older than a day (imports of history) create none."""
+    (at most 24 h), for the promise flags just stored on these messages (in this order). Promises
+    older than a day (imports of history) create none (the caller leaves them out)."""
     from kefu.followups.enums import FollowUpKind
     from kefu.followups.services import PROMISED_ANSWER_MAX, followup_create
 
-    for f in flags:
-        if f.agent_id is None or f.at < now - PROMISED_ANSWER_MAX:
-            continue
+    flags = {f.message_id: f for f in ConversationFlag.objects.filter(
+        shop=shop, kind=FlagKind.PROMISE, message_id__in=message_ids).select_related("message", "agent", "customer")}
+    for mid in message_ids:
+        f = flags[mid]
         hours = promised_hours(f.message.text)
         due = f.at + (dt.timedelta(hours=hours) if hours else PROMISED_ANSWER_MAX)
         due = min(max(due, now + dt.timedelta(minutes=5)), now + PROMISED_ANSWER_MAX)

@@ -77,9 +77,9 @@ def test_transfer_and_an_import_of_the_same_buyer_do_not_deadlock(monkeypatch, s
     # Hold each transaction's first lock a while, so the two interleave.
     slow_rebuild, slow_event = rebuild.load_messages, routing.event
 
-    def rebuild_slowly(*args):
+    def rebuild_slowly(*args, **kw):
         time.sleep(0.3)
-        return slow_rebuild(*args)
+        return slow_rebuild(*args, **kw)
 
     def event_slowly(*args, **kw):
         out = slow_event(*args, **kw)
