@@ -6,20 +6,25 @@ from django.utils.translation import gettext_lazy as _
 
 from kefu.metrics.kpi import FigureSet, ratio
 
-from .selectors import csat_sums, review_level_sums, revision_sums
+from .selectors import rating_sums, review_level_sums, revision_sums
 
 
-def _sums(*, shop, date_from, date_to, agent_ids=None) -> dict[int, dict]:
+def _sums(*, shop, ranges, agent_ids=None) -> list[dict[int, dict]]:
+    ratings = rating_sums(shop=shop, ranges=ranges, agent_ids=agent_ids)
+    revisions = revision_sums(shop=shop, ranges=ranges, agent_ids=agent_ids)
+    levels = review_level_sums(shop=shop, ranges=ranges, agent_ids=agent_ids)
+    return [_sums_of_range(*parts) for parts in zip(ratings, revisions, levels, strict=True)]
+
+
+def _sums_of_range(ratings: dict, revisions: dict, levels: dict) -> dict[int, dict]:
     out: dict[int, dict] = {}
-    for agent_id, s in csat_sums(shop=shop, date_from=date_from, date_to=date_to, agent_ids=agent_ids).items():
-        out[agent_id] = {"rating_invitations": s.get("invitations", 0), "ratings": s.get("rated", 0),
-                         "ratings_satisfied": s.get("satisfied", 0)}
-    for agent_id, (closed, revised) in revision_sums(shop=shop, date_from=date_from, date_to=date_to,
-                                                     agent_ids=agent_ids).items():
+    for agent_id, s in ratings.items():
+        out[agent_id] = {"rating_invitations": s["invitations"], "ratings": s["rated"],
+                         "ratings_satisfied": s["satisfied"]}
+    for agent_id, (closed, revised) in revisions.items():
         if agent_id is not None:
             out.setdefault(agent_id, {}).update(review_tasks_closed=closed, reviews_revised=revised)
-    for agent_id, (good, medium, bad) in review_level_sums(shop=shop, date_from=date_from, date_to=date_to,
-                                                           agent_ids=agent_ids).items():
+    for agent_id, (good, medium, bad) in levels.items():
         if agent_id is not None:
             out.setdefault(agent_id, {}).update(good_reviews=good, medium_reviews=medium, bad_reviews=bad)
     return out

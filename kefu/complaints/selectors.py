@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from kefu.core.access import sees_whole_shop
 from kefu.core.models import Agent, Shop
-from kefu.core.timeutil import day_bounds
+from kefu.metrics.ranges import sums_per_range
 
 from .enums import SATISFIED_SCORES, ReviewLevel, ReviewOutcome, ReviewTaskState, Verdict
 from .models import AgentComplaint, Complaint, Dispute, RatingInvitation, Review, ReviewTask
@@ -109,22 +109,21 @@ class RevisionRow:
         return round(self.revised / self.closed, 4) if self.closed else None
 
 
-def revision_sums(*, shop: Shop, date_from: dt.date, date_to: dt.date, agent_ids=None) -> dict:
-    """{agent id | None: (closed, revised)} over review tasks closed in the shop days [from, to].
-    The agent is the review's (the import's agent_id, else the order's credited agent)."""
-    start, _ = day_bounds(date_from, shop.tz)
-    _, end = day_bounds(date_to, shop.tz)
-    qs = ReviewTask.objects.filter(shop=shop, state=ReviewTaskState.CLOSED, closed_at__gte=start, closed_at__lt=end)
+def revision_sums(*, shop: Shop, ranges, agent_ids=None) -> list[dict]:
+    """Per (from, to) range: {agent id | None: (closed, revised)} over review tasks closed in its
+    shop days. The agent is the review's (the import's agent_id, else the order's credited agent)."""
+    qs = ReviewTask.objects.filter(shop=shop, state=ReviewTaskState.CLOSED)
     if agent_ids is not None:
         qs = qs.filter(review__agent_id__in=agent_ids)
-    rows = (qs.values("review__agent_id")
-            .annotate(closed=Count("id"), revised=Count("id", filter=Q(outcome=ReviewOutcome.REVISED))))
-    return {r["review__agent_id"]: (r["closed"], r["revised"]) for r in rows}
+    revised = Q(outcome=ReviewOutcome.REVISED)
+    per_range = sums_per_range(qs, key="review__agent_id", ranges=ranges, field="closed_at", tz=shop.tz,
+                               aggregates={"closed": Count("id"), "revised": Count("id", filter=revised)})
+    return [{k: (r["closed"], r["revised"]) for k, r in rows.items()} for rows in per_range]
 
 
 def revision_rates(*, shop: Shop, date_from: dt.date, date_to: dt.date) -> tuple[list[RevisionRow], RevisionRow]:
     """Revision rate (revised / closed review tasks) per agent, and the shop's."""
-    sums = revision_sums(shop=shop, date_from=date_from, date_to=date_to)
+    sums = revision_sums(shop=shop, ranges=[(date_from, date_to)])[0]
     names = dict(Agent.objects.filter(shop=shop, pk__in=[k for k in sums if k]).values_list("id", "name"))
     rows = [RevisionRow(agent_id=k, name=names.get(k, "") if k else _("静默（无客服）"), closed=c, revised=r)
             for k, (c, r) in sums.items()]
@@ -134,18 +133,19 @@ def revision_rates(*, shop: Shop, date_from: dt.date, date_to: dt.date) -> tuple
     return rows, total
 
 
-def review_level_sums(*, shop: Shop, date_from: dt.date, date_to: dt.date, agent_ids=None) -> dict:
-    """{agent id: (good, medium, bad)} of reviews written in the range (KPI-3's 好评数 beside §12's
-    中差评; the agent is the one the review's order is credited to, None = silent)."""
-    start, _ = day_bounds(date_from, shop.tz)
-    _, end = day_bounds(date_to, shop.tz)
-    qs = Review.objects.filter(shop=shop, created_at__gte=start, created_at__lt=end)
+def review_level_sums(*, shop: Shop, ranges, agent_ids=None) -> list[dict]:
+    """Per (from, to) range: {agent id: (good, medium, bad)} of reviews written in its shop days
+    (KPI-3's 好评数 beside §12's 中差评; the agent is the one the review's order is credited to,
+    None = silent)."""
+    qs = Review.objects.filter(shop=shop)
     if agent_ids is not None:
         qs = qs.filter(agent_id__in=agent_ids)
-    rows = qs.values("agent_id").annotate(good=Count("id", filter=Q(level=ReviewLevel.GOOD)),
-                                          medium=Count("id", filter=Q(level=ReviewLevel.MEDIUM)),
-                                          bad=Count("id", filter=Q(level=ReviewLevel.BAD)))
-    return {r["agent_id"]: (r["good"], r["medium"], r["bad"]) for r in rows}
+    per_range = sums_per_range(
+        qs, key="agent_id", ranges=ranges, field="created_at", tz=shop.tz,
+        aggregates={"good": Count("id", filter=Q(level=ReviewLevel.GOOD)),
+                    "medium": Count("id", filter=Q(level=ReviewLevel.MEDIUM)),
+                    "bad": Count("id", filter=Q(level=ReviewLevel.BAD))})
+    return [{k: (r["good"], r["medium"], r["bad"]) for k, r in rows.items()} for rows in per_range]
 
 
 # ---------------------------------------------------------------- disputes
@@ -169,21 +169,28 @@ def dispute_get_for_user(*, shop: Shop, member: Agent | None, id: int) -> Disput
 
 # ---------------------------------------------------------------- CSAT (§12)
 
+def rating_sums(*, shop: Shop, ranges, agent_ids=None) -> list[dict[int, dict]]:
+    """Per (from, to) range: {agent id: invitations, rated invitations, satisfied ratings (top two
+    levels)} over receptions of its shop days."""
+    qs = RatingInvitation.objects.filter(shop=shop)
+    if agent_ids is not None:
+        qs = qs.filter(agent_id__in=agent_ids)
+    satisfied = Q(rating__score__in=SATISFIED_SCORES)
+    return sums_per_range(qs, key="agent_id", ranges=ranges, field="day",
+                          aggregates={"invitations": Count("id"), "rated": Count("rating"),
+                                      "satisfied": Count("rating", filter=satisfied)})
+
+
 def csat_sums(*, shop: Shop, date_from: dt.date, date_to: dt.date, agent_ids=None) -> dict[int, dict]:
     """Additive sums per agent over receptions of the shop days [from, to]: invitations, rated
     invitations, satisfied ratings (top two levels), replied receptions (邀评率's denominator)."""
     from kefu.metrics.models import AgentDay
 
-    inv = RatingInvitation.objects.filter(shop=shop, day__gte=date_from, day__lte=date_to)
+    out = rating_sums(shop=shop, ranges=[(date_from, date_to)], agent_ids=agent_ids)[0]
     # Replied receptions from the KPI roll-up (spam left out there): the cost stays flat as chats grow.
     rec = AgentDay.objects.filter(shop=shop, day__gte=date_from, day__lte=date_to, replied_receptions__gt=0)
     if agent_ids is not None:
-        inv, rec = inv.filter(agent_id__in=agent_ids), rec.filter(agent_id__in=agent_ids)
-    out: dict[int, dict] = {}
-    for r in inv.values("agent_id").annotate(
-            n=Count("id"), rated=Count("rating"),
-            satisfied=Count("rating", filter=Q(rating__score__in=SATISFIED_SCORES))):
-        out[r["agent_id"]] = {"invitations": r["n"], "rated": r["rated"], "satisfied": r["satisfied"]}
+        rec = rec.filter(agent_id__in=agent_ids)
     for r in rec.values("agent_id").annotate(n=Sum("replied_receptions")):
         out.setdefault(r["agent_id"], {"invitations": 0, "rated": 0, "satisfied": 0})["replied_receptions"] = r["n"]
     return out

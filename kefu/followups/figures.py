@@ -10,12 +10,12 @@ from django.utils.translation import gettext_lazy as _
 
 from kefu.metrics.kpi import FigureSet, money, ratio
 
-from .selectors import payment_reminder_figures
+from .selectors import payment_reminder_figures_per_range
 
 
-def _sums(*, shop, date_from, date_to, agent_ids=None) -> dict[int, dict]:
-    return {r.agent_id: {"closed": r.closed, "won": r.won, "recovered": r.recovered_sales}
-            for r in payment_reminder_figures(shop=shop, date_from=date_from, date_to=date_to, agent_ids=agent_ids)}
+def _sums(*, shop, ranges, agent_ids=None) -> list[dict[int, dict]]:
+    return [{r.agent_id: {"closed": r.closed, "won": r.won, "recovered": r.recovered_sales} for r in rows}
+            for rows in payment_reminder_figures_per_range(shop=shop, ranges=ranges, agent_ids=agent_ids)]
 
 
 def _figures(s: dict) -> dict:

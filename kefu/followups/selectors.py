@@ -11,6 +11,7 @@ from django.utils import timezone
 from kefu.core.access import sees_whole_shop
 from kefu.core.models import Agent, Shop
 from kefu.core.timeutil import day_bounds, shop_day
+from kefu.metrics.ranges import sums_per_range
 
 from .enums import ACTIVE_STATES, CLOSED_STATES, FollowUpKind, FollowUpState
 from .models import FollowUp
@@ -99,24 +100,30 @@ def payment_reminder_figures(*, shop: Shop, date_from: dt.date, date_to: dt.date
                              member: Agent | None = None, agent_ids=None) -> list[ReminderFigures]:
     """催付 success rate and recovered sales per agent, over reminders closed in [date_from, date_to]
     (shop days). An agent sees their own row; supervisors and integrations everyone's."""
-    start, _ = day_bounds(date_from, shop.tz)
-    _, end = day_bounds(date_to, shop.tz)
+    return payment_reminder_figures_per_range(shop=shop, ranges=[(date_from, date_to)], member=member,
+                                              agent_ids=agent_ids)[0]
+
+
+def payment_reminder_figures_per_range(*, shop: Shop, ranges, member: Agent | None = None,
+                                       agent_ids=None) -> list[list[ReminderFigures]]:
+    """payment_reminder_figures of several (from, to) ranges in one query (the KPI report's)."""
     qs = FollowUp.objects.filter(shop=shop, kind=FollowUpKind.PAYMENT_REMINDER,
-                                 state__in=(FollowUpState.CLOSED_WON, FollowUpState.CLOSED_LOST),
-                                 closed_at__gte=start, closed_at__lt=end)
+                                 state__in=(FollowUpState.CLOSED_WON, FollowUpState.CLOSED_LOST))
     if member is not None and not sees_whole_shop(member):
         qs = qs.filter(owner=member)
     if agent_ids is not None:
         qs = qs.filter(owner_id__in=agent_ids)
     won = Q(state=FollowUpState.CLOSED_WON)
-    rows = (qs.values("owner_id", "owner__name")
-            .annotate(closed=Count("id"), won=Count("id", filter=won),
-                      recovered=Sum("order__paid_amount", filter=won))
-            .order_by("owner__name", "owner_id"))
-    return [ReminderFigures(agent_id=r["owner_id"], name=r["owner__name"], closed=r["closed"], won=r["won"],
-                            lost=r["closed"] - r["won"],
-                            # SQLite sums decimals without their scale; money always shows cents
-                            recovered_sales=(r["recovered"] or ZERO).quantize(CENT)) for r in rows]
+    per_range = sums_per_range(
+        qs, key=("owner_id", "owner__name"), ranges=ranges, field="closed_at", tz=shop.tz,
+        aggregates={"closed": Count("id"), "won": Count("id", filter=won),
+                    "recovered": Sum("order__paid_amount", filter=won)})
+    return [sorted((ReminderFigures(agent_id=agent_id, name=name, closed=r["closed"], won=r["won"],
+                                    lost=r["closed"] - r["won"],
+                                    # SQLite sums decimals without their scale; money always shows cents
+                                    recovered_sales=(r["recovered"] or ZERO).quantize(CENT))
+                    for (agent_id, name), r in rows.items()), key=lambda f: (f.name is None, f.name or "", f.agent_id or 0))
+            for rows in per_range]
 
 
 def agents_of_shop(*, shop: Shop) -> list[Agent]:

@@ -21,6 +21,7 @@ from . import facts as F
 from .facts import median_from_hist
 from .models import AgentDay, AgentMonth, GroupMonth, OrderCredit, ShopPeriod
 from .queue import facts_lag
+from .ranges import DayRange, sums_per_range
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
@@ -45,8 +46,9 @@ SCORE_COMPONENTS = {
 class FigureSet:
     """Figures another app adds to every KPI row (催付, SLA, CSAT …), read from that app's own facts.
 
-    `sums(shop=, date_from=, date_to=, agent_ids=)` returns additive numbers per agent id;
-    `figures(sums)` turns one agent's (or a group's merged) sums into the JSON fields, so group and
+    `sums(shop=, ranges=, agent_ids=)` returns, for each (date_from, date_to) of `ranges` in order,
+    additive numbers per agent id — one query for all ranges (kefu.metrics.ranges.sums_per_range),
+    since a dashboard reports today, the period and the previous period at once; `figures(sums)` turns one agent's (or a group's merged) sums into the JSON fields, so group and
     shop rows are computed from summed numerators and denominators, never averaged ratios.
     `fields` maps each JSON field to (label, kind), kind being count | rate | money | seconds.
     """
@@ -137,44 +139,50 @@ def _empty_sums() -> dict:
     return {k: 0 for k in F.SCALARS}
 
 
-def _collect(shop: Shop, date_from: dt.date, date_to: dt.date, agent_ids=None):
-    """Per-agent scalar sums (SQL) and the range's order credits."""
-    days = AgentDay.objects.filter(shop=shop, day__gte=date_from, day__lte=date_to)
-    credits = OrderCredit.objects.filter(shop=shop, pay_day__gte=date_from, pay_day__lte=date_to)
+def _collect(shop: Shop, ranges: list[DayRange], agent_ids=None) -> list[dict[int, dict]]:
+    """Per range, per agent: the scalar sums of the roll-up (one query for all ranges)."""
+    days = AgentDay.objects.filter(shop=shop)
     if agent_ids is not None:
         days = days.filter(agent_id__in=agent_ids)
-    sums: dict[int, dict] = {}
-    for row in days.values("agent_id").annotate(**{f: Sum(f) for f in F.SCALARS}):
-        agent_id = row.pop("agent_id")
-        if not any(row.values()):  # roll-up rows left at zero after the agent's facts moved away
-            continue
-        sums[agent_id] = {k: v or 0 for k, v in row.items()}
-    return sums, credits
+    out = []
+    for rows in sums_per_range(days, key="agent_id", ranges=ranges, field="day",
+                               aggregates={f: Sum(f) for f in F.SCALARS}):
+        # roll-up rows left at zero after the agent's facts moved away give no row
+        out.append({aid: {k: v or 0 for k, v in row.items()} for aid, row in rows.items() if any(row.values())})
+    return out
 
 
-def _agent_hists(shop: Shop, date_from: dt.date, date_to: dt.date, agent_ids=None) -> dict:
-    """agent → histogram name → {seconds (str): count}, merged over the range (month rows for
-    its whole months, day rows for the rest)."""
-    hists: dict[int, dict] = defaultdict(dict)
-    months, loose_days = _split_months(date_from, date_to)
+def _agent_hists(shop: Shop, ranges: list[DayRange], agent_ids=None) -> list[dict]:
+    """Per range: agent → histogram name → {seconds (str): count}, merged over the range (month
+    rows for its whole months, day rows for the rest); one query each for the months and the days
+    of all ranges."""
+    splits = [_split_months(date_from, date_to) for date_from, date_to in ranges]
+    out: list[dict[int, dict]] = [defaultdict(dict) for _ in ranges]
     sources = []
+    months = {m for ms, _ in splits for m in ms}
+    loose_days = {d for _, ds in splits for d in ds}
     if months:
-        sources.append(AgentMonth.objects.filter(shop=shop, month__in=months))
+        sources.append((AgentMonth.objects.filter(shop=shop, month__in=months), "month", [set(ms) for ms, _ in splits]))
     if loose_days:
-        sources.append(AgentDay.objects.filter(shop=shop, day__in=loose_days))
-    for qs in sources:
+        sources.append((AgentDay.objects.filter(shop=shop, day__in=loose_days), "day", [set(ds) for _, ds in splits]))
+    for qs, field, held_by in sources:
         if agent_ids is not None:
             qs = qs.filter(agent_id__in=agent_ids)
-        for agent_id, *hs in qs.values_list("agent_id", *F.MEDIAN_HISTS):
-            target = hists[agent_id]
-            for name, h in zip(F.MEDIAN_HISTS, hs, strict=True):
-                t = target.get(name)
-                if t is None:  # the first row's freshly decoded dict is used as it is (no copy)
-                    target[name] = h
+        for agent_id, when, *hs in qs.values_list("agent_id", field, *F.MEDIAN_HISTS):
+            fresh = True  # the row's freshly decoded dicts are used as they are by one range (no copy)
+            for i, held in enumerate(held_by):
+                if when not in held:
                     continue
-                for k, n in h.items():
-                    t[k] = t.get(k, 0) + n
-    return hists
+                target = out[i][agent_id]
+                for name, h in zip(F.MEDIAN_HISTS, hs, strict=True):
+                    t = target.get(name)
+                    if t is None:
+                        target[name] = h if fresh else dict(h)
+                        continue
+                    for k, n in h.items():
+                        t[k] = t.get(k, 0) + n
+                fresh = False
+    return out
 
 
 def _group_month_hists(shop: Shop, month: dt.date) -> dict[str, dict]:
@@ -240,15 +248,47 @@ def kpi_report(
     """The report of issue 2's JSON shape. `by` = agent | group | shop.
 
     `lag_seconds`: how old the oldest change not yet in these figures is (0 = current; ADR 0004)."""
-    sums, credits = _collect(shop, date_from, date_to, agent_ids)
-    extra = [(fs, fs.sums(shop=shop, date_from=date_from, date_to=date_to, agent_ids=agent_ids))
-             for fs in figure_sets()]
-    for _fs, per_agent in extra:  # an agent with only (say) 催付 results still gets a row
-        for aid in per_agent:
-            sums.setdefault(aid, _empty_sums())
+    return kpi_reports(shop=shop, ranges=[(date_from, date_to)], by=by, agent_ids=agent_ids)[0]
+
+
+def kpi_reports(*, shop: Shop, ranges, by: str = "agent", agent_ids=None) -> list[dict]:
+    """kpi_report of each (date_from, date_to) of `ranges`, in order, read together: the roll-up
+    sums, every figure set, the agents' names, histograms and silent orders take one query for all
+    ranges (a dashboard shows today, the period and the previous period); each report is what
+    kpi_report gives for its range alone."""
+    if by not in ("agent", "group", "shop"):
+        raise ValueError("by must be agent, group or shop")
+    ranges = [(date_from, date_to) for date_from, date_to in ranges]
+    sums_per = _collect(shop, ranges, agent_ids)
+    extras = [(fs, fs.sums(shop=shop, ranges=ranges, agent_ids=agent_ids)) for fs in figure_sets()]
+    for i, sums in enumerate(sums_per):
+        for _fs, per_range in extras:  # an agent with only (say) 催付 results still gets a row
+            for aid in per_range[i]:
+                sums.setdefault(aid, _empty_sums())
     # Name and group only: a thousand model instances cost more than the report's sums.
-    agents = {i: _AgentRow(name, group)
-              for i, name, group in Agent.objects.filter(shop=shop, id__in=set(sums)).values_list("id", "name", "group")}
+    agents = {i: _AgentRow(name, group) for i, name, group in Agent.objects.filter(
+        shop=shop, id__in={aid for sums in sums_per for aid in sums}).values_list("id", "name", "group")}
+    # Team medians of a whole calendar month come from the group rows; other ranges merge histograms.
+    team_months = [_one_month(*r) if agent_ids is None else None for r in ranges]
+    merge = [i for i, month in enumerate(team_months) if month is None]
+    hists = dict(zip(merge, _agent_hists(shop, [ranges[i] for i in merge], agent_ids), strict=True))
+    silent = sums_per_range(ShopPeriod.objects.filter(shop=shop, period=ShopPeriod.DAY), key="shop_id",
+                            ranges=ranges, field="start",
+                            aggregates={"n": Sum("silent_orders"), "amount": Sum("silent_sales")})
+    lag = facts_lag(shop=shop)
+    return [
+        _report(shop, r, by, agent_ids, sums=sums_per[i], extra=[(fs, per_range[i]) for fs, per_range in extras],
+                agents=agents, hists=hists.get(i), team_month=team_months[i],
+                silent=silent[i].get(shop.id, {"n": None, "amount": None}), lag=lag)
+        for i, r in enumerate(ranges)
+    ]
+
+
+def _report(shop: Shop, day_range: DayRange, by: str, agent_ids, *, sums: dict, extra: list, agents: dict,
+            hists: dict | None, team_month: dt.date | None, silent: dict, lag: float) -> dict:
+    """One range's report from the sums read for all ranges (kpi_reports)."""
+    date_from, date_to = day_range
+    credits = OrderCredit.objects.filter(shop=shop, pay_day__gte=date_from, pay_day__lte=date_to)
 
     def extra_figures(ids) -> dict:
         out = {}
@@ -263,17 +303,14 @@ def kpi_report(
     # Medians. One calendar month reads each agent's stored medians and, for the whole team, the
     # group rows (a few histograms however many agents); other ranges merge the agents' histograms.
     month = _one_month(date_from, date_to)
-    team = None
+    team = _group_month_hists(shop, team_month) if team_month is not None else None
     if month is not None:
         qs = AgentMonth.objects.filter(shop=shop, month=month)
         if agent_ids is not None:
             qs = qs.filter(agent_id__in=agent_ids)
         agent_medians = {aid: dict(zip(F.MEDIANS, vals, strict=True))
                          for aid, *vals in qs.values_list("agent_id", *F.MEDIANS)}
-        if agent_ids is None:
-            team = _group_month_hists(shop, month)
-    hists = _agent_hists(shop, date_from, date_to, agent_ids) if team is None else {}
-    if month is None:
+    else:
         agent_medians = {aid: _medians(h) for aid, h in hists.items()}
 
     def merged(ids, group: str | None = None) -> tuple[dict, dict]:
@@ -314,12 +351,8 @@ def kpi_report(
         for g, ids in sorted(groups.items()):
             s, m = merged(ids, g)
             rows.append({"group": g, **_figures(s, m, group_buyers.get(g, 0)), **extra_figures(ids)})
-    elif by != "shop":
-        raise ValueError("by must be agent, group or shop")
 
     s, m = merged(list(sums))
-    silent = ShopPeriod.objects.filter(shop=shop, period=ShopPeriod.DAY, start__gte=date_from,
-                                       start__lte=date_to).aggregate(n=Sum("silent_orders"), amount=Sum("silent_sales"))
     totals = {**_figures(s, m, all_buyers or 0), **extra_figures(list(sums))}
     totals["silent_orders"] = silent["n"] or 0
     totals["silent_sales"] = money(silent["amount"])
@@ -327,7 +360,7 @@ def kpi_report(
     if by == "shop":
         rows = [{"shop": shop.code, **totals}]
     return {"shop": shop.code, "from": date_from.isoformat(), "to": date_to.isoformat(), key: rows,
-            "shop_totals": totals, "lag_seconds": facts_lag(shop=shop)}
+            "shop_totals": totals, "lag_seconds": lag}
 
 
 # 售后 agents take returns and complaints, not sales: they are never scored on these.

@@ -9,7 +9,7 @@ from kefu.core.errors import KefuError
 from kefu.core.models import Agent, Shop
 from kefu.core.timeutil import parse_day
 
-from .kpi import kpi_report
+from .kpi import kpi_reports
 from .models import OrderCredit
 
 MAX_RANGE_DAYS = 400
@@ -36,18 +36,26 @@ def kpi_report_for_viewer(*, shop: Shop, member: Agent | None, date_from: dt.dat
                           by: str = "agent") -> dict:
     """Supervisors, managers, admins and integrations see everything; an agent sees own figures
     and everyone's place in the ranking (001 publishes the ranking to the whole team)."""
+    return kpi_reports_for_viewer(shop=shop, member=member, ranges=[(date_from, date_to)], by=by)[0]
+
+
+def kpi_reports_for_viewer(*, shop: Shop, member: Agent | None, ranges, by: str = "agent",
+                           agent_ids=None) -> list[dict]:
+    """kpi_report_for_viewer of several (from, to) ranges, read together (kefu.metrics.kpi.kpi_reports).
+    `agent_ids` narrows the rows to those agents (a page that shows some agents' rows only)."""
     if by not in ("agent", "group", "shop"):
         raise KefuError("must be agent, group or shop", field="by")
     if member is not None and not sees_whole_shop(member):
         if by != "agent":
             raise KefuError("agents see the per-agent report only", field="by", code="forbidden")
-        report = kpi_report(shop=shop, date_from=date_from, date_to=date_to, by="agent")
-        report["agents"] = [
-            r if r["agent_id"] == member.id else {k: r[k] for k in RANKING_KEYS} for r in report["agents"]
-        ]
-        report["shop_totals"] = None
-        return report
-    return kpi_report(shop=shop, date_from=date_from, date_to=date_to, by=by)
+        reports = kpi_reports(shop=shop, ranges=ranges, by="agent", agent_ids=agent_ids)
+        for report in reports:
+            report["agents"] = [
+                r if r["agent_id"] == member.id else {k: r[k] for k in RANKING_KEYS} for r in report["agents"]
+            ]
+            report["shop_totals"] = None
+        return reports
+    return kpi_reports(shop=shop, ranges=ranges, by=by, agent_ids=agent_ids)
 
 
 # ---------------------------------------------------------------- credited orders, for other apps

@@ -6,11 +6,11 @@ from django.utils.translation import gettext_lazy as _
 from kefu.metrics.kpi import FigureSet
 
 from .scoring import mean_score
-from .selectors import qa_sums
+from .selectors import qa_sums_per_range
 
 
-def _sums(*, shop, date_from, date_to, agent_ids=None) -> dict[int, dict]:
-    return qa_sums(shop=shop, date_from=date_from, date_to=date_to, agent_ids=agent_ids)
+def _sums(*, shop, ranges, agent_ids=None) -> list[dict[int, dict]]:
+    return qa_sums_per_range(shop=shop, ranges=ranges, agent_ids=agent_ids)
 
 
 def _figures(s: dict) -> dict:

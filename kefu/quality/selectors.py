@@ -16,6 +16,7 @@ from django.http import Http404
 from kefu.conversations.models import Message
 from kefu.core.enums import Role
 from kefu.core.models import Agent, Shop
+from kefu.metrics.ranges import sums_per_range
 
 from . import scoring
 from .enums import VISIBLE_STATES, AppealState, SampleState
@@ -120,23 +121,30 @@ def appeals_open(*, shop: Shop, member: Agent | None) -> list[QaAppeal]:
 
 # ---------------------------------------------------------------- figures
 
-def _counted(shop: Shop, date_from: dt.date, date_to: dt.date) -> QuerySet[QaReview]:
+def _counting(shop: Shop) -> QuerySet[QaReview]:
     """The reviews that count: submitted (not calibrations), on their submission's shop day."""
-    return QaReview.objects.filter(shop=shop, state__in=VISIBLE_STATES, calibration_of__isnull=True,
-                                   submitted_day__gte=date_from, submitted_day__lte=date_to)
+    return QaReview.objects.filter(shop=shop, state__in=VISIBLE_STATES, calibration_of__isnull=True)
+
+
+def _counted(shop: Shop, date_from: dt.date, date_to: dt.date) -> QuerySet[QaReview]:
+    return _counting(shop).filter(submitted_day__gte=date_from, submitted_day__lte=date_to)
 
 
 def qa_sums(*, shop: Shop, date_from: dt.date, date_to: dt.date, agent_ids=None) -> dict[int, dict]:
     """Per agent: qa_reviews, qa_score_sum (Decimal), qa_auto_fails — additive, for the KPI figure set."""
-    qs = _counted(shop, date_from, date_to)
+    return qa_sums_per_range(shop=shop, ranges=[(date_from, date_to)], agent_ids=agent_ids)[0]
+
+
+def qa_sums_per_range(*, shop: Shop, ranges, agent_ids=None) -> list[dict[int, dict]]:
+    """qa_sums of several (from, to) ranges in one query."""
+    qs = _counting(shop)
     if agent_ids is not None:
         qs = qs.filter(agent_id__in=list(agent_ids))
-    out = {}
-    for agent_id, n, total, fails in (qs.values_list("agent_id").annotate(
-            n=Count("id"), total=Sum("score"), fails=Count("id", filter=Q(auto_failed=True)))
-            .values_list("agent_id", "n", "total", "fails")):
-        out[agent_id] = {"qa_reviews": n, "qa_score_sum": Decimal(total or 0), "qa_auto_fails": fails}
-    return out
+    fails = Q(auto_failed=True)
+    per_range = sums_per_range(qs, key="agent_id", ranges=ranges, field="submitted_day",
+                               aggregates={"n": Count("id"), "total": Sum("score"), "fails": Count("id", filter=fails)})
+    return [{agent_id: {"qa_reviews": r["n"], "qa_score_sum": Decimal(r["total"] or 0), "qa_auto_fails": r["fails"]}
+             for agent_id, r in rows.items()} for rows in per_range]
 
 
 def agent_trend(*, shop: Shop, agent: Agent, date_from: dt.date, date_to: dt.date) -> dict:

@@ -1,7 +1,7 @@
 """SLA figures of the KPI report (AFT-4): clocks settled, hit, missed and the hit rate per agent.
 
 Counted by the shop day a clock's outcome became known (the SlaAgentDay roll-up, kefu.sla.rollup);
-sums are additive, so group and shop rows are computed from summed hits and misses, never from
+sums are additive (one query for all the report's ranges), so group and shop rows are computed from summed hits and misses, never from
 averaged rates.
 """
 

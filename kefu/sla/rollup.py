@@ -9,6 +9,8 @@ so it is exact at any moment and its cost does not grow with the month's clocks.
 
 import datetime as dt
 from collections.abc import Iterable
+from functools import reduce
+from operator import or_
 
 from django.db.models import Min, Q, Sum
 from django.db.models.signals import post_delete, post_save
@@ -17,6 +19,7 @@ from django.dispatch import receiver
 from kefu.core.models import Shop
 from kefu.core.timeutil import day_bounds, shop_day
 from kefu.customers.models import Customer
+from kefu.metrics.ranges import range_q, sums_per_range
 
 from .enums import ClockState
 from .models import SlaAgentDay, SlaClock, SlaDirty, SlaScanState
@@ -98,23 +101,30 @@ def refresh(shop: Shop) -> int:
     return len(days)
 
 
-def sums(*, shop: Shop, date_from: dt.date, date_to: dt.date, agent_ids=None) -> dict[int, dict]:
-    """Per agent: clocks settled hit / missed in the shop days [from, to] — the roll-up for clean days,
-    a raw count for days still marked dirty."""
-    start, end = day_bounds(date_from, shop.tz)[0], day_bounds(date_to, shop.tz)[1]
-    dirty = {shop_day(at, shop.tz) for at in SlaDirty.objects.filter(shop=shop, at__gte=start, at__lt=end)
-             .values_list("at", flat=True).distinct()}
-    rolled = SlaAgentDay.objects.filter(shop=shop, day__gte=date_from, day__lte=date_to).exclude(day__in=dirty)
+def sums(*, shop: Shop, ranges, agent_ids=None) -> list[dict[int, dict]]:
+    """Per (from, to) range, per agent: clocks settled hit / missed in its shop days — the roll-up for
+    clean days, a raw count for days still marked dirty. One query each for the dirty days and the
+    roll-up, whatever the number of ranges."""
+    if not ranges:
+        return []
+    tz = shop.tz
+    dirty = {shop_day(at, tz) for at in SlaDirty.objects.filter(
+        reduce(or_, (range_q("at", r, tz) for r in ranges)), shop=shop).values_list("at", flat=True).distinct()}
+    rolled = SlaAgentDay.objects.filter(shop=shop).exclude(day__in=dirty)
     if agent_ids is not None:
         rolled = rolled.filter(agent_id__in=list(agent_ids))
-    out: dict[int, dict] = {}
-    for r in rolled.values("agent_id").annotate(hit=Sum("hit"), missed=Sum("missed")):
-        out[r["agent_id"]] = {"sla_hit": r["hit"], "sla_missed": r["missed"]}
-    for (agent_id, _day), c in _raw(shop, dirty, agent_ids).items():
-        s = out.setdefault(agent_id, {"sla_hit": 0, "sla_missed": 0})
-        s["sla_hit"] += c["hit"]
-        s["sla_missed"] += c["missed"]
-    return {a: s for a, s in out.items() if s["sla_hit"] or s["sla_missed"]}
+    per_range = sums_per_range(rolled, key="agent_id", ranges=ranges, field="day",
+                               aggregates={"sla_hit": Sum("hit"), "sla_missed": Sum("missed")})
+    raw = _raw(shop, dirty, agent_ids)
+    out = []
+    for (date_from, date_to), rows in zip(ranges, per_range, strict=True):
+        for (agent_id, day), c in raw.items():
+            if date_from <= day <= date_to:
+                s = rows.setdefault(agent_id, {"sla_hit": 0, "sla_missed": 0})
+                s["sla_hit"] += c["hit"]
+                s["sla_missed"] += c["missed"]
+        out.append({a: s for a, s in rows.items() if s["sla_hit"] or s["sla_missed"]})
+    return out
 
 
 def differences(*, shop: Shop) -> list[dict]:

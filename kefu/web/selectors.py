@@ -12,7 +12,7 @@ from kefu.core.models import Agent, Shop
 from kefu.core.timeutil import shop_day
 from kefu.metrics.kpi import hourly_load, kpi_daily
 from kefu.metrics.periods import Period, change
-from kefu.metrics.selectors import kpi_report_for_viewer
+from kefu.metrics.selectors import kpi_report_for_viewer, kpi_reports_for_viewer
 from kefu.metrics.targets import HIGHER_IS_BETTER, target_missed
 from kefu.people.selectors import agents_in_probation
 
@@ -29,10 +29,12 @@ def _own_ids(member: Agent) -> list[int] | None:
     return None if sees_whole_shop(member) else [member.id]
 
 
-def dashboard_today(*, shop: Shop, member: Agent) -> dict:
-    """Today's live figures per agent (an agent: own row only)."""
+def dashboard_today(*, shop: Shop, member: Agent, report: dict | None = None) -> dict:
+    """Today's live figures per agent (an agent: own row only). `report`: today's
+    kpi_report_for_viewer when the page has read it already (with its other ranges)."""
     today = shop_today(shop)
-    report = kpi_report_for_viewer(shop=shop, member=member, date_from=today, date_to=today)
+    if report is None:
+        report = kpi_report_for_viewer(shop=shop, member=member, date_from=today, date_to=today)
     rows = [r for r in report["agents"] if "receptions" in r]
     return {"day": today, "rows": rows, "totals": report["shop_totals"], "lag": report["lag_seconds"]}
 
@@ -254,10 +256,12 @@ def agent_get_for_viewer(*, shop: Shop, member: Agent, id: int) -> Agent:
     return agent
 
 
-def agent_figures(*, shop: Shop, member: Agent, agent: Agent, date_from: dt.date, date_to: dt.date) -> dict | None:
-    """The agent's row of the team report for the range (so rank and score are the team's)."""
-    report = kpi_report_for_viewer(shop=shop, member=member, date_from=date_from, date_to=date_to)
-    return next((r for r in report["agents"] if r["agent_id"] == agent.id), None)
+def agent_figures(*, shop: Shop, member: Agent, agent: Agent, ranges) -> list[dict | None]:
+    """The agent's row of the report for each (from, to) range, read together. Rank and score are
+    the group's (each group is ranked on its own), so the report reads the agent's group only."""
+    group = list(Agent.objects.filter(shop=shop, group=agent.group).values_list("id", flat=True))
+    reports = kpi_reports_for_viewer(shop=shop, member=member, ranges=ranges, agent_ids=group)
+    return [next((r for r in report["agents"] if r["agent_id"] == agent.id), None) for report in reports]
 
 
 def agents_for_filter(*, shop: Shop, member: Agent) -> list[Agent]:

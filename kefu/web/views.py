@@ -24,7 +24,7 @@ from kefu.core.exports import Sheet, csv_bytes, period_text, xlsx_bytes
 from kefu.core.ratelimit import login_succeeded, login_try_begin
 from kefu.metrics.kpi import report_keys
 from kefu.metrics.periods import PRESETS, Period, month_of, period_of_preset, previous_period
-from kefu.metrics.selectors import kpi_report_for_viewer, parse_range
+from kefu.metrics.selectors import kpi_reports_for_viewer, parse_range
 from kefu.metrics.targets import target_missed
 
 from . import selectors as S
@@ -218,10 +218,10 @@ def dashboard(request):
     if target == "live":
         ctx["live"] = S.dashboard_today(shop=shop, member=member)
         return TemplateResponse(request, "web/dashboard.html#live", ctx)
-    ctx["live"] = S.dashboard_today(shop=shop, member=member)
-    # One report per period, read by the overview and the ranking alike.
-    report = kpi_report_for_viewer(shop=shop, member=member, date_from=d_from, date_to=d_to)
-    before = kpi_report_for_viewer(shop=shop, member=member, date_from=previous.date_from, date_to=previous.date_to)
+    # Today (the live table), the period (overview and ranking) and the previous one (环比), read together.
+    live, report, before = kpi_reports_for_viewer(
+        shop=shop, member=member, ranges=[(today, today), (d_from, d_to), (previous.date_from, previous.date_to)])
+    ctx["live"] = S.dashboard_today(shop=shop, member=member, report=live)
     ctx["summary"] = S.summary(shop=shop, member=member, period=period, report=report, previous=before)
     ctx["ranking"] = S.ranking(shop=shop, member=member, date_from=d_from, date_to=d_to, report=report,
                                previous=before)
@@ -278,14 +278,14 @@ def agent_detail(request, agent_id: int):
         return HttpResponseBadRequest(exc.message)
     days = S.trend(shop=shop, member=member, date_from=d_from, date_to=d_to, agent_ids=[agent.id])
     if fmt:
-        totals = S.agent_figures(shop=shop, member=member, agent=agent, date_from=d_from, date_to=d_to)
+        [totals] = S.agent_figures(shop=shop, member=member, agent=agent, ranges=[(d_from, d_to)])
         return export_response(fmt, ["day", *[k for k in report_keys() if k in days[0]]], days,
                                f"kefu-agent-{agent.id}-{d_from}-{d_to}", KPI_LABELS, title=agent.name,
                                date_from=d_from, date_to=d_to, total=dict(totals or {}), total_label=_("合计"))
-    figures = S.agent_figures(shop=shop, member=member, agent=agent, date_from=d_from, date_to=d_to)
     previous = previous_period(Period(d_from, d_to))
-    before = S.agent_figures(shop=shop, member=member, agent=agent, date_from=previous.date_from,
-                             date_to=previous.date_to) or {}
+    figures, before = S.agent_figures(shop=shop, member=member, agent=agent,
+                                      ranges=[(d_from, d_to), (previous.date_from, previous.date_to)])
+    before = before or {}
     targets = shop.kpi_targets or {}
     missed = {k for k in AGENT_FIGURES if figures and target_missed(k, figures.get(k), targets)}
     cards = [{"key": k, "missed": k in missed, "change": S.figure_change(k, figures.get(k), before.get(k))}

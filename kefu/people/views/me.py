@@ -17,15 +17,18 @@ def _page(request, agent):
     shop, member = request.shop, request.member
     month, ctx = month_ctx(request, shop)
     sheet = S.month_sheet(shop=shop, member=member, month=month, agent=agent)
+    row = sheet["rows"][0] if sheet["rows"] else None
     settings = people_settings(shop)
     deductions = list(S.deductions_for(shop=shop, member=member, month=month, agent=agent))
-    points_row = next(iter(r for r in S.points_overview(shop=shop, member=member, month=month)
-                           if r.agent.id == agent.id), None)
+    # Points left: the month's ledger row (the sheet read it), else the shop's start — as the points
+    # overview counts an agent (only people with the agent role carry points).
+    points_left = row.points_left if row is not None and row.points_left is not None and agent.has_role("agent") \
+        else settings.start_points
     ctx.update({
         "agent": agent, "own": member.id == agent.id, "page_title": _("我的") if member.id == agent.id else agent.name,
         "page_subtitle": agent.group_text if agent.group else "", "supervisor": supervises(member, agent) and member.id != agent.id,
-        "sheet": sheet, "row": sheet["rows"][0] if sheet["rows"] else None, "settings": settings,
-        "deductions": deductions, "points_left": points_row.points_left if points_row else settings.start_points,
+        "sheet": sheet, "row": row, "settings": settings,
+        "deductions": deductions, "points_left": points_left,
         "warnings": S.warnings_for(shop=shop, member=member, month=month, agent=agent),
         "leave_requests": S.leave_requests_for(shop=shop, member=member, agent=agent, limit=10),
         "statement": S.statement_of(shop=shop, agent=agent, month=month),

@@ -5,10 +5,13 @@ from decimal import Decimal, InvalidOperation
 from django import template
 from django.templatetags.static import static
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from kefu.core.enums import Group
+from kefu.metrics.targets import target_missed
 from kefu.web.formatting import channel_text, duration_text
 from kefu.web.labels import KPI_LABELS, MONEY_KEYS, PAGE_TIME_LABELS, RATE_KEYS, SECONDS_KEYS
+from kefu.web.selectors import drill_url
 
 register = template.Library()
 DASH = "—"
@@ -135,27 +138,51 @@ def delta(change):
 
 
 @register.simple_tag(takes_context=True)
-def kpi_cell(context, row, key):
+def kpi_row(context, row, columns):
+    """The <td>s of one KPI table row, built here rather than by a template loop per cell (the
+    dashboard's tables have ~500 cells): the agent's name (linked for whoever may open their page,
+    with the probation badge) and each figure (kpi_cell)."""
+    targets, period = context.get("targets"), context.get("period")
+    agent_id = row.get("agent_id")
+    cells = []
+    for key in columns:
+        if key == "agent" and agent_id:
+            cells.append(_agent_cell(context, row, agent_id))
+        else:
+            cells.append(kpi_cell(row, key, targets=targets, period=period))
+    return mark_safe("".join(cells))  # noqa: S308 - every part is built by format_html
+
+
+def _agent_cell(context, row, agent_id) -> str:
+    from django.template.loader import get_template
+
+    member = context.get("current_member")
+    name = row["agent"]
+    if context.get("sees_whole_shop") or (member is not None and agent_id == member.id):
+        name = format_html('<a href="{}">{}</a>', row_url("web:agent_detail", agent_id), name)
+    badge = ""
+    if agent_id in (context.get("probation") or ()):
+        badge = format_html(" {}", get_template("web/_probation.html").render({}))
+    return format_html("<td>{}{}</td>", name, badge)
+
+
+def kpi_cell(row, key, *, targets, period) -> str:
     """One <td> of a KPI table: red when past the shop's target, a link to the conversations or
     orders behind a count (for the period shown) when the viewer may see that row's figures."""
-    from kefu.metrics.targets import target_missed
-    from kefu.web.selectors import drill_url
-
+    value = row.get(key)
     text = kpi(row, key)
-    missed = target_missed(key, row.get(key) if hasattr(row, "get") else None, context.get("targets"))
-    period = context.get("period")
-    agent_id = row.get("agent_id") if hasattr(row, "get") else None
-    if period is not None and agent_id and key in DRILL_KEYS and row.get(key) not in (None, 0, "0.00"):
+    agent_id = row.get("agent_id")
+    if period is not None and agent_id and key in DRILL_KEYS and value not in (None, 0, "0.00"):
         text = format_html('<a href="{}">{}</a>', drill_url(key, period=period, agent_id=agent_id), text)
-    changes = row.get("changes") if hasattr(row, "get") else None
+    changes = row.get("changes")
     if changes and key in changes:  # the ranking's 环比, under the figure
         text = format_html('{}<br><small>{}</small>', text, delta(changes[key]))
-    if missed:
-        return format_html('<td class="missed" title="{}">{}</td>', _target_title(key, context), text)
+    if target_missed(key, value, targets):
+        return format_html('<td class="missed" title="{}">{}</td>', _target_title(key, targets), text)
     return format_html("<td>{}</td>", text)
 
 
-def _target_title(key, context) -> str:
+def _target_title(key, targets) -> str:
     from django.utils.translation import gettext
 
-    return gettext("未达目标 %(target)s") % {"target": kpi(context.get("targets") or {}, key)}
+    return gettext("未达目标 %(target)s") % {"target": kpi(targets or {}, key)}

@@ -1,0 +1,83 @@
+"""Sums over several date ranges in one query (the KPI report's today, period and previous period).
+
+The ranges may overlap (today lies inside this month), so rows cannot be put in one range each.
+Instead the days the ranges cover are cut into pieces at every range's first day and the day after
+its last; each row falls in exactly one piece (a CASE on its day), the query sums per key and
+piece, and each range adds up the pieces it is made of. One range is one piece: its sums are the
+plain `GROUP BY key` sums. The figure sets of other apps thus run one query per report, not one per
+range, and the query's size does not grow with the number of ranges.
+"""
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Sequence
+from functools import reduce
+from operator import or_
+
+from django.db.models import Aggregate, Case, IntegerField, Q, QuerySet, Value, When
+
+from kefu.core.timeutil import day_bounds
+
+DayRange = tuple[dt.date, dt.date]  # (first day, last day), both shop days, inclusive
+ONE_DAY = dt.timedelta(days=1)
+
+
+def range_q(field: str, day_range: DayRange, tz: zoneinfo.ZoneInfo | None = None) -> Q:
+    """The rows of one range: by a date field, or by a moment's shop day when `tz` is given."""
+    return _span_q(field, day_range[0], day_range[1] + ONE_DAY, tz)
+
+
+def _span_q(field: str, start: dt.date, end: dt.date, tz) -> Q:
+    """Days [start, end) — of a date field, or of a moment in shop time."""
+    if tz is None:
+        return Q(**{f"{field}__gte": start, f"{field}__lt": end})
+    return Q(**{f"{field}__gte": day_bounds(start, tz)[0], f"{field}__lt": day_bounds(end, tz)[0]})
+
+
+def pieces(ranges: Sequence[DayRange]) -> tuple[list[tuple[dt.date, dt.date]], list[list[int]]]:
+    """The covered days cut at every range's edges: [(first day, day after the last)] of each piece,
+    and per range the pieces it is made of."""
+    cuts = sorted({d for f, t in ranges for d in (f, t + ONE_DAY)})
+    spans = [(a, b) for a, b in zip(cuts, cuts[1:], strict=False)
+             if any(f <= a and b <= t + ONE_DAY for f, t in ranges)]
+    return spans, [[j for j, (a, b) in enumerate(spans) if f <= a and b <= t + ONE_DAY] for f, t in ranges]
+
+
+def _add(a, b):
+    """Two partial sums of one figure (None: no value, as SUM over nothing)."""
+    if a is None:
+        return b
+    return a if b is None else a + b
+
+
+def sums_per_range(qs: QuerySet, *, key: str | tuple[str, ...], ranges: Sequence[DayRange], field: str,
+                   aggregates: dict[str, Aggregate], tz: zoneinfo.ZoneInfo | None = None) -> list[dict]:
+    """Per range (in order): {value of `key`: {name: sum}} for the keys with rows in that range — what
+    `qs.filter(range).values(key).annotate(**aggregates)` gives for each range alone (a tuple `key`
+    groups by several fields and keys the result by their tuple). The aggregates must add up across
+    pieces of a range: counts and sums (with their own `filter=`), never distinct counts or averages."""
+    if not ranges:
+        return []
+    spans, made_of = pieces(ranges)
+    keys = key if isinstance(key, tuple) else (key,)
+    piece = Case(*[When(_span_q(field, a, b, tz), then=Value(j)) for j, (a, b) in enumerate(spans)],
+                 output_field=IntegerField()) if len(spans) > 1 else Value(0, output_field=IntegerField())
+    rows = (qs.filter(reduce(or_, (_span_q(field, a, b, tz) for a, b in spans))).order_by()
+            .annotate(_piece=piece).values(*keys, "_piece").annotate(**aggregates))
+    per_piece: list[dict] = [{} for _ in spans]
+    for row in rows:
+        k = tuple(row[f] for f in keys) if isinstance(key, tuple) else row[key]
+        per_piece[row["_piece"]][k] = row
+    out: list[dict] = []
+    for parts in made_of:
+        sums: dict = {}
+        for j in parts:
+            for k, row in per_piece[j].items():
+                s = sums.get(k)
+                if s is None:
+                    sums[k] = {name: row[name] for name in aggregates}
+                else:
+                    for name in aggregates:
+                        s[name] = _add(s[name], row[name])
+        out.append(sums)
+    return out
