@@ -9,10 +9,11 @@ from collections import defaultdict, namedtuple
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from functools import cache
+from functools import cache, reduce
+from operator import or_
 
 from django.db import models
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from django.utils.module_loading import import_string
 
 from kefu.core.models import Agent, Shop
@@ -21,7 +22,7 @@ from . import facts as F
 from .facts import median_from_hist
 from .models import AgentDay, AgentMonth, GroupMonth, OrderCredit, ShopPeriod
 from .queue import facts_lag
-from .ranges import DayRange, sums_per_range
+from .ranges import DayRange, range_q, sums_per_range
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
@@ -207,24 +208,50 @@ def _one_month(date_from: dt.date, date_to: dt.date) -> dt.date | None:
     return date_from if date_from.day == 1 and date_to == month_end else None
 
 
-def _paying_buyers(shop: Shop, date_from: dt.date, date_to: dt.date, credits) -> tuple[dict, int]:
-    """Distinct paying buyers per agent and for the shop. A single day or a whole calendar month
-    reads the roll-up (its cost does not grow with orders); other ranges count distinct buyers
-    over the range's credits, since distinct counts do not add up across days."""
-    if date_from == date_to:
-        by_agent = AgentDay.objects.filter(shop=shop, day=date_from, paying_buyers__gt=0)
-        period, start = ShopPeriod.DAY, date_from
-    elif _one_month(date_from, date_to):
-        by_agent = AgentMonth.objects.filter(shop=shop, month=date_from, paying_buyers__gt=0)
-        period, start = ShopPeriod.MONTH, date_from
-    else:
-        counted = credits.filter(agent__isnull=False)
-        per_agent = dict(counted.values("agent_id").annotate(n=Count("customer", distinct=True))
-                         .values_list("agent_id", "n"))
-        return per_agent, counted.aggregate(n=Count("customer", distinct=True))["n"] or 0
-    per_agent = dict(by_agent.values_list("agent_id", "paying_buyers"))
-    total = ShopPeriod.objects.filter(shop=shop, period=period, start=start).values_list("paying_buyers", flat=True)
-    return per_agent, next(iter(total), 0)
+def _paying_buyers(shop: Shop, ranges: list[DayRange], month_rows: dict) -> list[tuple[dict, int]]:
+    """Per range: distinct paying buyers per agent and for the shop. A single day or a whole
+    calendar month reads the roll-up (its cost does not grow with orders); other ranges count
+    distinct buyers over the range's credits, since distinct counts do not add up across days.
+    One query for each kind, whatever the number of ranges."""
+    days = [f for f, t in ranges if f == t]
+    months = [f for f, t in ranges if f != t and _one_month(f, t)]
+    other = [(f, t) for f, t in ranges if f != t and not _one_month(f, t)]
+    by_day: dict[dt.date, dict] = defaultdict(dict)
+    for aid, day, n in AgentDay.objects.filter(shop=shop, day__in=days, paying_buyers__gt=0).values_list(
+            "agent_id", "day", "paying_buyers") if days else ():
+        by_day[day][aid] = n
+    totals = {(period, start): n for period, start, n in ShopPeriod.objects.filter(
+        Q(period=ShopPeriod.DAY, start__in=days) | Q(period=ShopPeriod.MONTH, start__in=months), shop=shop)
+        .values_list("period", "start", "paying_buyers")} if days or months else {}
+    per_agent, counted_total = {}, {}
+    if other:
+        counted = OrderCredit.objects.filter(reduce(or_, (range_q("pay_day", r) for r in other)), shop=shop,
+                                             agent__isnull=False)
+        distinct = {f"n{i}": Count("customer", distinct=True, filter=range_q("pay_day", r)) for i, r in enumerate(other)}
+        for row in counted.values("agent_id").annotate(**distinct):
+            for i, r in enumerate(other):
+                per_agent.setdefault(r, {})[row["agent_id"]] = row[f"n{i}"]
+        total = counted.aggregate(**distinct)
+        counted_total = {r: total[f"n{i}"] for i, r in enumerate(other)}
+    out = []
+    for f, t in ranges:
+        if f == t:
+            out.append((by_day.get(f, {}), totals.get((ShopPeriod.DAY, f), 0)))
+        elif _one_month(f, t):
+            out.append(({aid: row[0] for aid, row in month_rows.get(f, {}).items() if row[0] > 0},
+                        totals.get((ShopPeriod.MONTH, f), 0)))
+        else:
+            out.append((per_agent.get((f, t), {}), counted_total.get((f, t)) or 0))
+    return out
+
+
+def _month_rows(shop: Shop, months: set[dt.date]) -> dict[dt.date, dict[int, tuple]]:
+    """month → agent → (paying buyers, {median name: stored median}) of the AgentMonth rows."""
+    out: dict[dt.date, dict[int, tuple]] = defaultdict(dict)
+    for aid, month, paying, *medians in AgentMonth.objects.filter(shop=shop, month__in=months).values_list(
+            "agent_id", "month", "paying_buyers", *F.MEDIANS) if months else ():
+        out[month][aid] = (paying, dict(zip(F.MEDIANS, medians, strict=True)))
+    return out
 
 
 def _split_months(date_from: dt.date, date_to: dt.date) -> tuple[list[dt.date], list[dt.date]]:
@@ -275,20 +302,22 @@ def kpi_reports(*, shop: Shop, ranges, by: str = "agent", agent_ids=None) -> lis
     silent = sums_per_range(ShopPeriod.objects.filter(shop=shop, period=ShopPeriod.DAY), key="shop_id",
                             ranges=ranges, field="start",
                             aggregates={"n": Sum("silent_orders"), "amount": Sum("silent_sales")})
+    month_rows = _month_rows(shop, {m for m in (_one_month(*r) for r in ranges) if m is not None})
+    buyers = _paying_buyers(shop, ranges, month_rows)
     lag = facts_lag(shop=shop)
     return [
         _report(shop, r, by, agent_ids, sums=sums_per[i], extra=[(fs, per_range[i]) for fs, per_range in extras],
-                agents=agents, hists=hists.get(i), team_month=team_months[i],
+                agents=agents, buyers=buyers[i], hists=hists.get(i), month_rows=month_rows, team_month=team_months[i],
                 silent=silent[i].get(shop.id, {"n": None, "amount": None}), lag=lag)
         for i, r in enumerate(ranges)
     ]
 
 
 def _report(shop: Shop, day_range: DayRange, by: str, agent_ids, *, sums: dict, extra: list, agents: dict,
-            hists: dict | None, team_month: dt.date | None, silent: dict, lag: float) -> dict:
+            buyers: tuple[dict, int], hists: dict | None, month_rows: dict, team_month: dt.date | None,
+            silent: dict, lag: float) -> dict:
     """One range's report from the sums read for all ranges (kpi_reports)."""
     date_from, date_to = day_range
-    credits = OrderCredit.objects.filter(shop=shop, pay_day__gte=date_from, pay_day__lte=date_to)
 
     def extra_figures(ids) -> dict:
         out = {}
@@ -298,18 +327,14 @@ def _report(shop: Shop, day_range: DayRange, by: str, agent_ids, *, sums: dict, 
                 _add_sums(merged_sums, per_agent.get(i, {}))
             out.update(fs.figures(merged_sums))
         return out
-    buyers_by_agent, all_buyers = _paying_buyers(shop, date_from, date_to, credits)
+    buyers_by_agent, all_buyers = buyers
 
     # Medians. One calendar month reads each agent's stored medians and, for the whole team, the
     # group rows (a few histograms however many agents); other ranges merge the agents' histograms.
     month = _one_month(date_from, date_to)
     team = _group_month_hists(shop, team_month) if team_month is not None else None
     if month is not None:
-        qs = AgentMonth.objects.filter(shop=shop, month=month)
-        if agent_ids is not None:
-            qs = qs.filter(agent_id__in=agent_ids)
-        agent_medians = {aid: dict(zip(F.MEDIANS, vals, strict=True))
-                         for aid, *vals in qs.values_list("agent_id", *F.MEDIANS)}
+        agent_medians = {aid: medians for aid, (_paying, medians) in month_rows.get(month, {}).items()}
     else:
         agent_medians = {aid: _medians(h) for aid, h in hists.items()}
 
@@ -343,7 +368,7 @@ def _report(shop: Shop, day_range: DayRange, by: str, agent_ids, *, sums: dict, 
         for aid in sums:
             groups[agents[aid].group].append(aid)
         group_buyers = dict(
-            credits.filter(agent__isnull=False)
+            OrderCredit.objects.filter(shop=shop, pay_day__gte=date_from, pay_day__lte=date_to, agent__isnull=False)
             .values("agent__group")
             .annotate(n=Count("customer", distinct=True))
             .values_list("agent__group", "n")

@@ -250,6 +250,8 @@ def agent_get_for_viewer(*, shop: Shop, member: Agent, id: int) -> Agent:
     """An agent of this shop the person may look at: themselves, or anyone for shop-wide roles."""
     if not sees_whole_shop(member) and id != member.id:
         raise Http404("agent")
+    if id == member.id and member.shop_id == shop.id:  # one's own page: the person is loaded already
+        return member
     agent = Agent.objects.filter(shop=shop, id=id).first()
     if agent is None:
         raise Http404("agent")

@@ -83,11 +83,28 @@ def test_reports_of_several_ranges_equal_each_range_alone(demo, data):
 
 
 @pytest.mark.django_db
-def test_the_check_has_rows_to_compare(demo):
+def test_rows_to_compare_and_one_query_per_figure_set_for_all_ranges(demo):
     """The generated comparison above is not between empty reports: the demo's period has rows in
-    the roll-up and in every figure set."""
+    the roll-up and in every figure set. And reading more ranges together adds no query: every sum
+    (roll-up and figure sets) is one query for all of them."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     shop, first, last = demo
     [report] = kpi_reports(shop=shop, ranges=[(first, last)])
     assert len(report["agents"]) > 3
     for fs in figure_sets():
         assert fs.sums(shop=shop, ranges=[(first, last)])[0], fs.fields
+
+    def queries(ranges) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            kpi_reports(shop=shop, ranges=ranges)
+        return len(ctx.captured_queries)
+
+    def days(a: int, b: int) -> tuple[dt.date, dt.date]:  # never a whole month (those read month rows)
+        return first + dt.timedelta(days=a), first + dt.timedelta(days=b)
+
+    one = queries([days(1, 20)])
+    assert queries([days(1, 20), days(5, 25), days(2, 9), days(30, 34)]) == one
+    # The dashboard's: today (a day reads its paying buyers from the roll-up: two queries more).
+    assert queries([(last, last), days(10, 25), days(3, 9)]) == one + 2

@@ -20,8 +20,9 @@ def people_more_cards(context, agent, month):
     today = shop_today(shop, timezone.now())
     shown = month if month_start(month) <= month_start(today) else today
     trend = typing_trend(shop=shop, agent=agent, months=2, today=shown)
-    to_greet = (HandoverItem.objects.filter(shop=shop, to_agent=agent, kind=HandoverItemKind.BUYER,
-                                            greeted_at__isnull=True).values("handover_id").order_by("-handover_id"))
-    first = to_greet.first()
-    return {"agent": agent, "typing": trend[-1], "to_greet": to_greet.count(),
-            "greet_handover": first["handover_id"] if first else None}
+    # One query for the count and the latest handover (a handover's buyers, a few dozen at most).
+    to_greet = list(HandoverItem.objects.filter(shop=shop, to_agent=agent, kind=HandoverItemKind.BUYER,
+                                                greeted_at__isnull=True)
+                    .order_by("-handover_id").values_list("handover_id", flat=True))
+    return {"agent": agent, "typing": trend[-1], "to_greet": len(to_greet),
+            "greet_handover": to_greet[0] if to_greet else None}
