@@ -6,6 +6,11 @@ one spec to the list `kefu start` builds. A child that ran for `healthy_after` s
 died is restarted after `min_backoff`; one that keeps dying soon after start waits twice as long
 each time, up to `max_backoff`, so a broken child does not spin. Every exit and restart is logged.
 SIGTERM/SIGINT stop every child (SIGTERM, then SIGKILL after `stop_timeout`).
+
+Each child runs in a process group of its own. When a child dies, what is left of its group is
+killed before it starts again: gunicorn's workers outlive a master killed with SIGKILL (uvicorn's
+worker never checks its parent), and would go on serving the old code and holding the port and
+the database beside the new master.
 """
 
 import logging
@@ -58,7 +63,7 @@ class Supervisor:
 
     def _spawn(self, child: _Child) -> None:
         env = {**os.environ, **(child.spec.env or {})}
-        child.proc = subprocess.Popen(child.spec.argv, env=env)
+        child.proc = subprocess.Popen(child.spec.argv, env=env, process_group=0)
         child.started_at = time.monotonic()
         child.restart_at = None
         log.warning("started %s (pid %s)", child.spec.name, child.proc.pid)
@@ -87,6 +92,7 @@ class Supervisor:
             else:
                 child.backoff = min(child.backoff * 2, self.max_backoff)
             child.exits.append(child.proc.returncode)
+            _kill_group(child.proc.pid)
             child.restart_at = now + child.backoff
             log.error("%s (pid %s) %s after %.0f s; restarting in %.0f s", child.spec.name, child.proc.pid,
                       describe_exit(child.proc.returncode), ran, child.backoff)
@@ -110,4 +116,15 @@ class Supervisor:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+        for child in self.children:
+            if child.proc is not None:
+                _kill_group(child.proc.pid)
         log.warning("stopped %s", ", ".join(c.spec.name for c in self.children))
+
+
+def _kill_group(pgid: int) -> None:
+    """SIGKILL whatever is left of a child's process group (its leader has exited)."""
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass

@@ -58,6 +58,31 @@ def _children(pid: int) -> dict[str, int]:
     return found
 
 
+def _descendants(pid: int) -> set[int]:
+    """Every living process below `pid` (a gunicorn master's workers)."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue
+    found, todo = set(), [pid]
+    while todo:
+        parent = todo.pop()
+        kids = {p for p, pp in parents.items() if pp == parent}
+        found |= kids
+        todo += list(kids)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 class Service:
     def __init__(self, tmp: Path):
         self.port = _free_port()
@@ -176,12 +201,15 @@ def test_a_long_write_lock_answers_503_and_the_worker_lives(service):
 @pytest.mark.parametrize("name", ["web", "worker", "scheduler"])
 def test_a_killed_child_is_restarted(service, name):
     old = _children(service.proc.pid)[name]
+    below = _descendants(old)  # the web's workers; they must not outlive their master
+    assert name != "web" or below, "the web child has no workers"
     os.kill(old, signal.SIGKILL)
     start = time.monotonic()
     while _children(service.proc.pid).get(name) in (None, old):
         assert time.monotonic() - start < 60, f"{name} was not restarted"
         time.sleep(0.1)
     restarted = time.monotonic() - start
+    assert not [p for p in below if _alive(p)], f"processes of the killed {name} still run"
     answering = service.wait_answering(timeout=60)
     worked = service.run_task(timeout=60)
     print(f"SIGKILL {name}: restarted after {restarted:.1f} s, answering after {restarted + answering:.1f} s, "
