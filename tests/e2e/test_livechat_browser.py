@@ -147,6 +147,34 @@ def test_messages_both_ways_live_with_unread_counts(browser, server):
     agent.context.close()
 
 
+def test_a_list_read_older_than_the_events_does_not_undo_them(browser, server):
+    """The workspace re-reads its list 150 ms after a new chat's first message. If that answer was
+    read before the buyer's second message but arrives after its event, the chat kept showing the
+    first message and one unread until the next event (CI failed on it once)."""
+    agent = agent_page(browser, server)
+    held = []
+    agent.route("**/api/v1/live/chats*", lambda route: held.append((route, route.fetch())))
+    page, frame = buyer_page(browser, server)
+    send_as_buyer(frame, "第一条：有現貨嗎")
+    agent.locator("#lw-chats .lw-chat-item", has_text="第一条：有現貨嗎").wait_for(timeout=5000)
+    deadline = time.monotonic() + 10
+    while not held and time.monotonic() < deadline:
+        agent.wait_for_timeout(50)  # the route handler runs while Playwright waits
+    assert held, "the workspace did not re-read its list after a new chat"
+    send_as_buyer(frame, "第二条：什么时候发货")
+    item = agent.locator("#lw-chats .lw-chat-item", has_text="第二条：什么时候发货")
+    item.locator(".lw-unread", has_text="2").wait_for(timeout=5000)
+    for route, stale in held:  # the list as it was before the second message
+        with agent.expect_response("**/api/v1/live/chats*"):
+            route.fulfill(response=stale)
+    agent.unroute("**/api/v1/live/chats*")
+    agent.wait_for_timeout(300)  # the answer is applied
+    assert item.count() == 1, "the stale list took the chat's last message back"
+    assert item.locator(".lw-unread").inner_text() == "2"
+    page.context.close()
+    agent.context.close()
+
+
 def test_a_script_this_chat_cannot_fill_is_refused(browser, server):
     agent = agent_page(browser, server)
     page, frame = buyer_page(browser, server)

@@ -62,7 +62,18 @@
       if (!r.ok) { return; }
       var fresh = new Map();
       r.data.chats.forEach(function (c) { fresh.set(c.conversation_id, c); });
-      fresh.forEach(function (c, id) { if (!chats.has(id) && eventId) { alertNew(c); } });
+      fresh.forEach(function (c, id) {
+        var had = chats.get(id);
+        if (!had && eventId) { alertNew(c); }
+        // A list read before an event we already applied (a message, a read mark) must not undo it:
+        // the chat would show the older last message and count until the next event.
+        if (had && had.last_pk > c.last_pk) {
+          c.last_text = had.last_text; c.last_pk = had.last_pk; c.ended_at = had.ended_at;
+          c.unread = had.unread; c.waiting_since = had.waiting_since;
+        }
+        if (had && had.read_pk > c.read_pk) { c.read_pk = had.read_pk; if (had.read_pk >= c.last_pk) { c.unread = 0; } }
+        if (had && had.buyer_read_pk > c.buyer_read_pk) { c.buyer_read_pk = had.buyer_read_pk; }
+      });
       chats = fresh;
       if (!eventId) { eventId = r.data.event_id; }
       renderList();
