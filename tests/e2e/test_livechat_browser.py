@@ -175,6 +175,42 @@ def test_a_list_read_older_than_the_events_does_not_undo_them(browser, server):
     agent.context.close()
 
 
+def test_the_monitor_drops_an_answer_older_than_the_one_shown(browser, server):
+    """实时监控 reloads on events; two loads can overlap, and the older answer must not win."""
+    sup = browser.new_context(locale="zh-CN").new_page()
+    login(sup, server.url, "boss")
+    sup.goto(f"{server.url}/monitor/")
+    sup.wait_for_function("document.getElementById('sv-at').textContent.length > 0", timeout=15000)
+    count = sup.locator("#sv-waiting-count")
+    before = int(count.inner_text())
+    held = []
+
+    def hold_first(route):
+        if held:
+            route.continue_()
+        else:
+            held.append((route, route.fetch()))
+
+    sup.route("**/api/v1/live/overview*", hold_first)
+    first, first_frame = buyer_page(browser, server)
+    send_as_buyer(first_frame, "监控：第一位买家")
+    deadline = time.monotonic() + 15
+    while not held and time.monotonic() < deadline:
+        sup.wait_for_timeout(50)
+    assert held, "the monitor did not reload on a buyer's message"
+    second, second_frame = buyer_page(browser, server)
+    send_as_buyer(second_frame, "监控：第二位买家")
+    sup.wait_for_function(f"+document.getElementById('sv-waiting-count').textContent === {before + 2}", timeout=15000)
+    route, stale = held[0]
+    with sup.expect_response("**/api/v1/live/overview*"):
+        route.fulfill(response=stale)
+    sup.unroute("**/api/v1/live/overview*")
+    sup.wait_for_timeout(300)
+    assert int(count.inner_text()) == before + 2
+    for p in (first, second, sup):
+        p.context.close()
+
+
 def test_a_script_this_chat_cannot_fill_is_refused(browser, server):
     agent = agent_page(browser, server)
     page, frame = buyer_page(browser, server)

@@ -70,9 +70,11 @@
     $("sv-waiting-count").textContent = d.waiting.length; $("sv-none").hidden = d.waiting.length > 0;
     $("sv-at").textContent = T.updated + " " + hms(d.at);
   }
-  function load() {
+  var asked = 0, shown = 0;
+  function load() {  // loads may overlap: an answer older than the one shown is dropped
+    var n = ++asked;
     return fetch(q("/api/v1/live/overview"), { credentials: "same-origin" }).then(function (r) { return r.json(); })
-      .then(function (d) { if (!eventId) { eventId = d.event_id; } render(d); });
+      .then(function (d) { if (!eventId) { eventId = d.event_id; } if (n > shown) { shown = n; render(d); } });
   }
   function soon() { if (!timer) { timer = setTimeout(function () { timer = null; load(); }, 1000); } }
   setInterval(function () {
