@@ -32,6 +32,7 @@ from kefu.conversations.bulk import messages_load
 from kefu.core.errors import KefuError
 from kefu.core.inputs import IngestResult
 from kefu.core.models import Shop
+from kefu.core.sqlite3.base import writers_yield
 from kefu.metrics.queue import facts_drain
 from kefu.orders.bulk import orders_load
 
@@ -178,6 +179,7 @@ def _write(*, shop, kind, fmt, path, options, checked: Checked, progress, starte
                 i += len(batch)
                 continue
             part = [c for _, c in batch]
+            writers_yield()  # on SQLite, an API write waiting for the lock goes before the next batch
             with transaction.atomic():
                 got = ingest(shop=shop, rows=part)
                 ImportRun.objects.filter(pk=run.pk).update(

@@ -31,6 +31,7 @@ from django_tasks.base import TaskResultStatus
 
 from kefu.core.db import insert_new, value_from_db
 from kefu.core.models import Shop
+from kefu.core.sqlite3.base import writers_yield
 from kefu.customers.services import customers_lock_rows
 
 from .models import DirtyBuyer, DrainLease
@@ -233,11 +234,12 @@ def _one_by_one(shop_id: int, ids: list[int]) -> tuple[int, int]:
 def facts_drain(*, shop: Shop | None = None, seconds: float | None = None, buyers: int = BUYERS_PER_PASS) -> int:
     """Drain marks (of one shop, or all) in short transactions until none is left (or only buyers
     whose rebuild fails) or `seconds` have passed. Buyers held by another transaction are retried
-    shortly after. Returns the buyers rebuilt. Used by the worker's task, imports, `kefu kpi
+    shortly after. Before each pass it steps aside while a writer waits for SQLite's lock. Returns the buyers rebuilt. Used by the worker's task, imports, `kefu kpi
     --wait` and tests."""
     started = time.monotonic()
     done = 0
     while seconds is None or time.monotonic() - started < seconds:
+        writers_yield()  # on SQLite, a request waiting for the write lock goes before the next pass
         try:
             seen, rebuilt, failed = drain_pass(shop_id=shop.id if shop else None, buyers=buyers)
         except OperationalError as exc:  # a deadlock victim or a busy database: the marks are intact

@@ -91,6 +91,19 @@ def test_marks_of_one_buyer_coalesce_into_one_rebuild(shop, monkeypatch):
 
 
 @pytest.mark.django_db
+def test_the_drain_steps_aside_for_waiting_writers_before_every_pass(shop, monkeypatch):
+    """On SQLite a request's write waiting for the lock goes before the drain's next pass
+    (kefu.core.sqlite3.writers_yield; tests/core/test_sqlite_writers.py shows the turn it gets)."""
+    send_messages(shop, [msg(f"m{i}", "buyer", "客服A", at(0, 10, i), buyer=f"tb_{i}") for i in range(5)])
+    events = []
+    real = queue.drain_pass
+    monkeypatch.setattr(queue, "writers_yield", lambda: events.append("yield") or 0.0)
+    monkeypatch.setattr(queue, "drain_pass", lambda **kw: events.append("pass") or real(**kw))
+    assert queue.facts_drain(shop=shop, buyers=2) == 5
+    assert events == ["yield", "pass"] * 4  # 2 + 2 + 1 buyers, then the pass that finds none
+
+
+@pytest.mark.django_db
 def test_drain_kick_queues_one_task_while_one_waits(shop):
     from django_tasks_db.models import DBTaskResult
 
