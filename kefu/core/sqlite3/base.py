@@ -141,10 +141,10 @@ def writers_wait_file(conn) -> str | None:
 @contextmanager
 def _waiting(path: str):
     """Be counted among the writers waiting for the lock (a shared flock, gone if the process dies)."""
-    if fcntl is None:
+    fd = _open(path)
+    if fd is None:
         yield
         return
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_SH)
         yield
@@ -152,10 +152,21 @@ def _waiting(path: str):
         os.close(fd)  # releases the flock
 
 
-def writers_waiting(path: str) -> bool:
+def _open(path: str) -> int | None:
+    """The wait file's descriptor, or None where it cannot be had (no flock, a read-only
+    directory): writers then still poll, a job just does not step aside."""
     if fcntl is None:
+        return None
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:
+        return None
+
+
+def writers_waiting(path: str) -> bool:
+    fd = _open(path)
+    if fd is None:
         return False
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
