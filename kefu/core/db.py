@@ -1,5 +1,7 @@
 """Database helpers that work the same on SQLite and PostgreSQL."""
 
+import datetime as dt
+from collections.abc import Iterable
 from functools import cache
 
 from django.db import connection
@@ -129,6 +131,32 @@ def insert_new(model, objs: list, *, conflict: tuple[str, ...] = (), returning: 
                 out += cursor.fetchall()
     return out
 
+
+
+def stage_create(cur, *, name: str, select: str, columns: list[str], rows: Iterable[tuple]) -> None:
+    """A batch of rows in a temporary table, for the set-based SQL of bulk loads (file imports).
+
+    The table `name` gets the columns of `select` — a SELECT of the real tables' columns, so each
+    staged column has its column's type (on SQLite its affinity: a value is stored and compared
+    as the real column would have it) — and no rows; then `rows` (values for `columns`, quoted
+    names) go in by COPY on PostgreSQL, by executemany on SQLite (datetimes adapted as the ORM
+    adapts them). It is dropped with the transaction on PostgreSQL; call `stage_drop` when done
+    anyway, since a caller's outer transaction may hold several batches."""
+    if connection.vendor == "postgresql":
+        cur.execute(f"CREATE TEMP TABLE {name} ON COMMIT DROP AS {select} WITH NO DATA")
+        with cur.cursor.copy(f"COPY {name} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    adapt = connection.ops.adapt_datetimefield_value
+    cur.execute(f"DROP TABLE IF EXISTS temp.{name}")  # a rolled-back batch leaves none; to be sure
+    cur.execute(f"CREATE TEMP TABLE {name} AS {select} LIMIT 0")
+    cur.executemany(f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})",
+                    [tuple(adapt(v) if isinstance(v, dt.datetime) else v for v in row) for row in rows])
+
+
+def stage_drop(cur, name: str) -> None:
+    cur.execute(f"DROP TABLE {name}")
 
 # The audit log is append-only in the database itself: UPDATE and DELETE of its rows are refused by
 # triggers, whoever connects (a script, the admin, a raw SQL console of the app's own user).

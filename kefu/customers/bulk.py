@@ -1,8 +1,9 @@
-"""Buyers of bulk loads (file imports, PostgreSQL): created and resolved set-based from a staged batch.
+"""Buyers of bulk loads (file imports): created and resolved set-based from a staged batch.
 
-A load COPYs its rows into a temporary table with `buyer_id`, `nick` and an empty `customer_id`;
-`customers_from_stage` applies customers_resolve's rule to all of them in two statements, and
-`marks_inserted` does what buyers_mark does after its marks are inserted.
+A load stages its rows in a temporary table (kefu.core.db.stage_create) with `buyer_id`, `nick`
+and an empty `customer_id`; `customers_from_stage` applies customers_resolve's rule to all of them
+in two statements (the same SQL on PostgreSQL and SQLite), and `marks_inserted` does what
+buyers_mark does after its marks are inserted.
 """
 
 from django.db import connection, transaction
@@ -36,15 +37,17 @@ def customers_from_stage(cur, *, shop: Shop, stage: str, now) -> None:
     qn = connection.ops.quote_name
     customers = qn(Customer._meta.db_table)
     new_customer = _new_customer_columns()
+    now = connection.ops.adapt_datetimefield_value(now)
+    # WHERE true: SQLite would read ON CONFLICT as a join constraint of the SELECT without it
     cur.execute(
         f"""INSERT INTO {customers} ({qn('shop_id')}, {qn('buyer_id')}, {qn('nick')},
                                      {', '.join(qn(c) for c in new_customer)})
             SELECT %s, {qn('buyer_id')}, {qn('nick')}, {', '.join(['%s'] * len(new_customer))}
-            FROM (SELECT DISTINCT {qn('buyer_id')}, {qn('nick')} FROM {stage}) b ORDER BY {qn('buyer_id')}
+            FROM (SELECT DISTINCT {qn('buyer_id')}, {qn('nick')} FROM {stage}) b WHERE true ORDER BY {qn('buyer_id')}
             ON CONFLICT ({qn('shop_id')}, {qn('buyer_id')}) DO NOTHING""",
         [shop.id, *(now if v is _NOW else v for v in new_customer.values())])
     cur.execute(
-        f"""UPDATE {stage} s SET {qn('customer_id')} = COALESCE(c.{qn('merged_into_id')}, c.{qn('id')})
+        f"""UPDATE {stage} AS s SET {qn('customer_id')} = COALESCE(c.{qn('merged_into_id')}, c.{qn('id')})
             FROM {customers} c WHERE c.{qn('shop_id')} = %s AND c.{qn('buyer_id')} = s.{qn('buyer_id')}""",
         [shop.id])
 
