@@ -18,8 +18,12 @@ back as the writer gets them — and prints the peak memory of each: flat means 
 with the file (the writes hold one batch of rows at a time).
 The validating pass runs on several processes for a large CSV (kefu.importers.checking); each
 cycle prints how many, and --memory measures the parent process (each reader holds one batch).
+--before (default; --no-before skips it): each cycle first imports the file once more, into another
+fresh shop, with the write pass imports took before the staged one (orders_upsert, the API's
+batched upsert), and prints the staged write pass's pace over it.
 --messages N (default 20000; 0 skips) generates a messages file of N rows and imports it
---cycles times into fresh shops through the messages write pass (COPY and SQL on PostgreSQL) and,
+--cycles times into fresh shops through the messages write pass (a staged batch: COPY or
+executemany into a temporary table, then SQL) and,
 interleaved, through the API's messages_ingest (the path imports took before), the facts drain
 left out: the write pass's rows/s side by side.
 """
@@ -73,6 +77,11 @@ def _child(args, queue):
             passes.append(time.perf_counter() - t0)
 
     facts_queue.drain_pass = timed_pass
+    if args.get("before"):  # the write pass imports took before the staged one: the API's batched upsert
+        from kefu.importers import services
+        from kefu.orders.services import orders_upsert
+
+        services.orders_load = lambda *, shop, rows: orders_upsert(shop=shop, rows=rows, events=False)
     t = time.perf_counter()
     got = file_import(shop=shop, kind="orders", path=args["path"], fmt=args["fmt"])
     seconds = time.perf_counter() - t
@@ -110,13 +119,13 @@ def run_passes(path: Path, fmt: str, tz) -> dict:
     return out
 
 
-def run_import(shop_code: str, path: Path, fmt: str) -> dict:
+def run_import(shop_code: str, path: Path, fmt: str, before: bool = False) -> dict:
     from django.db import connections
 
     connections.close_all()
     ctx = mp.get_context("fork")
     q = ctx.Queue()
-    p = ctx.Process(target=_child, args=({"shop": shop_code, "path": str(path), "fmt": fmt}, q))
+    p = ctx.Process(target=_child, args=({"shop": shop_code, "path": str(path), "fmt": fmt, "before": before}, q))
     p.start()
     out = q.get(timeout=3600)
     p.join()
@@ -213,7 +222,7 @@ def run_messages(n: int, cycles: int, tmp: Path, db: str) -> None:
                       f"write {got.timings['write']:.1f} s = {paces[name][-1]:,.0f} rows/s", flush=True)
     finally:
         services.facts_drain, services.messages_load = real_drain, real_load
-    what = "COPY + SQL" if db == "postgres" else "messages_load (= messages_ingest on SQLite)"
+    what = "staged: COPY + SQL" if db == "postgres" else "staged: executemany + SQL"
     print(f"messages write pass ({n:,} rows): {what} {median(paces['load']):,.0f} rows/s against the API path "
           f"{median(paces['ingest']):,.0f} rows/s ({median(paces['load']) / median(paces['ingest']):.2f}x)")
 
@@ -243,6 +252,9 @@ def main() -> None:
     ap.add_argument("--repeat", default="1", help="comma-separated: also import the file this many times over ('' to skip)")
     ap.add_argument("--memory", default="1,36", help="comma-separated: read the file this many times over "
                     "through both passes without writing, and print the peak memory ('' to skip)")
+    ap.add_argument("--before", action=argparse.BooleanOptionalAction, default=True,
+                    help="each cycle also imports the file through orders_upsert, the write pass imports took "
+                    "before the staged one (--no-before skips it)")
     ap.add_argument("--messages", type=int, default=20000, help="rows of the generated messages file (0: skip)")
     a = ap.parse_args()
     if not a.file.exists():
@@ -259,15 +271,25 @@ def main() -> None:
               f"up to {workers()} (KEFU_IMPORT_WORKERS)")
         for times in [int(x) for x in a.repeat.split(",") if x.strip()]:
             path = repeated(a.file, times, Path(tmp))
-            ratios, rates, bases, drains, totals = [], [], [], [], []
+            ratios, rates, bases, drains, totals, befores = [], [], [], [], [], []
             for c in range(a.cycles):
                 tag = f"{times}x{c}-{int(time.time())}"  # KEFU_DATABASE_URL may be a database used before
+                if a.before:  # interleaved: the write pass imports took before, into a fresh shop too
+                    old = run_import(shop_create(code=f"u{tag}", name="bench upsert").code, path, a.format, before=True)
+                    tb = old["timings"]
+                    befores.append(old["rows"] / tb["write"])
+                    print(f"  x{times} cycle {c + 1} before (orders_upsert): read+validate {tb['validate']:.1f} s, "
+                          f"write {tb['write']:.1f} s = {befores[-1]:,.0f} rows/s", flush=True)
                 shop = shop_create(code=f"i{tag}", name="bench import")
                 got = run_import(shop.code, path, a.format)
                 base_shop = shop_create(code=f"c{tag}", name="bench copy")
                 seconds, n = bulk_load(shop, base_shop)
                 assert n == got["rows"] == got["created"], (n, got)
                 tm = got["timings"]
+                if a.before:
+                    print(f"  x{times} cycle {c + 1} staged write pass: {got['rows'] / tm['write']:,.0f} rows/s = "
+                          f"{got['rows'] / tm['write'] / befores[-1]:.2f}x the batched upsert", flush=True)
+                    befores[-1] = (got["rows"] / tm["write"]) / befores[-1]
                 # durable: validated and committed (what `kefu import` has done when the rows are safe);
                 # the facts drain after it brings the figures up to date
                 durable = got["rows"] / (tm["validate"] + tm["write"])
@@ -291,6 +313,8 @@ def main() -> None:
                   f"median ratio {median(ratios):.3f} | target 20,000 rows/s on PostgreSQL: "
                   f"{'met' if a.db == 'postgres' and median(rates) >= 20000 else 'not met'}; "
                   f"facts drain {median(drains):,.0f} buyers/s; whole import with the drain {median(totals):,.0f} rows/s")
+            if befores:
+                print(f"x{times}: write pass staged / batched upsert (interleaved, per cycle): median {median(befores):.2f}x")
         if a.messages:
             run_messages(a.messages, a.cycles, Path(tmp), a.db)
         import zoneinfo

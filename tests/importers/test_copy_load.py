@@ -37,12 +37,13 @@ def first_file(path, n=260):
                      f"{10 + i % 90}.50" if paid else "0", "0", f"宝贝 {i}", ""])
     rows.append(list(rows[5]))  # an id repeated in the file: the last line counts
     rows[-1][9] = "改过的标题"
+    rows.insert(100, ["S0001", "b_solo", "独", "2026-10-02 10:00:00", "", "", "5.00", "0", "0", "独单", ""])
     return write_csv(path, HEAD, rows)
 
 
 def second_file(path):
-    """Updates: T0000-T0049 paid and shipped now, T0050-T0059 change buyer, T0060-T0099 unchanged,
-    T5000-T5019 new."""
+    """Updates: T0000-T0049 paid and shipped now, T0050-T0059 and S0001 (b_solo's only order) change
+    buyer, T0060-T0099 unchanged, T5000-T5019 new."""
     with open(first_file(path.with_suffix(".first.csv")), encoding="utf-8") as f:
         old = {r[0]: r for r in list(csv.reader(f))[1:]}
     rows = []
@@ -53,6 +54,8 @@ def second_file(path):
         elif i < 60:
             r[1], r[2] = "b_new", "新买家"
         rows.append(r)
+    rows.append(list(old["S0001"]))
+    rows[-1][1:3] = ["b_new", "新买家"]
     rows += [[f"T{5000 + i}", "b1", "买家1", "2026-11-01 08:00:00", "", "", "1.00", "0", "0", "", ""]
              for i in range(20)]
     return write_csv(path, HEAD, rows)
@@ -93,11 +96,11 @@ def test_both_databases_store_what_the_files_say(shop, tmp_path, monkeypatch):
     monkeypatch.setattr(checking, "BATCH", 100)  # several write transactions
     one, two = first_file(tmp_path / "one.csv"), second_file(tmp_path / "two.csv")
     got = services.file_import(shop=shop, kind="orders", path=one)
-    assert counts(got) == (260, 1, 0)  # T0005 twice, in two batches: created, then its title updated
+    assert counts(got) == (261, 1, 0)  # T0005 twice, in two batches: created, then its title updated
     assert stored(shop) == oracle([one], shop.tz)
     got = services.file_import(shop=shop, kind="orders", path=two)
-    # 50 paid+shipped and 10 new buyers updated, 40 unchanged, 20 new
-    assert counts(got) == (20, 60, 40)
+    # 50 paid+shipped and 11 new buyers updated, 40 unchanged, 20 new
+    assert counts(got) == (20, 61, 40)
     assert stored(shop) == oracle([one, two], shop.tz)
     assert Customer.objects.filter(shop=shop, buyer_id="b_new").get().nick == "新买家"
     assert rollup_differences(shop=shop) == []
@@ -111,7 +114,7 @@ def test_staged_load_and_batched_upsert_agree(shop, tmp_path, monkeypatch):
     monkeypatch.setattr(checking, "BATCH", 100)
     one, two = first_file(tmp_path / "one.csv"), second_file(tmp_path / "two.csv")
     other = shop_create(code="s9", name="对照店")
-    marked = {}
+    marked, first = {}, {}
 
     def recording(real):
         def mark(*, shop, customer_ids, **kw):  # the buyers each batch marks for the rebuild
@@ -130,16 +133,18 @@ def test_staged_load_and_batched_upsert_agree(shop, tmp_path, monkeypatch):
                     (other, lambda *, shop, rows: orders_upsert(shop=shop, rows=rows, events=False))):
         monkeypatch.setattr(services, "orders_load", load)
         results[s.code] = [counts(services.file_import(shop=s, kind="orders", path=one))]
+        first[s.code] = marked.pop(s.code)  # the second file's marks apart
         # a lead of b_new (a buyer who has not ordered yet) closes won when b_new's order comes
         new = Customer.objects.create(shop=s, buyer_id="b_new", nick="")
         agent = person_create(shop=s, name="小美", username=f"xm-{s.code}", password="pass-word-1", roles=["agent"])
         followup_create(shop=s, kind="lead", customer=new, owner=agent, actor=None, reason="size_unsure",
                         note="问了尺码", now=dt.datetime(2026, 9, 30, tzinfo=dt.UTC))
         results[s.code].append(counts(services.file_import(shop=s, kind="orders", path=two)))
-    assert results["s1"] == results["s9"] == [(260, 1, 0), (20, 60, 40)]
+    assert results["s1"] == results["s9"] == [(261, 1, 0), (20, 61, 40)]
     assert stored(shop) == stored(other)
-    assert marked["s1"] == marked["s9"]
-    assert {"b_new", "b5", "b1"} <= marked["s1"]  # T0050's new and old buyer, a new order's buyer
+    assert first["s1"] == first["s9"] and marked["s1"] == marked["s9"]
+    # the second file's: T0050's new and old buyer, a new order's buyer, and b_solo, whose only order went to b_new
+    assert {"b_new", "b5", "b1", "b_solo"} <= marked["s1"]
     assert ([f.state for f in FollowUp.objects.filter(shop=shop)]
             == [f.state for f in FollowUp.objects.filter(shop=other)] == ["closed_won"])
     assert rollup_differences(shop=shop) == [] and rollup_differences(shop=other) == []
