@@ -1,13 +1,15 @@
 """The facts drain of buyers with messages: buyers rebuilt per second, and where a pass spends it.
 
     .venv/bin/python bench/drain.py [--db sqlite|postgres] [--messages 20000] [--cycles 3]
-                                    [--buyers 500] [--profile]
+                                    [--buyers 500[,1000,auto,…]] [--profile]
 
 A demo shop of about --messages messages (seed 7, one month, 20 agents) is loaded through the file
 importers (kefu.demo.bulk, as `bench/kpi.py --load bulk`). Then, --cycles times:
 - cold: every derived row of the shop is deleted (conversations and their flags, receptions,
   turns, credits, roll-ups) and every buyer marked, then the shop is drained in passes of
-  --buyers buyers — what the drain after a messages import does;
+  --buyers buyers — what the drain after a messages import does (several sizes, comma separated:
+  one cold drain per size in each cycle, interleaved; `auto`: the import's drain, each pass sized
+  from the last one's pace to take about kefu.metrics.queue.PASS_SECONDS);
 - warm: every buyer marked again and drained (the rows are current: nothing to write) — what a
   re-import or a settings-free re-mark costs.
 After each drain the roll-up audit (`rollup_differences`) must be empty. Prints buyers/s (median
@@ -68,9 +70,10 @@ def main() -> None:
     ap.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     ap.add_argument("--messages", type=int, default=20000)
     ap.add_argument("--cycles", type=int, default=3)
-    ap.add_argument("--buyers", type=int, default=500, help="buyers per drain transaction")
+    ap.add_argument("--buyers", default="500", help="buyers per drain transaction (comma separated: each in turn)")
     ap.add_argument("--profile", action="store_true")
     a = ap.parse_args()
+    sizes = [x if x == "auto" else int(x) for x in a.buyers.split(",")]
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     with database(a.db) as env:
@@ -138,7 +141,7 @@ def main() -> None:
                                            batch_size=2000)
             return len(ids)
 
-        def drain(label, profile=False):
+        def drain(label, size, profile=False):
             n = mark()
             passes.clear()
             for dct in (meter.seconds, meter.queries, meter.db):
@@ -148,7 +151,12 @@ def main() -> None:
             with connection.execute_wrapper(meter):
                 if prof:
                     prof.enable()
-                done = queue.facts_drain(shop=shop, buyers=a.buyers)
+                if size == "auto":
+                    from kefu.importers.services import DRAIN_BUYERS
+
+                    done = queue.facts_drain(shop=shop, buyers=DRAIN_BUYERS, pass_seconds=queue.PASS_SECONDS)
+                else:
+                    done = queue.facts_drain(shop=shop, buyers=size)
                 if prof:
                     prof.disable()
             s = time.perf_counter() - t0
@@ -169,12 +177,15 @@ def main() -> None:
                 print(out.getvalue())
             return n / s
 
-        cold, warm = [], []
+        cold, warm = defaultdict(list), []
         for i in range(a.cycles):
-            clear()
-            cold.append(drain(f"cold {i + 1}", profile=a.profile and i == 0))
-            warm.append(drain(f"warm {i + 1}"))
-        print(f"drain, buyers/s (median of {a.cycles}): cold {median(cold):,.0f}, warm {median(warm):,.0f}")
+            for size in sizes:
+                clear()
+                cold[size].append(drain(f"cold {i + 1}, passes of {size}", size,
+                                        profile=a.profile and i == 0 and size == sizes[0]))
+            warm.append(drain(f"warm {i + 1}, passes of {sizes[0]}", sizes[0]))
+        print(f"drain, buyers/s (median of {a.cycles}): " + ", ".join(
+            f"cold (passes of {size}) {median(cold[size]):,.0f}" for size in sizes) + f", warm {median(warm):,.0f}")
 
 
 if __name__ == "__main__":

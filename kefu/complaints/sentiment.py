@@ -95,18 +95,24 @@ NEGATIVE_THRESHOLD = 0.0  # score above this = negative (chosen on the training 
 ANGRY_THRESHOLD = 5.0
 
 
-def _index(*tables: dict[str, float]) -> tuple[dict[str, tuple[str, float]], int]:
+def _index(*tables: dict[str, float]) -> dict[str, tuple[str, float]]:
     merged: dict[str, tuple[str, float]] = {}
     for sign, table in zip(("neg", "pos"), tables, strict=True):
         for term, w in table.items():
             merged[term] = (sign, w)
-    return merged, max(len(t) for t in merged)
+    return merged
 
 
-_LEXICON, _MAXLEN = _index(NEGATIVE, POSITIVE)
+_LEXICON = _index(NEGATIVE, POSITIVE)
+# The lengths of the terms starting with each character, longest first: the scan tries only
+# these at a position (most characters start no term), and the longest that is a term wins.
+_LENGTHS: dict[str, tuple[int, ...]] = {}
+for _term in _LEXICON:
+    _LENGTHS[_term[0]] = tuple(sorted({*_LENGTHS.get(_term[0], ()), len(_term)}, reverse=True))
 # A yes/no question ("…吗？"), not a rhetorical "还…吗" / "难道…吗".
 _QUESTION = re.compile(r"^(?!.*(?:难道|还|怎么|凭什么)).*[吗嘛][？?]?\s*$")
-_ANGER_MAXLEN = max(len(t) for t in ANGER)
+# Whether any anger term is in a text, in one scan (most messages hold none; each term counts once).
+_ANGER_ANY = re.compile("|".join(re.escape(t) for t in ANGER))
 
 
 @dataclass
@@ -133,13 +139,16 @@ def _ends_with_any(text: str, words) -> str | None:
 def _scan(text: str) -> list[tuple[int, str, str, float]]:
     """Longest-match hits: (position, term, sign, weight)."""
     hits, i, n = [], 0, len(text)
+    lengths, lexicon = _LENGTHS.get, _LEXICON.get
     while i < n:
-        for size in range(min(_MAXLEN, n - i), 0, -1):
-            entry = _LEXICON.get(text[i:i + size])
-            if entry is not None:
-                hits.append((i, text[i:i + size], *entry))
-                i += size
-                break
+        for size in lengths(text[i], ()):
+            if size <= n - i:
+                term = text[i:i + size]
+                entry = lexicon(term)
+                if entry is not None:
+                    hits.append((i, term, *entry))
+                    i += size
+                    break
         else:
             i += 1
     return hits
@@ -193,7 +202,7 @@ def analyse(text: str) -> Sentiment:
         score *= 0.4
     exclaim = text.count("!") + text.count("！")
     question = text.count("?") + text.count("？")
-    anger = sum(w for t, w in ANGER.items() if t in text)
+    anger = sum(w for t, w in ANGER.items() if t in text) if _ANGER_ANY.search(text) else 0
     if score > 0:
         anger += score * 0.5 + min(exclaim, 5) * 0.8 + (min(question, 5) * 0.5 if question >= 2 else 0)
     return Sentiment(score=round(score, 2), negative=score > NEGATIVE_THRESHOLD, anger=round(anger, 2),

@@ -33,15 +33,16 @@ from kefu.core.errors import KefuError
 from kefu.core.inputs import IngestResult
 from kefu.core.models import Shop
 from kefu.core.sqlite3.base import writers_yield
-from kefu.metrics.queue import facts_drain
+from kefu.metrics.queue import PASS_SECONDS, facts_drain
 from kefu.orders.bulk import orders_load
 
 from .checking import Checked, _repeats_message, check
 from .models import ImportRun
 
-# Buyers rebuilt per drain transaction after an import: 5× the worker's passes (fewer round trips;
-# a pass of 500 buyers with orders only locks them ~0.1–0.3 s on the 2-core bench box, docs/bench.md).
-DRAIN_BUYERS = 500
+# The drain after an import: its first transaction rebuilds this many buyers, and each next one as
+# many as take about PASS_SECONDS at the last one's pace (kefu.metrics.queue.pass_size): large
+# passes while the box is quiet, short ones under load, so a writer never waits long (docs/bench.md).
+DRAIN_BUYERS = 100
 RESUME_AFTER = 60  # seconds of silence after which another host's unfinished run is taken over
 
 
@@ -199,7 +200,7 @@ def _write(*, shop, kind, fmt, path, options, checked: Checked, progress, starte
     written = time.monotonic()
     # The batches marked their buyers; their figures are brought up to date now, in short passes
     # (the worker would do the same; this way the figures are current when the command returns).
-    facts_drain(shop=shop, buyers=DRAIN_BUYERS)
+    facts_drain(shop=shop, buyers=DRAIN_BUYERS, pass_seconds=PASS_SECONDS)
     ImportRun.objects.filter(pk=run.pk).update(state=ImportRun.State.DONE, finished_at=timezone.now(),
                                                updated_at=timezone.now())
     run.refresh_from_db()

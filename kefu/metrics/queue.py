@@ -5,12 +5,13 @@ transaction, and answers. After the commit it makes sure a drain will see its ma
 drain task's promise to look again (`DrainLease`, remembered by the process, so a stream of
 ingests runs no statement for it), or a drain task queued and not yet started, or else it queues
 one. The task worker drains: each pass is one short transaction that takes the oldest marks, locks
-their buyers (skipping buyers another transaction holds), rebuilds them (`kefu.metrics.rebuild`)
-and deletes exactly the marks it saw after locking them; then the task lingers, looking for new
-marks, until its promise runs out. So:
+their buyers (skipping buyers another transaction holds), deletes the marks of those buyers it can
+see and rebuilds them (`kefu.metrics.rebuild`), one statement each for the lock and the marks;
+then the task lingers, looking for new marks, until its promise runs out. So:
 
 - nothing is lost: a mark is deleted only by a pass that read the buyer's rows after the mark's
-  transaction committed (marks are read after the buyer lock, rows after the marks);
+  transaction committed (marks are taken after the buyer lock, rows read after the marks), and
+  only if that pass commits;
 - nothing is doubled: a rebuild recomputes the buyer from raw rows, so rebuilding twice is harmless;
 - a crash anywhere leaves the marks, and a later pass (after restart, or the scheduler's
   minute check) rebuilds them;
@@ -32,8 +33,9 @@ from django_tasks.base import TaskResultStatus
 from kefu.core.db import insert_new, value_from_db
 from kefu.core.models import Shop
 from kefu.core.sqlite3.base import writers_yield
-from kefu.customers.services import customers_lock_rows
+from kefu.customers.models import Customer
 
+from . import rows as R
 from .models import DirtyBuyer, DrainLease
 from .rebuild import buyers_rebuild
 
@@ -45,6 +47,12 @@ TASK_SECONDS = 20.0  # a drain task hands the worker back after this long (and q
 LEASE_SECONDS = 2.0  # a running drain promises to look for new marks once more this far ahead
 LEASE_MARGIN = 0.5  # an ingest trusts a promise until this long before it runs out (clocks of hosts)
 POLL_SECONDS = 0.2  # how often a lingering drain looks for new marks
+# An import's drain sizes each pass from the last one's pace to take about this long: a writer
+# (SQLite's one write lock; on PostgreSQL the live routing of a buyer in the pass, the worker's
+# roll-up rows) waits one pass at most, so this leaves room for a pass twice as slow as the last.
+PASS_SECONDS = 0.5
+MAX_BUYERS_PER_PASS = 2000
+_clock = time.monotonic  # tests drive a clock of their own
 
 _lease_until = 0.0  # the latest promise this process has read (Unix time)
 
@@ -159,26 +167,50 @@ def facts_drain_linger(*, seconds: float = TASK_SECONDS) -> int:
 
 
 def _rebuild_marked(shop_id: int, ids: list[int], *, wait: bool) -> int:
-    """Lock these buyers (or those of them that are free), rebuild them, delete their marks.
-    Call inside a transaction. Returns how many buyers were rebuilt."""
+    """Lock these buyers (or those of them that are free), take their marks, rebuild them.
+    Call inside a transaction (a rebuild that raises rolls the marks back with it). Returns how
+    many buyers were rebuilt."""
     shop = Shop.objects.filter(pk=shop_id).first()
     if shop is None:
         return 0
-    locked, spam = customers_lock_rows(shop=shop, customer_ids=ids, skip_locked=not wait)
+    locked, spam = _buyers_lock(shop_id, ids, skip_locked=not wait)
     if not locked:
         return 0
-    locked_ids = sorted(locked)
     # The marks visible now were committed before this statement, so the rows read below include
     # everything they stand for; a mark committed later survives and brings the buyer back.
-    marks = list(DirtyBuyer.objects.select_for_update(skip_locked=True)
-                 .filter(customer_id__in=locked_ids).values_list("id", flat=True))
+    _marks_take(locked)
     # The shop is read after the buyers are locked: a settings change that rebuilt them committed
     # before, so its settings are the ones used here.
     shop.refresh_from_db()
-    buyers_rebuild(shop=shop, ids=locked_ids, spam=spam)
-    for i in range(0, len(marks), 1000):
-        DirtyBuyer.objects.filter(id__in=marks[i : i + 1000]).delete()
-    return len(locked_ids)
+    buyers_rebuild(shop=shop, ids=locked, spam=spam)
+    return len(locked)
+
+
+def _buyers_lock(shop_id: int, ids: list[int], *, skip_locked: bool) -> tuple[list[int], set[int]]:
+    """(the buyers locked, in id order; the spam ones among them), in one statement: FOR NO KEY
+    UPDATE on PostgreSQL (an ingest's KEY SHARE on its buyer never waits for it), SKIP LOCKED
+    for the drain; SQLite's one writer holds everything already."""
+    where, params = R.any_in(R.qn("id"), sorted(set(ids)))
+    sql = f"SELECT {R.qn('id')}, {R.qn('is_spam')} FROM {R.table(Customer)} " \
+          f"WHERE {R.qn('shop_id')} = %s AND {where} ORDER BY {R.qn('id')}"
+    if connection.vendor == "postgresql":
+        sql += " FOR NO KEY UPDATE" + (" SKIP LOCKED" if skip_locked else "")
+    with connection.cursor() as cur:
+        cur.execute(sql, [shop_id, *params])
+        rows = cur.fetchall()
+    return [c for c, _ in rows], {c for c, spam in rows if spam}
+
+
+def _marks_take(customer_ids: list[int]) -> None:
+    """Delete the marks of these locked buyers that this transaction can see, in one statement.
+    On PostgreSQL marks another pass holds (it took them among the oldest, FOR UPDATE) are left
+    to it: waiting for them could deadlock with that pass's roll-up locks."""
+    table = R.table(DirtyBuyer)
+    where, params = R.any_in(R.qn("customer_id"), customer_ids)
+    if connection.vendor == "postgresql":
+        where = f"{R.qn('id')} IN (SELECT {R.qn('id')} FROM {table} WHERE {where} FOR UPDATE SKIP LOCKED)"
+    with connection.cursor() as cur:
+        cur.execute(f"DELETE FROM {table} WHERE {where}", params)
 
 
 def drain_pass(*, shop_id: int | None = None, buyers: int = BUYERS_PER_PASS) -> tuple[int, int, int]:
@@ -231,15 +263,20 @@ def _one_by_one(shop_id: int, ids: list[int]) -> tuple[int, int]:
     return rebuilt, failed
 
 
-def facts_drain(*, shop: Shop | None = None, seconds: float | None = None, buyers: int = BUYERS_PER_PASS) -> int:
+def facts_drain(*, shop: Shop | None = None, seconds: float | None = None, buyers: int = BUYERS_PER_PASS,
+                pass_seconds: float | None = None) -> int:
     """Drain marks (of one shop, or all) in short transactions until none is left (or only buyers
     whose rebuild fails) or `seconds` have passed. Buyers held by another transaction are retried
-    shortly after. Before each pass it steps aside while a writer waits for SQLite's lock. Returns the buyers rebuilt. Used by the worker's task, imports, `kefu kpi
-    --wait` and tests."""
-    started = time.monotonic()
+    shortly after. Before each pass it steps aside while a writer waits for SQLite's lock. Returns
+    the buyers rebuilt. Used by the worker's task, imports, `kefu kpi --wait` and tests.
+
+    `buyers` per pass; with `pass_seconds` (an import's drain) that is the first pass's size and
+    each next pass is sized from the last one's pace to take about `pass_seconds` (pass_size)."""
+    started = _clock()
     done = 0
-    while seconds is None or time.monotonic() - started < seconds:
+    while seconds is None or _clock() - started < seconds:
         writers_yield()  # on SQLite, a request waiting for the write lock goes before the next pass
+        began = _clock()
         try:
             seen, rebuilt, failed = drain_pass(shop_id=shop.id if shop else None, buyers=buyers)
         except OperationalError as exc:  # a deadlock victim or a busy database: the marks are intact
@@ -247,11 +284,20 @@ def facts_drain(*, shop: Shop | None = None, seconds: float | None = None, buyer
             time.sleep(0.2)
             continue
         done += rebuilt
+        if pass_seconds and rebuilt:
+            buyers = pass_size(buyers, rebuilt, _clock() - began, pass_seconds)
         if not seen or (failed and not rebuilt):
             break
         if not rebuilt:  # everything left is locked by someone else for the moment
             time.sleep(0.05)
     return done
+
+
+def pass_size(size: int, rebuilt: int, took: float, target: float) -> int:
+    """The next pass's buyers: as many as the last pass's pace rebuilds in `target` seconds, at
+    most twice the last size (one fast pass must not make the next one long), at least one."""
+    want = int(rebuilt * target / took) if took > 0 else MAX_BUYERS_PER_PASS
+    return max(1, min(want, 2 * size, MAX_BUYERS_PER_PASS))
 
 
 def facts_lag(*, shop: Shop, now=None) -> float:

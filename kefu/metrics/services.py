@@ -2,6 +2,7 @@
 
 from collections import defaultdict, namedtuple
 from collections.abc import Iterable
+from operator import itemgetter
 from types import SimpleNamespace
 
 from django.db import transaction
@@ -114,15 +115,26 @@ def _load(model, customer_ids: list[int]) -> list:
     return [row._make(v) for v in R.rows_select(model, row._fields, where, params)]
 
 
+# (identity, values) of a fact row as two tuples, by position (getattr per field cost more than the diff).
+def _getter(model, names: tuple[str, ...]):
+    at = [_ROWS[model]._fields.index(f) for f in names]
+    if len(at) == 1:
+        return lambda row, i=at[0]: (row[i],)
+    return itemgetter(*at)
+
+
+_PARTS = {model: tuple(_getter(model, names) for names in FACT_FIELDS[model]) for model in FACT_FIELDS}
+
+
 def _sync(shop: Shop, model, old: list, new: list) -> tuple[list, list]:
     """Delete old facts that vanished or changed, insert new ones that are new or changed."""
-    key_f, val_f = FACT_FIELDS[model]
+    key_of, val_of = _PARTS[model]
     old_by = {}
     for o in old:
-        old_by[tuple(getattr(o, f) for f in key_f)] = (o, tuple(getattr(o, f) for f in val_f))
+        old_by[key_of(o)] = (o, val_of(o))
     new_vals, added = {}, []
     for n in new:
-        key, val = tuple(getattr(n, f) for f in key_f), tuple(getattr(n, f) for f in val_f)
+        key, val = key_of(n), val_of(n)
         new_vals[key] = val
         prev = old_by.get(key)
         if prev is None or prev[1] != val:

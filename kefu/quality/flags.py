@@ -45,6 +45,7 @@ _HOURS = re.compile(r"(\d+)\s*(个)?(小时|分钟|天)")
 # Buyer phrases that carry anger the sentiment lexicon misses (accusations, 凭什么, 到底, slowness).
 ANGER_CUES = ("骗子", "骗人", "忽悠", "坑我", "坑人", "凭什么", "到底", "太差", "这么差", "太慢", "这么慢", "超慢",
               "不能不解决", "什么破", "垃圾", "投诉你", "差评", "举报", "???", "？？？")
+_ANGER_CUE = re.compile("|".join(re.escape(c) for c in ANGER_CUES))
 # A buyer's closing line needs no answer: the unanswered flag skips a conversation ending on one.
 _CLOSING = re.compile(r"^(没有?了?|暂时?没有?(其他问题)?了?|没(有)?问题了?|谢谢|多谢了?|感谢|好的?|好吧|好呢|嗯+|哦+|恩|en|ok|可以了?|"
                       r"知道了|明白了?|再见|拜拜|不客气|不用了?|暂不用了|美了|哦了|行|收到|辛苦了?|辛苦辛苦|麻烦了|"
@@ -83,12 +84,24 @@ def rude_hits(text: str, words: list[str]) -> list[str]:
     return _listed(RUDE_EXCEPTIONS, _norm(text).lower(), words)
 
 
-def _listed(exceptions: re.Pattern, lowered: str, words: list[str], lowered_words: list[str] | None = None) -> list[str]:
-    """The listed words in a normalised, lower-cased text once the harmless phrases are blanked."""
+def _listed(exceptions: re.Pattern, lowered: str, words: list[str], lowered_words: list[str] | None = None,
+            any_word: re.Pattern | None = None) -> list[str]:
+    """The listed words in a normalised, lower-cased text once the harmless phrases are blanked.
+    `any_word` (FlagSpec's) finds whether any of them is in the text at all, in one scan."""
+    if any_word is not None and any_word.search(lowered) is None:
+        return []  # blanking only removes text: no word can appear
     t = exceptions.sub("　", lowered)
     if lowered_words is None:
         lowered_words = [w.lower() for w in words]
     return [w for w, low in zip(words, lowered_words, strict=True) if low in t]
+
+
+def _any_word(lowered_words: list[str]) -> re.Pattern | None:
+    """A pattern matching any of these words; None when it could not prove a text free of them
+    (no words, or a word holding the full-width space that blanking writes)."""
+    if not lowered_words or any(not w or "　" in w for w in lowered_words):
+        return None
+    return re.compile("|".join(re.escape(w) for w in lowered_words))
 
 
 def promise_hits(text: str) -> list[str]:
@@ -130,7 +143,7 @@ def is_angry(text: str, threshold: Decimal | float = 5) -> tuple[bool, float]:
     """The complaints' sentiment scorer (anger ≥ threshold on a negative message), or an anger cue."""
     t = _norm(text)
     s = analyse(t)
-    return (s.anger >= float(threshold) and s.score > 0) or any(c in t for c in ANGER_CUES), s.anger
+    return (s.anger >= float(threshold) and s.score > 0) or _ANGER_CUE.search(t) is not None, s.anger
 
 
 @dataclass
@@ -145,6 +158,8 @@ class FlagSpec:
     def __post_init__(self):
         self.rude_lowered = [w.lower() for w in self.rude]
         self.banned_lowered = [w.lower() for w in self.banned]
+        self.rude_any = _any_word(self.rude_lowered)
+        self.banned_any = _any_word(self.banned_lowered)
 
     @classmethod
     def for_shop(cls, shop: Shop) -> "FlagSpec":
@@ -177,10 +192,10 @@ def message_hits(m, spec: FlagSpec) -> list[Hit]:
     elif m.sender == AGENT:
         t = _norm(m.text)  # once for the three detectors
         lowered = t.lower()
-        rude = _listed(RUDE_EXCEPTIONS, lowered, spec.rude, spec.rude_lowered)
+        rude = _listed(RUDE_EXCEPTIONS, lowered, spec.rude, spec.rude_lowered, spec.rude_any)
         if rude:
             out.append(Hit(FlagKind.RUDE, ",".join(rude)))
-        banned = _listed(BANNED_EXCEPTIONS, lowered, spec.banned, spec.banned_lowered)
+        banned = _listed(BANNED_EXCEPTIONS, lowered, spec.banned, spec.banned_lowered, spec.banned_any)
         if banned:
             out.append(Hit(FlagKind.BANNED, ",".join(banned)))
         promises = _promises(t)
