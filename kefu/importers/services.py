@@ -40,8 +40,8 @@ from .checking import Checked, _repeats_message, check
 from .models import ImportRun
 
 # The drain after an import: its first transaction rebuilds this many buyers, and each next one as
-# many as take about PASS_SECONDS at the last one's pace (kefu.metrics.queue.pass_size): large
-# passes while the box is quiet, short ones under load, so a writer never waits long (docs/bench.md).
+# many as take about PASS_SECONDS at the last one's pace (kefu.metrics.queue.pass_size, never
+# fewer than 100): large passes while the box is quiet, short ones under load (docs/bench.md).
 DRAIN_BUYERS = 100
 RESUME_AFTER = 60  # seconds of silence after which another host's unfinished run is taken over
 

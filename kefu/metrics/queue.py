@@ -295,9 +295,11 @@ def facts_drain(*, shop: Shop | None = None, seconds: float | None = None, buyer
 
 def pass_size(size: int, rebuilt: int, took: float, target: float) -> int:
     """The next pass's buyers: as many as the last pass's pace rebuilds in `target` seconds, at
-    most twice the last size (one fast pass must not make the next one long), at least one."""
+    most twice the last size (one fast pass must not make the next one long), and never fewer
+    than the worker's passes: a pass has a fixed cost (settings, roll-up rows), so on a starved
+    box passes sized by time alone shrank to a few buyers and the drain to a fifth of its pace."""
     want = int(rebuilt * target / took) if took > 0 else MAX_BUYERS_PER_PASS
-    return max(1, min(want, 2 * size, MAX_BUYERS_PER_PASS))
+    return max(BUYERS_PER_PASS, min(want, 2 * size, MAX_BUYERS_PER_PASS))
 
 
 def facts_lag(*, shop: Shop, now=None) -> float:

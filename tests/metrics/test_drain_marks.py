@@ -150,8 +150,9 @@ class FakeClock:
 
 def test_an_imports_drain_keeps_each_pass_near_its_time_however_slow_the_buyers(shop, monkeypatch):
     """Rebuilding a buyer costs 4 ms, then (the box gets busier) 7 ms, then 1 ms of a fake clock:
-    the import's drain grows its passes while they are short of PASS_SECONDS, shrinks them when
-    the pace drops, and no pass takes a second (fixed passes of 500, as before, took 2 to 3.5 s)."""
+    the import's drain grows its passes while they are short of PASS_SECONDS, shrinks them (not
+    below the worker's 100) when the pace drops, and no pass takes a second (fixed passes of 500,
+    as before, took 2 to 3.5 s)."""
     from kefu.importers.services import DRAIN_BUYERS
 
     clock = FakeClock()
@@ -173,8 +174,8 @@ def test_an_imports_drain_keeps_each_pass_near_its_time_however_slow_the_buyers(
     assert sum(sizes) == 3000 and not DirtyBuyer.objects.exists()
     assert sizes[0] == DRAIN_BUYERS and sizes[1] > DRAIN_BUYERS  # 0.4 s: a little more next time
     assert max(lengths) < 1.0, list(zip(sizes, lengths, strict=True))
-    assert max(lengths[1:5]) <= 0.51 and max(lengths[6:10]) <= 0.51  # near PASS_SECONDS once paced
-    assert sizes[6] < sizes[5]  # shrunk when the pace dropped
+    assert max(lengths[1:5]) <= 0.51  # near PASS_SECONDS once paced
+    assert sizes[5] > queue.BUYERS_PER_PASS and sizes[6:10] == [queue.BUYERS_PER_PASS] * 4  # shrunk, to the floor
     assert max(sizes[10:]) > 4 * sizes[9]  # grown again when fast (to about 500 = 0.5 s at 1 ms) …
     assert all(b <= 2 * a for a, b in zip(sizes, sizes[1:], strict=False))  # … at most doubling each pass
 
@@ -182,7 +183,7 @@ def test_an_imports_drain_keeps_each_pass_near_its_time_however_slow_the_buyers(
 def test_pass_size_bounds():
     assert queue.pass_size(100, 100, 0.25, 0.5) == 200  # twice as fast as wanted: doubled, no more
     assert queue.pass_size(100, 100, 0.1, 0.5) == 200
-    assert queue.pass_size(100, 100, 2.0, 0.5) == 25
-    assert queue.pass_size(100, 3, 10.0, 0.5) == 1
+    assert queue.pass_size(400, 400, 1.0, 0.5) == 200
+    assert queue.pass_size(400, 300, 3.0, 0.5) == queue.BUYERS_PER_PASS  # never below the worker's passes
     assert queue.pass_size(1500, 1500, 0.01, 0.5) == queue.MAX_BUYERS_PER_PASS
     assert queue.pass_size(100, 10, 0.0, 0.5) == 200
