@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from kefu.core.access import sees_whole_shop
 from kefu.core.models import Agent, Shop
-from kefu.metrics.ranges import sums_per_range
+from kefu.metrics.ranges import ids_arg, sums_per_range
 
 from .enums import SATISFIED_SCORES, ReviewLevel, ReviewOutcome, ReviewTaskState, Verdict
 from .models import AgentComplaint, Complaint, Dispute, RatingInvitation, Review, ReviewTask
@@ -109,15 +109,20 @@ class RevisionRow:
         return round(self.revised / self.closed, 4) if self.closed else None
 
 
+_REVISION_SUMS = {"closed": Count("id"), "revised": Count("id", filter=Q(outcome=ReviewOutcome.REVISED))}
+
+
+def _closed_tasks(*, shop_id: int, agent_ids: list[int] | None) -> QuerySet[ReviewTask]:
+    qs = ReviewTask.objects.filter(shop_id=shop_id, state=ReviewTaskState.CLOSED)
+    return qs if agent_ids is None else qs.filter(review__agent_id__in=agent_ids)
+
+
 def revision_sums(*, shop: Shop, ranges, agent_ids=None) -> list[dict]:
     """Per (from, to) range: {agent id | None: (closed, revised)} over review tasks closed in its
     shop days. The agent is the review's (the import's agent_id, else the order's credited agent)."""
-    qs = ReviewTask.objects.filter(shop=shop, state=ReviewTaskState.CLOSED)
-    if agent_ids is not None:
-        qs = qs.filter(review__agent_id__in=agent_ids)
-    revised = Q(outcome=ReviewOutcome.REVISED)
-    per_range = sums_per_range(qs, key="review__agent_id", ranges=ranges, field="closed_at", tz=shop.tz,
-                               aggregates={"closed": Count("id"), "revised": Count("id", filter=revised)})
+    per_range = sums_per_range(_closed_tasks, args={"shop_id": shop.id, "agent_ids": ids_arg(agent_ids)},
+                               key="review__agent_id", ranges=ranges, field="closed_at", tz=shop.tz,
+                               aggregates=_REVISION_SUMS)
     return [{k: (r["closed"], r["revised"]) for k, r in rows.items()} for rows in per_range]
 
 
@@ -133,18 +138,22 @@ def revision_rates(*, shop: Shop, date_from: dt.date, date_to: dt.date) -> tuple
     return rows, total
 
 
+_LEVEL_SUMS = {"good": Count("id", filter=Q(level=ReviewLevel.GOOD)),
+               "medium": Count("id", filter=Q(level=ReviewLevel.MEDIUM)),
+               "bad": Count("id", filter=Q(level=ReviewLevel.BAD))}
+
+
+def _reviews(*, shop_id: int, agent_ids: list[int] | None) -> QuerySet[Review]:
+    qs = Review.objects.filter(shop_id=shop_id)
+    return qs if agent_ids is None else qs.filter(agent_id__in=agent_ids)
+
+
 def review_level_sums(*, shop: Shop, ranges, agent_ids=None) -> list[dict]:
     """Per (from, to) range: {agent id: (good, medium, bad)} of reviews written in its shop days
     (KPI-3's 好评数 beside §12's 中差评; the agent is the one the review's order is credited to,
     None = silent)."""
-    qs = Review.objects.filter(shop=shop)
-    if agent_ids is not None:
-        qs = qs.filter(agent_id__in=agent_ids)
-    per_range = sums_per_range(
-        qs, key="agent_id", ranges=ranges, field="created_at", tz=shop.tz,
-        aggregates={"good": Count("id", filter=Q(level=ReviewLevel.GOOD)),
-                    "medium": Count("id", filter=Q(level=ReviewLevel.MEDIUM)),
-                    "bad": Count("id", filter=Q(level=ReviewLevel.BAD))})
+    per_range = sums_per_range(_reviews, args={"shop_id": shop.id, "agent_ids": ids_arg(agent_ids)}, key="agent_id",
+                               ranges=ranges, field="created_at", tz=shop.tz, aggregates=_LEVEL_SUMS)
     return [{k: (r["good"], r["medium"], r["bad"]) for k, r in rows.items()} for rows in per_range]
 
 
@@ -169,16 +178,20 @@ def dispute_get_for_user(*, shop: Shop, member: Agent | None, id: int) -> Disput
 
 # ---------------------------------------------------------------- CSAT (§12)
 
+_RATING_SUMS = {"invitations": Count("id"), "rated": Count("rating"),
+                "satisfied": Count("rating", filter=Q(rating__score__in=SATISFIED_SCORES))}
+
+
+def _invitations(*, shop_id: int, agent_ids: list[int] | None) -> QuerySet[RatingInvitation]:
+    qs = RatingInvitation.objects.filter(shop_id=shop_id)
+    return qs if agent_ids is None else qs.filter(agent_id__in=agent_ids)
+
+
 def rating_sums(*, shop: Shop, ranges, agent_ids=None) -> list[dict[int, dict]]:
     """Per (from, to) range: {agent id: invitations, rated invitations, satisfied ratings (top two
     levels)} over receptions of its shop days."""
-    qs = RatingInvitation.objects.filter(shop=shop)
-    if agent_ids is not None:
-        qs = qs.filter(agent_id__in=agent_ids)
-    satisfied = Q(rating__score__in=SATISFIED_SCORES)
-    return sums_per_range(qs, key="agent_id", ranges=ranges, field="day",
-                          aggregates={"invitations": Count("id"), "rated": Count("rating"),
-                                      "satisfied": Count("rating", filter=satisfied)})
+    return sums_per_range(_invitations, args={"shop_id": shop.id, "agent_ids": ids_arg(agent_ids)}, key="agent_id",
+                          ranges=ranges, field="day", aggregates=_RATING_SUMS)
 
 
 def csat_sums(*, shop: Shop, date_from: dt.date, date_to: dt.date, agent_ids=None) -> dict[int, dict]:

@@ -11,7 +11,7 @@ from django.utils import timezone
 from kefu.core.access import sees_whole_shop
 from kefu.core.models import Agent, Shop
 from kefu.core.timeutil import day_bounds, shop_day
-from kefu.metrics.ranges import sums_per_range
+from kefu.metrics.ranges import ids_arg, sums_per_range
 
 from .enums import ACTIVE_STATES, CLOSED_STATES, FollowUpKind, FollowUpState
 from .models import FollowUp
@@ -104,20 +104,26 @@ def payment_reminder_figures(*, shop: Shop, date_from: dt.date, date_to: dt.date
                                               agent_ids=agent_ids)[0]
 
 
+_WON = Q(state=FollowUpState.CLOSED_WON)
+_REMINDER_SUMS = {"closed": Count("id"), "won": Count("id", filter=_WON),
+                  "recovered": Sum("order__paid_amount", filter=_WON)}
+
+
+def _closed_reminders(*, shop_id: int, owner_id: int | None, agent_ids: list[int] | None) -> QuerySet[FollowUp]:
+    qs = FollowUp.objects.filter(shop_id=shop_id, kind=FollowUpKind.PAYMENT_REMINDER,
+                                 state__in=(FollowUpState.CLOSED_WON, FollowUpState.CLOSED_LOST))
+    if owner_id is not None:
+        qs = qs.filter(owner_id=owner_id)
+    return qs if agent_ids is None else qs.filter(owner_id__in=agent_ids)
+
+
 def payment_reminder_figures_per_range(*, shop: Shop, ranges, member: Agent | None = None,
                                        agent_ids=None) -> list[list[ReminderFigures]]:
     """payment_reminder_figures of several (from, to) ranges in one query (the KPI report's)."""
-    qs = FollowUp.objects.filter(shop=shop, kind=FollowUpKind.PAYMENT_REMINDER,
-                                 state__in=(FollowUpState.CLOSED_WON, FollowUpState.CLOSED_LOST))
-    if member is not None and not sees_whole_shop(member):
-        qs = qs.filter(owner=member)
-    if agent_ids is not None:
-        qs = qs.filter(owner_id__in=agent_ids)
-    won = Q(state=FollowUpState.CLOSED_WON)
+    owner_id = member.id if member is not None and not sees_whole_shop(member) else None
     per_range = sums_per_range(
-        qs, key=("owner_id", "owner__name"), ranges=ranges, field="closed_at", tz=shop.tz,
-        aggregates={"closed": Count("id"), "won": Count("id", filter=won),
-                    "recovered": Sum("order__paid_amount", filter=won)})
+        _closed_reminders, args={"shop_id": shop.id, "owner_id": owner_id, "agent_ids": ids_arg(agent_ids)},
+        key=("owner_id", "owner__name"), ranges=ranges, field="closed_at", tz=shop.tz, aggregates=_REMINDER_SUMS)
     return [sorted((ReminderFigures(agent_id=agent_id, name=name, closed=r["closed"], won=r["won"],
                                     lost=r["closed"] - r["won"],
                                     # SQLite sums decimals without their scale; money always shows cents

@@ -17,12 +17,13 @@ from django.db.models import Count, Q, Sum
 from django.utils.module_loading import import_string
 
 from kefu.core.models import Agent, Shop
+from kefu.core.prepared import prepared_dicts, prepared_rows
 
 from . import facts as F
 from .facts import median_from_hist
 from .models import AgentDay, AgentMonth, GroupMonth, OrderCredit, ShopPeriod
 from .queue import facts_lag
-from .ranges import DayRange, range_q, sums_per_range
+from .ranges import ONE_DAY, DayRange, ids_arg, sums_per_range
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
@@ -140,17 +141,39 @@ def _empty_sums() -> dict:
     return {k: 0 for k in F.SCALARS}
 
 
+_SCALAR_SUMS = {f: Sum(f) for f in F.SCALARS}
+_SILENT_SUMS = {"n": Sum("silent_orders"), "amount": Sum("silent_sales")}
+
+
+def _agent_days(*, shop_id: int, agent_ids: list[int] | None):
+    days = AgentDay.objects.filter(shop_id=shop_id)
+    return days if agent_ids is None else days.filter(agent_id__in=agent_ids)
+
+
+def _shop_days(*, shop_id: int):
+    return ShopPeriod.objects.filter(shop_id=shop_id, period=ShopPeriod.DAY)
+
+
 def _collect(shop: Shop, ranges: list[DayRange], agent_ids=None) -> list[dict[int, dict]]:
     """Per range, per agent: the scalar sums of the roll-up (one query for all ranges)."""
-    days = AgentDay.objects.filter(shop=shop)
-    if agent_ids is not None:
-        days = days.filter(agent_id__in=agent_ids)
     out = []
-    for rows in sums_per_range(days, key="agent_id", ranges=ranges, field="day",
-                               aggregates={f: Sum(f) for f in F.SCALARS}):
+    for rows in sums_per_range(_agent_days, args={"shop_id": shop.id, "agent_ids": ids_arg(agent_ids)}, key="agent_id",
+                               ranges=ranges, field="day", aggregates=_SCALAR_SUMS):
         # roll-up rows left at zero after the agent's facts moved away give no row
         out.append({aid: {k: v or 0 for k, v in row.items()} for aid, row in rows.items() if any(row.values())})
     return out
+
+
+def _month_hists(*, shop_id: int, months: list[dt.date], agent_ids: list[int] | None):
+    qs = AgentMonth.objects.filter(shop_id=shop_id, month__in=months)
+    qs = qs if agent_ids is None else qs.filter(agent_id__in=agent_ids)
+    return qs.values_list("agent_id", "month", *F.MEDIAN_HISTS)
+
+
+def _day_hists(*, shop_id: int, days: list[dt.date], agent_ids: list[int] | None):
+    qs = AgentDay.objects.filter(shop_id=shop_id, day__in=days)
+    qs = qs if agent_ids is None else qs.filter(agent_id__in=agent_ids)
+    return qs.values_list("agent_id", "day", *F.MEDIAN_HISTS)
 
 
 def _agent_hists(shop: Shop, ranges: list[DayRange], agent_ids=None) -> list[dict]:
@@ -160,16 +183,17 @@ def _agent_hists(shop: Shop, ranges: list[DayRange], agent_ids=None) -> list[dic
     splits = [_split_months(date_from, date_to) for date_from, date_to in ranges]
     out: list[dict[int, dict]] = [defaultdict(dict) for _ in ranges]
     sources = []
-    months = {m for ms, _ in splits for m in ms}
-    loose_days = {d for _, ds in splits for d in ds}
+    months = sorted({m for ms, _ in splits for m in ms})
+    loose_days = sorted({d for _, ds in splits for d in ds})
+    ids = ids_arg(agent_ids)
     if months:
-        sources.append((AgentMonth.objects.filter(shop=shop, month__in=months), "month", [set(ms) for ms, _ in splits]))
+        sources.append((prepared_rows(_month_hists, shop_id=shop.id, months=months, agent_ids=ids),
+                        [set(ms) for ms, _ in splits]))
     if loose_days:
-        sources.append((AgentDay.objects.filter(shop=shop, day__in=loose_days), "day", [set(ds) for _, ds in splits]))
-    for qs, field, held_by in sources:
-        if agent_ids is not None:
-            qs = qs.filter(agent_id__in=agent_ids)
-        for agent_id, when, *hs in qs.values_list("agent_id", field, *F.MEDIAN_HISTS):
+        sources.append((prepared_rows(_day_hists, shop_id=shop.id, days=loose_days, agent_ids=ids),
+                        [set(ds) for _, ds in splits]))
+    for rows, held_by in sources:
+        for agent_id, when, *hs in rows:
             fresh = True  # the row's freshly decoded dicts are used as they are by one range (no copy)
             for i, held in enumerate(held_by):
                 if when not in held:
@@ -186,16 +210,23 @@ def _agent_hists(shop: Shop, ranges: list[DayRange], agent_ids=None) -> list[dic
     return out
 
 
+def _group_months(*, shop_id: int, month: dt.date):
+    return GroupMonth.objects.filter(shop_id=shop_id, month=month).values_list("group", *F.MEDIAN_HISTS)
+
+
+def _moved_months(*, shop_id: int, month: dt.date):
+    return (AgentMonth.objects.filter(shop_id=shop_id, month=month).exclude(rolled_group=models.F("agent__group"))
+            .values_list("rolled_group", "agent__group", *F.MEDIAN_HISTS))
+
+
 def _group_month_hists(shop: Shop, month: dt.date) -> dict[str, dict]:
     """The month's histograms per group (the agents' present groups) from the GroupMonth rows,
     corrected for the agents whose month row rolled into another group before they moved."""
     team: dict[str, dict] = defaultdict(lambda: {h: {} for h in F.MEDIAN_HISTS})
-    for group, *hs in GroupMonth.objects.filter(shop=shop, month=month).values_list("group", *F.MEDIAN_HISTS):
+    for group, *hs in prepared_rows(_group_months, shop_id=shop.id, month=month):
         for h, hist in zip(F.MEDIAN_HISTS, hs, strict=True):
             F.hist_add(team[group][h], hist)
-    moved = (AgentMonth.objects.filter(shop=shop, month=month).exclude(rolled_group=models.F("agent__group"))
-             .values_list("rolled_group", "agent__group", *F.MEDIAN_HISTS))
-    for old, new, *hs in moved:
+    for old, new, *hs in prepared_rows(_moved_months, shop_id=shop.id, month=month):
         for h, hist in zip(F.MEDIAN_HISTS, hs, strict=True):
             F.hist_add(team[old][h], hist, -1)
             F.hist_add(team[new][h], hist)
@@ -208,6 +239,26 @@ def _one_month(date_from: dt.date, date_to: dt.date) -> dt.date | None:
     return date_from if date_from.day == 1 and date_to == month_end else None
 
 
+def _day_buyers(*, shop_id: int, days: list[dt.date]):
+    return AgentDay.objects.filter(shop_id=shop_id, day__in=days, paying_buyers__gt=0).values_list(
+        "agent_id", "day", "paying_buyers")
+
+
+def _shop_buyers(*, shop_id: int, days: list[dt.date], months: list[dt.date]):
+    return ShopPeriod.objects.filter(Q(period=ShopPeriod.DAY, start__in=days) | Q(period=ShopPeriod.MONTH,
+                                     start__in=months), shop_id=shop_id).values_list("period", "start", "paying_buyers")
+
+
+def _distinct_buyers(*, per_agent: bool, shop_id: int, lo: list[dt.date], hi: list[dt.date]):
+    """Distinct paying buyers of each day span [lo, hi) (as n0, n1 …), per agent or in all."""
+    spans = [Q(pay_day__gte=a, pay_day__lt=b) for a, b in zip(lo, hi, strict=True)]
+    counted = OrderCredit.objects.filter(reduce(or_, spans), shop_id=shop_id, agent__isnull=False).order_by()
+    distinct = {f"n{i}": Count("customer", distinct=True, filter=q) for i, q in enumerate(spans)}
+    if per_agent:
+        return counted.values("agent_id").annotate(**distinct)
+    return counted.values("shop_id").annotate(**distinct)  # one row, none without credits
+
+
 def _paying_buyers(shop: Shop, ranges: list[DayRange], month_rows: dict) -> list[tuple[dict, int]]:
     """Per range: distinct paying buyers per agent and for the shop. A single day or a whole
     calendar month reads the roll-up (its cost does not grow with orders); other ranges count
@@ -217,22 +268,19 @@ def _paying_buyers(shop: Shop, ranges: list[DayRange], month_rows: dict) -> list
     months = [f for f, t in ranges if f != t and _one_month(f, t)]
     other = [(f, t) for f, t in ranges if f != t and not _one_month(f, t)]
     by_day: dict[dt.date, dict] = defaultdict(dict)
-    for aid, day, n in AgentDay.objects.filter(shop=shop, day__in=days, paying_buyers__gt=0).values_list(
-            "agent_id", "day", "paying_buyers") if days else ():
+    days, months = sorted(set(days)), sorted(set(months))
+    for aid, day, n in prepared_rows(_day_buyers, shop_id=shop.id, days=days) if days else ():
         by_day[day][aid] = n
-    totals = {(period, start): n for period, start, n in ShopPeriod.objects.filter(
-        Q(period=ShopPeriod.DAY, start__in=days) | Q(period=ShopPeriod.MONTH, start__in=months), shop=shop)
-        .values_list("period", "start", "paying_buyers")} if days or months else {}
+    totals = {(period, start): n for period, start, n in prepared_rows(
+        _shop_buyers, shop_id=shop.id, days=days, months=months)} if days or months else {}
     per_agent, counted_total = {}, {}
     if other:
-        counted = OrderCredit.objects.filter(reduce(or_, (range_q("pay_day", r) for r in other)), shop=shop,
-                                             agent__isnull=False)
-        distinct = {f"n{i}": Count("customer", distinct=True, filter=range_q("pay_day", r)) for i, r in enumerate(other)}
-        for row in counted.values("agent_id").annotate(**distinct):
+        bounds = {"lo": [f for f, _t in other], "hi": [t + ONE_DAY for _f, t in other]}
+        for row in prepared_dicts(_distinct_buyers, static={"per_agent": True}, shop_id=shop.id, **bounds):
             for i, r in enumerate(other):
                 per_agent.setdefault(r, {})[row["agent_id"]] = row[f"n{i}"]
-        total = counted.aggregate(**distinct)
-        counted_total = {r: total[f"n{i}"] for i, r in enumerate(other)}
+        total = next(iter(prepared_dicts(_distinct_buyers, static={"per_agent": False}, shop_id=shop.id, **bounds)), {})
+        counted_total = {r: total.get(f"n{i}", 0) for i, r in enumerate(other)}
     out = []
     for f, t in ranges:
         if f == t:
@@ -245,11 +293,16 @@ def _paying_buyers(shop: Shop, ranges: list[DayRange], month_rows: dict) -> list
     return out
 
 
+def _month_medians(*, shop_id: int, months: list[dt.date]):
+    return AgentMonth.objects.filter(shop_id=shop_id, month__in=months).values_list(
+        "agent_id", "month", "paying_buyers", *F.MEDIANS)
+
+
 def _month_rows(shop: Shop, months: set[dt.date]) -> dict[dt.date, dict[int, tuple]]:
     """month → agent → (paying buyers, {median name: stored median}) of the AgentMonth rows."""
     out: dict[dt.date, dict[int, tuple]] = defaultdict(dict)
-    for aid, month, paying, *medians in AgentMonth.objects.filter(shop=shop, month__in=months).values_list(
-            "agent_id", "month", "paying_buyers", *F.MEDIANS) if months else ():
+    for aid, month, paying, *medians in prepared_rows(_month_medians, shop_id=shop.id,
+                                                      months=sorted(months)) if months else ():
         out[month][aid] = (paying, dict(zip(F.MEDIANS, medians, strict=True)))
     return out
 
@@ -267,6 +320,10 @@ def _split_months(date_from: dt.date, date_to: dt.date) -> tuple[list[dt.date], 
             days.append(d)
             d += dt.timedelta(days=1)
     return months, days
+
+
+def _agent_names(*, shop_id: int, ids: list[int]):
+    return Agent.objects.filter(shop_id=shop_id, id__in=ids).values_list("id", "name", "group")
 
 
 def kpi_report(
@@ -293,15 +350,14 @@ def kpi_reports(*, shop: Shop, ranges, by: str = "agent", agent_ids=None) -> lis
             for aid in per_range[i]:
                 sums.setdefault(aid, _empty_sums())
     # Name and group only: a thousand model instances cost more than the report's sums.
-    agents = {i: _AgentRow(name, group) for i, name, group in Agent.objects.filter(
-        shop=shop, id__in={aid for sums in sums_per for aid in sums}).values_list("id", "name", "group")}
+    agents = {i: _AgentRow(name, group) for i, name, group in prepared_rows(
+        _agent_names, shop_id=shop.id, ids=sorted({aid for sums in sums_per for aid in sums}))}
     # Team medians of a whole calendar month come from the group rows; other ranges merge histograms.
     team_months = [_one_month(*r) if agent_ids is None else None for r in ranges]
     merge = [i for i, month in enumerate(team_months) if month is None]
     hists = dict(zip(merge, _agent_hists(shop, [ranges[i] for i in merge], agent_ids), strict=True))
-    silent = sums_per_range(ShopPeriod.objects.filter(shop=shop, period=ShopPeriod.DAY), key="shop_id",
-                            ranges=ranges, field="start",
-                            aggregates={"n": Sum("silent_orders"), "amount": Sum("silent_sales")})
+    silent = sums_per_range(_shop_days, args={"shop_id": shop.id}, key="shop_id", ranges=ranges, field="start",
+                            aggregates=_SILENT_SUMS)
     month_rows = _month_rows(shop, {m for m in (_one_month(*r) for r in ranges) if m is not None})
     buyers = _paying_buyers(shop, ranges, month_rows)
     lag = facts_lag(shop=shop)
@@ -439,18 +495,39 @@ def _score_group(rows: list[dict], weights: dict) -> None:
         r["rank"] = rank
 
 
-def kpi_daily(*, shop: Shop, date_from: dt.date, date_to: dt.date, agent_ids=None) -> list[dict]:
-    """Trend: the report's figures per shop day (for the team, or for the given agents)."""
-    days = AgentDay.objects.filter(shop=shop, day__gte=date_from, day__lte=date_to)
-    credits = OrderCredit.objects.filter(shop=shop, pay_day__gte=date_from, pay_day__lte=date_to, agent__isnull=False)
-    if agent_ids is not None:
+def _daily_rollup(*, with_team: bool, shop_id: int, first: dt.date, last: dt.date, agent_ids: list[int] | None):
+    """Per day: the roll-up sums of the agents (a_…; all when agent_ids is None) and, with_team, the
+    team's (t_…) and the number of agents who received anyone (active)."""
+    days = AgentDay.objects.filter(shop_id=shop_id, day__gte=first, day__lte=last).order_by()
+    if agent_ids is None:
+        sums = {f"a_{f}": Sum(f) for f in F.SCALARS}
+    elif with_team:
+        sums = {f"a_{f}": Sum(f, filter=Q(agent_id__in=agent_ids)) for f in F.SCALARS}
+    else:
         days = days.filter(agent_id__in=agent_ids)
+        sums = {f"a_{f}": Sum(f) for f in F.SCALARS}
+    if with_team:
+        sums |= {f"t_{f}": Sum(f) for f in F.SCALARS} | {"active": Count("id", filter=Q(receptions__gt=0))}
+    return days.values("day").annotate(**sums)
+
+
+def _daily_buyers(*, with_team: bool, shop_id: int, first: dt.date, last: dt.date, agent_ids: list[int] | None):
+    """Per payment day: distinct paying buyers of the agents (a; all when None) and of the team (t)."""
+    credits = OrderCredit.objects.filter(shop_id=shop_id, pay_day__gte=first, pay_day__lte=last,
+                                         agent__isnull=False).order_by()
+    if agent_ids is None:
+        counts = {"a": Count("customer", distinct=True)}
+    elif with_team:
+        counts = {"a": Count("customer", distinct=True, filter=Q(agent_id__in=agent_ids))}
+    else:
         credits = credits.filter(agent_id__in=agent_ids)
-    sums = {}
-    for row in days.values("day").annotate(**{f: Sum(f) for f in F.SCALARS}):
-        day = row.pop("day")
-        sums[day] = {k: v or 0 for k, v in row.items()}
-    buyers = dict(credits.values("pay_day").annotate(n=Count("customer", distinct=True)).values_list("pay_day", "n"))
+        counts = {"a": Count("customer", distinct=True)}
+    if with_team:
+        counts["t"] = Count("customer", distinct=True)
+    return credits.values("pay_day").annotate(**counts)
+
+
+def _daily_series(sums: dict, buyers: dict, date_from: dt.date, date_to: dt.date) -> list[dict]:
     out = []
     d = date_from
     while d <= date_to:
@@ -458,6 +535,36 @@ def kpi_daily(*, shop: Shop, date_from: dt.date, date_to: dt.date, agent_ids=Non
         out.append({"day": d.isoformat(), **{k: v for k, v in figures.items() if not k.endswith("_median")}})
         d += dt.timedelta(days=1)
     return out
+
+
+def kpi_daily_with_team(*, shop: Shop, date_from: dt.date, date_to: dt.date, agent_ids=None,
+                        with_team: bool = True) -> tuple[list[dict], list[dict] | None, dict[dt.date, int] | None]:
+    """Trend: the report's figures per shop day for the given agents (all when None) and, with_team,
+    the whole team's and the agents active each day (who received anyone) — read together, two
+    queries (an agent's page draws the agent against the team)."""
+    args = {"shop_id": shop.id, "first": date_from, "last": date_to, "agent_ids": ids_arg(agent_ids)}
+    static = {"with_team": with_team}
+    sums: dict[str, dict] = {"a": {}, "t": {}}
+    active = {}
+    for row in prepared_dicts(_daily_rollup, static=static, **args):
+        for series in ("a", "t") if with_team else ("a",):
+            sums[series][row["day"]] = {f: row[f"{series}_{f}"] or 0 for f in F.SCALARS}
+        if with_team:
+            active[row["day"]] = row["active"]
+    buyers: dict[str, dict] = {"a": {}, "t": {}}
+    for row in prepared_dicts(_daily_buyers, static=static, **args):
+        for series in ("a", "t") if with_team else ("a",):
+            buyers[series][row["pay_day"]] = row[series]
+    mine = _daily_series(sums["a"], buyers["a"], date_from, date_to)
+    if not with_team:
+        return mine, None, None
+    return mine, _daily_series(sums["t"], buyers["t"], date_from, date_to), active
+
+
+def kpi_daily(*, shop: Shop, date_from: dt.date, date_to: dt.date, agent_ids=None) -> list[dict]:
+    """Trend: the report's figures per shop day (for the team, or for the given agents)."""
+    return kpi_daily_with_team(shop=shop, date_from=date_from, date_to=date_to, agent_ids=agent_ids,
+                               with_team=False)[0]
 
 
 def hourly_load(*, shop: Shop, date_from: dt.date, date_to: dt.date, agent_ids=None) -> dict:

@@ -32,6 +32,7 @@ from django_tasks.base import TaskResultStatus
 
 from kefu.core.db import insert_new, value_from_db
 from kefu.core.models import Shop
+from kefu.core.prepared import prepared_rows
 from kefu.core.sqlite3.base import writers_yield
 from kefu.customers.models import Customer
 
@@ -302,11 +303,16 @@ def pass_size(size: int, rebuilt: int, took: float, target: float) -> int:
     return max(BUYERS_PER_PASS, min(want, 2 * size, MAX_BUYERS_PER_PASS))
 
 
+def _oldest_change(*, shop_id: int):
+    return DirtyBuyer.objects.filter(shop_id=shop_id).order_by("id").values_list("marked_at")[:1]
+
+
 def facts_lag(*, shop: Shop, now=None) -> float:
     """Seconds since the oldest change not yet in the shop's figures (0 when they are current)."""
-    oldest = DirtyBuyer.objects.filter(shop=shop).order_by("id").values_list("marked_at", flat=True).first()
-    if oldest is None:
+    first = prepared_rows(_oldest_change, shop_id=shop.id)
+    if not first:
         return 0.0
+    oldest = first[0][0]
     return max(0.0, round(((now or timezone.now()) - oldest).total_seconds(), 1))
 
 

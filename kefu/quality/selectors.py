@@ -16,7 +16,7 @@ from django.http import Http404
 from kefu.conversations.models import Message
 from kefu.core.enums import Role
 from kefu.core.models import Agent, Shop
-from kefu.metrics.ranges import sums_per_range
+from kefu.metrics.ranges import ids_arg, sums_per_range
 
 from . import scoring
 from .enums import VISIBLE_STATES, AppealState, SampleState
@@ -135,14 +135,18 @@ def qa_sums(*, shop: Shop, date_from: dt.date, date_to: dt.date, agent_ids=None)
     return qa_sums_per_range(shop=shop, ranges=[(date_from, date_to)], agent_ids=agent_ids)[0]
 
 
+_QA_SUMS = {"n": Count("id"), "total": Sum("score"), "fails": Count("id", filter=Q(auto_failed=True))}
+
+
+def _counting_of(*, shop_id: int, agent_ids: list[int] | None) -> QuerySet[QaReview]:
+    qs = QaReview.objects.filter(shop_id=shop_id, state__in=VISIBLE_STATES, calibration_of__isnull=True)
+    return qs if agent_ids is None else qs.filter(agent_id__in=agent_ids)
+
+
 def qa_sums_per_range(*, shop: Shop, ranges, agent_ids=None) -> list[dict[int, dict]]:
     """qa_sums of several (from, to) ranges in one query."""
-    qs = _counting(shop)
-    if agent_ids is not None:
-        qs = qs.filter(agent_id__in=list(agent_ids))
-    fails = Q(auto_failed=True)
-    per_range = sums_per_range(qs, key="agent_id", ranges=ranges, field="submitted_day",
-                               aggregates={"n": Count("id"), "total": Sum("score"), "fails": Count("id", filter=fails)})
+    per_range = sums_per_range(_counting_of, args={"shop_id": shop.id, "agent_ids": ids_arg(agent_ids)},
+                               key="agent_id", ranges=ranges, field="submitted_day", aggregates=_QA_SUMS)
     return [{agent_id: {"qa_reviews": r["n"], "qa_score_sum": Decimal(r["total"] or 0), "qa_auto_fails": r["fails"]}
              for agent_id, r in rows.items()} for rows in per_range]
 

@@ -17,9 +17,10 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from kefu.core.models import Shop
+from kefu.core.prepared import prepared_rows
 from kefu.core.timeutil import day_bounds, shop_day
 from kefu.customers.models import Customer
-from kefu.metrics.ranges import range_q, sums_per_range
+from kefu.metrics.ranges import ids_arg, range_bounds, sums_per_range
 
 from .enums import ClockState
 from .models import SlaAgentDay, SlaClock, SlaDirty, SlaScanState
@@ -101,6 +102,20 @@ def refresh(shop: Shop) -> int:
     return len(days)
 
 
+_SLA_SUMS = {"sla_hit": Sum("hit"), "sla_missed": Sum("missed")}
+
+
+def _rolled(*, shop_id: int, dirty: list[dt.date], agent_ids: list[int] | None):
+    """The roll-up rows of clean days."""
+    rolled = SlaAgentDay.objects.filter(shop_id=shop_id).exclude(day__in=dirty)
+    return rolled if agent_ids is None else rolled.filter(agent_id__in=agent_ids)
+
+
+def _dirty_moments(*, shop_id: int, lo: list[dt.datetime], hi: list[dt.datetime]):
+    spans = (Q(at__gte=a, at__lt=b) for a, b in zip(lo, hi, strict=True))
+    return SlaDirty.objects.filter(reduce(or_, spans), shop_id=shop_id).values_list("at").distinct()
+
+
 def sums(*, shop: Shop, ranges, agent_ids=None) -> list[dict[int, dict]]:
     """Per (from, to) range, per agent: clocks settled hit / missed in its shop days — the roll-up for
     clean days, a raw count for days still marked dirty. One query each for the dirty days and the
@@ -108,13 +123,12 @@ def sums(*, shop: Shop, ranges, agent_ids=None) -> list[dict[int, dict]]:
     if not ranges:
         return []
     tz = shop.tz
-    dirty = {shop_day(at, tz) for at in SlaDirty.objects.filter(
-        reduce(or_, (range_q("at", r, tz) for r in ranges)), shop=shop).values_list("at", flat=True).distinct()}
-    rolled = SlaAgentDay.objects.filter(shop=shop).exclude(day__in=dirty)
-    if agent_ids is not None:
-        rolled = rolled.filter(agent_id__in=list(agent_ids))
-    per_range = sums_per_range(rolled, key="agent_id", ranges=ranges, field="day",
-                               aggregates={"sla_hit": Sum("hit"), "sla_missed": Sum("missed")})
+    bounds = [range_bounds(r, tz) for r in ranges]
+    lo, hi = [a for a, _b in bounds], [b for _a, b in bounds]
+    dirty = {shop_day(at, tz) for (at,) in prepared_rows(_dirty_moments, shop_id=shop.id, lo=lo, hi=hi)}
+    per_range = sums_per_range(_rolled, args={"shop_id": shop.id, "dirty": sorted(dirty),
+                                              "agent_ids": ids_arg(agent_ids)},
+                               key="agent_id", ranges=ranges, field="day", aggregates=_SLA_SUMS)
     raw = _raw(shop, dirty, agent_ids)
     out = []
     for (date_from, date_to), rows in zip(ranges, per_range, strict=True):

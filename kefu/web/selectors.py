@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from kefu.core.access import sees_whole_shop
 from kefu.core.models import Agent, Shop
 from kefu.core.timeutil import shop_day
-from kefu.metrics.kpi import hourly_load, kpi_daily
+from kefu.metrics.kpi import hourly_load, kpi_daily, kpi_daily_with_team
 from kefu.metrics.periods import Period, change
 from kefu.metrics.selectors import kpi_report_for_viewer, kpi_reports_for_viewer
 from kefu.metrics.targets import HIGHER_IS_BETTER, target_missed
@@ -194,22 +194,22 @@ def drill_url(key: str, *, period: Period, agent_id: int | None) -> str:
     return f"{url}?{urlencode(q)}"
 
 
-def team_average(*, shop: Shop, date_from: dt.date, date_to: dt.date) -> list[dict]:
-    """Per day: the team's figures with counts and money divided by the agents who worked that day
-    (an average agent), rates as the team's — for the agent-versus-team chart."""
-    from kefu.metrics.models import AgentDay
-
-    days = kpi_daily(shop=shop, date_from=date_from, date_to=date_to)
-    active = {}
-    for d in (AgentDay.objects.filter(shop=shop, day__gte=date_from, day__lte=date_to, receptions__gt=0)
-              .values_list("day", flat=True)):
-        active[d.isoformat()] = active.get(d.isoformat(), 0) + 1
+def team_average(days: list[dict], active: dict[dt.date, int]) -> list[dict]:
+    """Per day: the team's figures (`days`, kefu.metrics.kpi.kpi_daily_with_team) with counts and
+    money divided by the agents who worked that day (`active`: an average agent), rates as the
+    team's — for the agent-versus-team chart."""
     out = []
     for d in days:
-        n = active.get(d["day"], 0)
+        n = active.get(dt.date.fromisoformat(d["day"]), 0)
         out.append({**d, "receptions": round(d["receptions"] / n, 1) if n else None,
                     "sales": str(round(float(d["sales"]) / n, 2)) if n else None})
     return out
+
+
+def agent_and_team_trend(*, shop: Shop, agent: Agent, date_from: dt.date, date_to: dt.date) -> tuple[list, list]:
+    """The agent's daily figures and the team's average agent, read together."""
+    mine, team, active = kpi_daily_with_team(shop=shop, date_from=date_from, date_to=date_to, agent_ids=[agent.id])
+    return mine, team_average(team, active)
 
 
 def trend(*, shop: Shop, member: Agent, date_from: dt.date, date_to: dt.date,

@@ -276,12 +276,13 @@ def agent_detail(request, agent_id: int):
         fmt = _export_format(request)
     except KefuError as exc:
         return HttpResponseBadRequest(exc.message)
-    days = S.trend(shop=shop, member=member, date_from=d_from, date_to=d_to, agent_ids=[agent.id])
     if fmt:
+        days = S.trend(shop=shop, member=member, date_from=d_from, date_to=d_to, agent_ids=[agent.id])
         [totals] = S.agent_figures(shop=shop, member=member, agent=agent, ranges=[(d_from, d_to)])
         return export_response(fmt, ["day", *[k for k in report_keys() if k in days[0]]], days,
                                f"kefu-agent-{agent.id}-{d_from}-{d_to}", KPI_LABELS, title=agent.name,
                                date_from=d_from, date_to=d_to, total=dict(totals or {}), total_label=_("合计"))
+    days, team_days = S.agent_and_team_trend(shop=shop, agent=agent, date_from=d_from, date_to=d_to)
     previous = previous_period(Period(d_from, d_to))
     figures, before = S.agent_figures(shop=shop, member=member, agent=agent,
                                       ranges=[(d_from, d_to), (previous.date_from, previous.date_to)])
@@ -298,7 +299,7 @@ def agent_detail(request, agent_id: int):
         ctx["latest_month"] = month_of(ctx["latest_day"]) if ctx["latest_day"] else None
     else:
         ctx.update(trend_chart=S.trend_chart(days), chart_labels=_chart_labels(),
-                   team_chart=S.trend_chart(S.team_average(shop=shop, date_from=d_from, date_to=d_to)))
+                   team_chart=S.trend_chart(team_days))
     return TemplateResponse(request, "web/agent_detail.html", ctx)
 
 
