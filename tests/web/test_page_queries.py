@@ -22,7 +22,7 @@ PINS = {
     ("agent", "conversation"): 21,
     ("agent", "followups"): 5,
     ("agent", "cases"): 5,
-    ("agent", "own_figures"): 24,
+    ("agent", "own_figures"): 21,
     ("agent", "me"): 16,
     ("agent", "dashboard"): 24,
     ("supervisor", "dashboard"): 24,
