@@ -231,21 +231,27 @@ def token_revoke(*, shop: Shop, token_id: int, actor=None) -> IntegrationToken:
 def token_authenticate(raw: str) -> IntegrationToken | None:
     if not raw or not raw.startswith("kf_"):
         return None
+    from kefu.integrations.events import listeners_exist_sql
+
     # Every API request runs this: one fixed statement (compiling the queryset cost more than the
-    # database's work), the token with its shop.
+    # database's work), the token with its shop, and whether the shop has any webhook subscription
+    # or automation rule (if not, an ingest asks no more: kefu.integrations.events.listening).
     with connection.cursor() as cursor:
         t, s = IntegrationToken._meta.db_table, Shop._meta.db_table
         cursor.execute(
-            f"SELECT {model_columns(IntegrationToken)}, {model_columns(Shop)} FROM {t} JOIN {s} ON {s}.id = {t}.shop_id "
+            f"SELECT {model_columns(IntegrationToken)}, {model_columns(Shop)}, {listeners_exist_sql(f'{t}.shop_id')} "
+            f"FROM {t} JOIN {s} ON {s}.id = {t}.shop_id "
             f"WHERE {t}.token_hash = %s AND {t}.revoked_at IS NULL AND {s}.archived_at IS NULL",
             [token_hash(raw)],
         )
         row = cursor.fetchone()
     if row is None:
         return None
-    n = len(IntegrationToken._meta.concrete_fields)
+    n, m = len(IntegrationToken._meta.concrete_fields), len(Shop._meta.concrete_fields)
     tok = model_from_row(IntegrationToken, row[:n])
-    tok.shop = model_from_row(Shop, row[n:])
+    tok.shop = model_from_row(Shop, row[n : n + m])
+    # As read at the start of the request: a subscription created during it counts from the next.
+    tok.shop.kefu_listeners = bool(row[n + m])
     now = timezone.now()
     if tok.last_used_at is None or (now - tok.last_used_at).total_seconds() > 60:
         IntegrationToken.objects.filter(pk=tok.pk).update(last_used_at=now)

@@ -119,12 +119,27 @@ def _flush(conn) -> None:
         _process(ids)
 
 
+def listeners_exist_sql(shop_id: str) -> str:
+    """SQL: does the shop whose id is the SQL expression `shop_id` have an active subscription or
+    rule? A column of the API token's statement (kefu.core.services.token_authenticate), which
+    stamps the answer on the request's shop, so an ingest of a shop nobody listens to runs no
+    statement for `listening`."""
+    from .models import AutomationRule, WebhookSubscription
+
+    subs, rules = WebhookSubscription._meta.db_table, AutomationRule._meta.db_table
+    return (f"(EXISTS (SELECT 1 FROM {subs} WHERE shop_id = {shop_id} AND active) "
+            f"OR EXISTS (SELECT 1 FROM {rules} WHERE shop_id = {shop_id} AND active))")
+
+
 def listening(*, shop: Shop, type: str) -> bool:
-    """Does a subscription or a rule of the shop want events of this type? (at most two queries)"""
+    """Does a subscription or a rule of the shop want events of this type? (at most one query; none
+    when the request's token statement found that the shop has no active one at all)"""
     from .models import AutomationRule, WebhookSubscription
 
     if type not in event_types():
         raise ValueError(f"unknown event type {type!r}: declare it in a module of EVENT_MODULES")
+    if getattr(shop, "kefu_listeners", None) is False:
+        return False
     # One fixed statement (every live message asks): the active subscriptions' event types, and a
     # NULL row if an active rule listens.
     field = WebhookSubscription._meta.get_field("event_types")

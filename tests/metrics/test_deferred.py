@@ -338,11 +338,12 @@ def test_message_post_costs_a_fixed_handful_of_queries(shop, django_capture_on_c
     assert out["created"] == 1 and sql[-1] == "insert dbtaskresult"  # and a drain is queued
     out, sql = post(body(1, "b0"))
     assert out["created"] == 1
-    # token with its shop; the known buyer and agent in one statement; the message (ON CONFLICT …
-    # RETURNING); the buyer's mark; the listeners of message.created in one statement; after the
-    # commit the drain-task check (one waits, as no worker runs here: no INSERT).
+    # token with its shop and whether anyone listens (nobody: no statement for the listeners of
+    # message.created); the known buyer and agent in one statement; the message (ON CONFLICT …
+    # RETURNING); the buyer's mark; after the commit the drain-task check (one waits, as no worker
+    # runs here: no INSERT).
     lean = ["select integrationtoken", "savepoint", "select customers_customer", "insert conversations_message",
-            "insert dirtybuyer", "select webhooksubscription", "release", "select dbtaskresult"]
+            "insert dirtybuyer", "release", "select dbtaskresult"]
     assert sql == lean, sql
     out, sql = post(body(1, "b0"))  # a resend
     assert out == {"created": 0, "duplicates": 1, "updated": 0}
@@ -372,6 +373,23 @@ def test_message_post_costs_a_fixed_handful_of_queries(shop, django_capture_on_c
         out, sql = post(body(501 + i, f"b{i % 3}"))
         assert out["created"] == 1 and sql == lean[:-1], sql  # … and trusts it
     assert DBTaskResult.objects.filter(task_path=facts_drain_task.module_path).count() == tasks
+
+    # Once the shop has a subscription (of another event), one statement asks who listens to
+    # message.created (nobody: no event); a subscription to it gets the message's event.
+    from kefu.integrations.models import OutboxEvent, WebhookSubscription
+
+    def events():
+        return OutboxEvent.objects.filter(shop=shop, type="message.created").count()
+
+    WebhookSubscription.objects.create(shop=shop, name="o", url="http://127.0.0.1:9/o", secret="s" * 20,
+                                       event_types=["order.created"])
+    out, sql = post(body(600, "b0"))
+    assert sql == lean[:-2] + ["select webhooksubscription", "release"], sql
+    assert events() == 0
+    WebhookSubscription.objects.create(shop=shop, name="m", url="http://127.0.0.1:9/m", secret="s" * 20,
+                                       event_types=["message.created"])
+    out, sql = post(body(601, "b0"))
+    assert "select webhooksubscription" in sql and events() == 1
 
 
 # --- PostgreSQL: concurrent workers and ingests ---------------------------------------------------
