@@ -43,6 +43,16 @@ PING = "/bench/ping"
 ROLE_SHARE = {"supervisor": 0.15, "manager": 0.05}
 
 
+def _get(client, path) -> float:
+    """Seconds one GET of `path` took; anything but 200 stops the bench."""
+    t = time.perf_counter()
+    resp = client.get(path)
+    took = time.perf_counter() - t
+    if resp.status_code != 200:
+        raise SystemExit(f"{path} answered {resp.status_code}")
+    return took
+
+
 def role_pages(*, member, conversation_ids: list[int]) -> dict[str, str]:
     """name → path of the pages a person of that role opens most, in a working day's order."""
     from kefu.core.enums import Role
@@ -98,31 +108,23 @@ def one_user(shop, requests: int) -> list[tuple[str, list[float], int, list[floa
     targets = _targets(shop)
     ping_client = targets[0][1]
 
-    def get(client, path) -> float:
-        t = time.perf_counter()
-        resp = client.get(path)
-        took = time.perf_counter() - t
-        if resp.status_code != 200:
-            raise SystemExit(f"{path} answered {resp.status_code}")
-        return took
-
     for _ in range(3):  # warm up: templates compiled, translations and URL resolvers loaded
         for _name, client, path in targets:
-            get(client, path)
+            _get(client, path)
     queries = {}
     for name, client, path in targets:
         with CaptureQueriesContext(connection) as ctx:
-            get(client, path)
+            _get(client, path)
         queries[name] = len(ctx.captured_queries)
     with CaptureQueriesContext(connection) as ctx:
-        get(ping_client, PING)
+        _get(ping_client, PING)
     queries[PING] = len(ctx.captured_queries)
 
     times, pings = defaultdict(list), []
     for _ in range(requests):  # round by round: the machine's load moves pages and baseline alike
-        pings.append(get(ping_client, PING))
+        pings.append(_get(ping_client, PING))
         for name, client, path in targets:
-            times[name].append(get(client, path))
+            times[name].append(_get(client, path))
     out = [(PING + " (baseline)", pings, queries[PING], pings)]
     out += [(name, times[name], queries[name], pings) for name, _, _ in targets]
     return out
@@ -159,25 +161,17 @@ def worker(root: str, env: dict) -> None:
     targets = _targets(Shop.objects.get(code=env["BENCH_SHOP"]))
     ping_client = targets[0][1]
 
-    def get(client, path) -> float:
-        t = time.perf_counter()
-        resp = client.get(path)
-        took = time.perf_counter() - t
-        if resp.status_code != 200:
-            raise SystemExit(f"{path} answered {resp.status_code}")
-        return took
-
     for line in sys.stdin:
         cmd = line.strip()
         if cmd == "round":
-            out = {PING: get(ping_client, PING)}
+            out = {PING: _get(ping_client, PING)}
             for name, client, path in targets:
-                out[name] = get(client, path)
+                out[name] = _get(client, path)
         elif cmd == "queries":
             out = {}
             for name, client, path in [("", ping_client, PING), *targets]:
                 with CaptureQueriesContext(connection) as ctx:
-                    get(client, path)
+                    _get(client, path)
                 out[name or PING] = len(ctx.captured_queries)
         else:
             return
