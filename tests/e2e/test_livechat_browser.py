@@ -121,6 +121,24 @@ def send_as_buyer(frame, text):
     frame.locator("#kf-text").press("Enter")
 
 
+def close_all_chats(browser, server):
+    """Close 小美's open chats. Routing gives her at most 5 at a time (the default cap): a test that
+    leaves its chats open would make a later test's buyer queue instead of reaching her."""
+    agent = agent_page(browser, server)
+    statuses = agent.evaluate("""async () => {
+      const csrf = document.getElementById('lw').dataset.csrf, out = [];
+      const list = await (await fetch('/api/v1/live/chats?shop=demoe2e', {credentials: 'same-origin'})).json();
+      for (const c of list.chats) {
+        const r = await fetch(`/api/v1/live/chats/${c.conversation_id}/close?shop=demoe2e`, {method: 'POST',
+          credentials: 'same-origin', headers: {'Content-Type': 'application/json', 'X-CSRFToken': csrf}, body: '{}'});
+        out.push(r.status);
+      }
+      return out;
+    }""")
+    assert statuses and all(s == 200 for s in statuses), statuses
+    agent.context.close()
+
+
 def test_messages_both_ways_live_with_unread_counts(browser, server):
     agent = agent_page(browser, server)
     page, frame = buyer_page(browser, server)
@@ -173,6 +191,7 @@ def test_a_list_read_older_than_the_events_does_not_undo_them(browser, server):
     assert item.locator(".lw-unread").inner_text() == "2"
     page.context.close()
     agent.context.close()
+    close_all_chats(browser, server)
 
 
 def test_the_monitor_drops_an_answer_older_than_the_one_shown(browser, server):
@@ -209,6 +228,7 @@ def test_the_monitor_drops_an_answer_older_than_the_one_shown(browser, server):
     assert int(count.inner_text()) == before + 2
     for p in (first, second, sup):
         p.context.close()
+    close_all_chats(browser, server)
 
 
 def test_a_script_this_chat_cannot_fill_is_refused(browser, server):

@@ -10,6 +10,7 @@
   var ME = +S.me, WHOLE = S.whole === "1";
   var $ = function (id) { return document.getElementById(id); };
   var chats = new Map(), open = null, msgs = new Map(), seenEvents = new Set(), es = null, eventId = 0;
+  var touched = new Map();  // conversation id → id of the last event applied to it
   var lastTyping = 0, typingTimer = null, listTimer = null, scriptItems = [], scriptPick = 0, TITLE = document.title;
 
   function q(path) { return path + (path.indexOf("?") < 0 ? "?" : "&") + "shop=" + encodeURIComponent(S.shop); }
@@ -58,22 +59,18 @@
     document.title = (unread ? "(" + unread + ") " : "") + TITLE;
   }
   function loadList() {
+    var since = eventId;
     return call("GET", "/api/v1/live/chats").then(function (r) {
       if (!r.ok) { return; }
       var fresh = new Map();
       r.data.chats.forEach(function (c) { fresh.set(c.conversation_id, c); });
-      fresh.forEach(function (c, id) {
-        var had = chats.get(id);
-        if (!had && eventId) { alertNew(c); }
-        // A list read before an event we already applied (a message, a read mark) must not undo it:
-        // the chat would show the older last message and count until the next event.
-        if (had && had.last_pk > c.last_pk) {
-          c.last_text = had.last_text; c.last_pk = had.last_pk; c.ended_at = had.ended_at;
-          c.unread = had.unread; c.waiting_since = had.waiting_since;
-        }
-        if (had && had.read_pk > c.read_pk) { c.read_pk = had.read_pk; if (had.read_pk >= c.last_pk) { c.unread = 0; } }
-        if (had && had.buyer_read_pk > c.buyer_read_pk) { c.buyer_read_pk = had.buyer_read_pk; }
+      // An answer read before events the page has applied since (a new chat, a message, a read
+      // mark, a close) must not undo them: for those chats the page's own state stands.
+      touched.forEach(function (evId, id) {
+        if (evId <= since) { touched.delete(id); return; }
+        if (chats.has(id)) { fresh.set(id, chats.get(id)); } else { fresh.delete(id); }
       });
+      fresh.forEach(function (c, id) { if (!chats.has(id) && eventId) { alertNew(c); } });
       chats = fresh;
       if (!eventId) { eventId = r.data.event_id; }
       renderList();
@@ -192,6 +189,7 @@
     seenEvents.add(ev.id);
     if (seenEvents.size > 20000) { seenEvents = new Set(Array.from(seenEvents).slice(-10000)); }
     eventId = Math.max(eventId, ev.id);
+    if (ev.conversation_id) { touched.set(ev.conversation_id, ev.id); }
     var c = ev.conversation_id && chats.get(ev.conversation_id);
     if (ev.kind === "message") {
       var m = ev.message;
@@ -248,7 +246,7 @@
     es = new EventSource("/live/stream?workspace=1&after=" + eventId);
     es.onmessage = function (e) { try { handle(JSON.parse(e.data)); } catch (err) { /* skip a bad frame */ } };
     es.addEventListener("hello", function () { conn("up", T.connected); });
-    es.addEventListener("reset", function () { es.close(); eventId = 0; loadList().then(function () { if (open) { openChat(open); } connect(); }); });
+    es.addEventListener("reset", function () { es.close(); eventId = 0; touched.clear(); loadList().then(function () { if (open) { openChat(open); } connect(); }); });
     es.onerror = function () {
       conn("down", T.reconnecting);
       if (es.readyState === 2) { setTimeout(connect, 3000); }  // e.g. logged out: try again, the page will show
