@@ -189,7 +189,8 @@
     seenEvents.add(ev.id);
     if (seenEvents.size > 20000) { seenEvents = new Set(Array.from(seenEvents).slice(-10000)); }
     eventId = Math.max(eventId, ev.id);
-    if (ev.conversation_id) { touched.set(ev.conversation_id, ev.id); }
+    // typing and notes leave the list as it is: an answer newer than them stands for their chat
+    if (ev.conversation_id && ev.kind !== "typing" && ev.kind !== "note") { touched.set(ev.conversation_id, ev.id); }
     var c = ev.conversation_id && chats.get(ev.conversation_id);
     if (ev.kind === "message") {
       var m = ev.message;
