@@ -42,23 +42,13 @@ def customers_lock(*, shop: Shop, customer_ids) -> set[int]:
     FOR NO KEY UPDATE: it excludes the other lockers but not an INSERT of a message or order that
     references the buyer (a foreign key takes KEY SHARE), so ingestion never waits for a rebuild.
     """
-    return customers_lock_rows(shop=shop, customer_ids=customer_ids)[1]
-
-
-def customers_lock_rows(*, shop: Shop, customer_ids, skip_locked: bool = False) -> tuple[set[int], set[int]]:
-    """customers_lock returning (locked ids, spam ids among them); with skip_locked=True the buyers
-    another transaction holds are left out instead of waited for (the drain of marked buyers)."""
     ids = sorted(set(customer_ids))
-    got: set[int] = set()
     spam: set[int] = set()
     for i in range(0, len(ids), 500):
-        locked = (Customer.objects.select_for_update(no_key=True, skip_locked=skip_locked)
+        locked = (Customer.objects.select_for_update(no_key=True)
                   .filter(shop=shop, id__in=ids[i : i + 500]).order_by("id"))
-        for cid, is_spam in locked.values_list("id", "is_spam"):
-            got.add(cid)
-            if is_spam:
-                spam.add(cid)
-    return got, spam
+        spam.update(cid for cid, is_spam in locked.values_list("id", "is_spam") if is_spam)
+    return spam
 
 
 def customer_spam_set(*, shop: Shop, customer: Customer, spam: bool, actor=None) -> Customer:
